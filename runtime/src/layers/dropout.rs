@@ -1,0 +1,89 @@
+//! `Dropout`: in train mode each value is zeroed with probability `p` and the survivors are
+//! scaled by `1/(1-p)` (inverted dropout), so eval mode is the identity.
+
+use rand::{Rng, RngExt, SeedableRng};
+use rand_pcg::Pcg64Mcg;
+
+use crate::module::{Forward, Module, Visitor, VisitorMut};
+use crate::tensor::{Batch, BatchSlice, resize};
+
+/// PyTorch's `nn.Dropout(p)`, with its own RNG seeded from the model's.
+#[derive(Clone, Debug)]
+pub struct Dropout {
+    p: f32,
+    training: bool,
+    rng: Pcg64Mcg,
+    mask: Vec<f32>,
+    output: Vec<f32>,
+    grad_input: Vec<f32>,
+}
+
+impl Dropout {
+    /// # Panics
+    /// If `p` is not in `[0, 1]`; the macros reject such a `p` at compile time.
+    pub fn new(p: f32, rng: &mut impl Rng) -> Self {
+        assert!((0.0..=1.0).contains(&p), "dropout probability must be in [0, 1], got {p}");
+        Dropout {
+            p,
+            training: true,
+            rng: Pcg64Mcg::seed_from_u64(rng.next_u64()),
+            mask: Vec::new(),
+            output: Vec::new(),
+            grad_input: Vec::new(),
+        }
+    }
+
+    /// The drop probability.
+    pub fn p(&self) -> f32 {
+        self.p
+    }
+
+    /// The RNG that draws the masks (saved in checkpoints so a resumed run continues exactly).
+    pub fn rng_mut(&mut self) -> &mut Pcg64Mcg {
+        &mut self.rng
+    }
+}
+
+impl Module for Dropout {
+    fn visit(&self, _: &mut dyn Visitor) {}
+    fn visit_mut(&mut self, _: &mut dyn VisitorMut) {}
+    fn set_training(&mut self, training: bool) {
+        self.training = training;
+    }
+}
+
+impl<const W: usize> Forward<W, W> for Dropout {
+    fn forward(&self, x: &BatchSlice<W>) -> Batch<W> {
+        x.to_batch()
+    }
+
+    fn forward_train(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
+        let x = x.as_slice();
+        resize(&mut self.mask, x.len());
+        if !self.training || self.p == 0.0 {
+            self.mask.fill(1.0);
+        } else if self.p >= 1.0 {
+            self.mask.fill(0.0);
+        } else {
+            let scale = 1.0 / (1.0 - self.p);
+            for m in &mut self.mask {
+                let u: f32 = self.rng.random();
+                *m = if u < self.p { 0.0 } else { scale };
+            }
+        }
+        resize(&mut self.output, x.len());
+        for ((y, &x), &m) in self.output.iter_mut().zip(x).zip(&self.mask) {
+            *y = x * m;
+        }
+        BatchSlice::view(&self.output)
+    }
+
+    fn backward(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
+        let g = grad_output.as_slice();
+        resize(&mut self.grad_input, g.len());
+        for ((dx, &g), &m) in self.grad_input.iter_mut().zip(g).zip(&self.mask) {
+            *dx = g * m;
+        }
+        BatchSlice::view(&self.grad_input)
+    }
+}

@@ -1,0 +1,24 @@
+//! The runtime of staticnn: the batch type, layers with hand-derived backward passes,
+//! losses, optimizers, schedulers, and the helpers generated models call into.
+
+pub mod gradcheck;
+pub mod init;
+pub mod layers;
+pub mod linalg;
+pub mod module;
+pub mod state;
+pub mod tensor;
+
+pub use gradcheck::{GradCheck, GradCheckError, GradCheckReport};
+pub use layers::*;
+pub use linalg::{num_threads, set_num_threads};
+pub use module::{Buffer, BufferMut, Forward, Module, Parameter, Shaped, Visitor, VisitorMut};
+pub use state::{LoadStateError, NamedTensor, TensorData, load_state_dict, state_dict};
+pub use tensor::{Batch, BatchSlice, ShapeError};
+
+/// The names a training script needs: `use staticnn::prelude::*;`.
+pub mod prelude {
+    pub use crate::layers::*;
+    pub use crate::module::{Forward, Module, Shaped};
+    pub use crate::tensor::{Batch, BatchSlice};
+}

@@ -1,0 +1,43 @@
+//! Matrix products on faer, with the parallelism chosen by size.
+//!
+//! faer's rayon path costs tens of microseconds a call, which is more than a whole small
+//! product takes, so products below [`PARALLEL_MIN_FLOPS`] always run on the calling thread.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use faer::{Accum, MatMut, MatRef, Par};
+
+/// Multiply-adds below which a product runs sequentially.
+pub const PARALLEL_MIN_FLOPS: usize = 1 << 21;
+
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets how many threads large products may use (1 turns parallelism off).
+pub fn set_num_threads(threads: usize) {
+    THREADS.store(threads.max(1), Ordering::Relaxed);
+}
+
+/// The number of threads large products may use: [`set_num_threads`]'s value, or every
+/// available core until it is called.
+pub fn num_threads() -> usize {
+    match THREADS.load(Ordering::Relaxed) {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
+/// The parallelism for an `m × k` by `k × n` product.
+pub fn par_for(m: usize, n: usize, k: usize) -> Par {
+    let threads = num_threads();
+    if threads > 1 && m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MIN_FLOPS {
+        Par::rayon(threads)
+    } else {
+        Par::Seq
+    }
+}
+
+/// `dst = lhs · rhs` (`Accum::Replace`) or `dst += lhs · rhs` (`Accum::Add`).
+pub fn matmul(dst: MatMut<'_, f32>, accum: Accum, lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>) {
+    let par = par_for(dst.nrows(), dst.ncols(), lhs.ncols());
+    faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0f32, par);
+}

@@ -1,0 +1,272 @@
+//! The batch type: a dynamic number of rows, each of a width `W` fixed at compile time.
+//!
+//! [`Batch<W>`] owns its rows (like `Vec`); [`BatchSlice<W>`] borrows them (like a slice), so a
+//! `&Batch<W>` coerces to `&BatchSlice<W>` wherever a layer asks for its input. Rows are stored
+//! row-major, one sample after another, which is PyTorch's `[N, W]` layout; an image is one row
+//! in NCHW order.
+
+use std::ops::{Deref, DerefMut};
+
+use faer::{MatMut, MatRef};
+
+/// A batch whose size does not fit its declared width.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShapeError {
+    /// A row with the wrong number of values.
+    #[error("row {row} has width {found}, but the batch width is {expected}")]
+    RowWidth {
+        row: usize,
+        expected: usize,
+        found: usize,
+    },
+    /// A flat buffer whose length is not a whole number of rows.
+    #[error("{len} values do not make whole rows of width {width} ({len} is not a multiple of {width})")]
+    Length { len: usize, width: usize },
+    /// Two batches that must have as many rows as each other do not.
+    #[error("{what}: expected {expected} rows, found {found}")]
+    Rows {
+        what: &'static str,
+        expected: usize,
+        found: usize,
+    },
+}
+
+/// An owned batch of rows of width `W`.
+#[derive(Clone, PartialEq, Default)]
+pub struct Batch<const W: usize> {
+    data: Vec<f32>,
+}
+
+/// A borrowed batch of rows of width `W`: what layers take and return.
+#[derive(PartialEq)]
+#[repr(transparent)]
+pub struct BatchSlice<const W: usize> {
+    data: [f32],
+}
+
+impl<const W: usize> BatchSlice<W> {
+    const NONZERO_WIDTH: () = assert!(W > 0, "a batch width must be at least 1");
+
+    /// Views a flat row-major buffer as rows of width `W`.
+    pub fn try_from_slice(data: &[f32]) -> Result<&Self, ShapeError> {
+        let () = Self::NONZERO_WIDTH;
+        if !data.len().is_multiple_of(W) {
+            return Err(ShapeError::Length {
+                len: data.len(),
+                width: W,
+            });
+        }
+        Ok(Self::view(data))
+    }
+
+    /// Views a buffer that holds whole rows by construction.
+    pub(crate) fn view(data: &[f32]) -> &Self {
+        let () = Self::NONZERO_WIDTH;
+        debug_assert!(data.len().is_multiple_of(W));
+        // SAFETY: `BatchSlice<W>` is `#[repr(transparent)]` over `[f32]`, so a pointer to
+        // `[f32]` (with its length metadata) is a valid pointer to `BatchSlice<W>`, and the
+        // returned reference keeps the lifetime of `data`. This is the `std::path::Path` idiom.
+        unsafe { &*(data as *const [f32] as *const Self) }
+    }
+
+    pub(crate) fn view_mut(data: &mut [f32]) -> &mut Self {
+        let () = Self::NONZERO_WIDTH;
+        debug_assert!(data.len().is_multiple_of(W));
+        // SAFETY: as in `view`; the exclusive borrow of `data` moves into the result.
+        unsafe { &mut *(data as *mut [f32] as *mut Self) }
+    }
+
+    /// The number of rows (samples).
+    pub fn rows(&self) -> usize {
+        self.data.len() / W
+    }
+
+    /// The width of every row.
+    pub const fn width(&self) -> usize {
+        W
+    }
+
+    /// All values, row after row.
+    pub fn as_slice(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// All values, row after row, mutably.
+    pub fn as_mut_slice(&mut self) -> &mut [f32] {
+        &mut self.data
+    }
+
+    /// Row `i`, or `None` past the end.
+    pub fn row(&self, i: usize) -> Option<&[f32; W]> {
+        self.data
+            .get(i * W..(i + 1) * W)
+            .map(|r| r.try_into().expect("a row slice has width W"))
+    }
+
+    /// The rows in order.
+    pub fn iter_rows(&self) -> impl ExactSizeIterator<Item = &[f32; W]> + '_ {
+        self.data
+            .chunks_exact(W)
+            .map(|r| r.try_into().expect("a row slice has width W"))
+    }
+
+    /// Copies the rows into a `Vec` of arrays.
+    pub fn to_rows(&self) -> Vec<[f32; W]> {
+        self.iter_rows().copied().collect()
+    }
+
+    /// Copies the rows into an owned batch.
+    pub fn to_batch(&self) -> Batch<W> {
+        Batch {
+            data: self.data.to_vec(),
+        }
+    }
+
+    /// A `[rows, W]` faer view.
+    pub fn as_mat(&self) -> MatRef<'_, f32> {
+        MatRef::from_row_major_slice(&self.data, self.rows(), W)
+    }
+
+    /// A `[rows, W]` mutable faer view.
+    pub fn as_mat_mut(&mut self) -> MatMut<'_, f32> {
+        let rows = self.rows();
+        MatMut::from_row_major_slice_mut(&mut self.data, rows, W)
+    }
+
+    /// Rows `start..end` as a batch of their own.
+    pub fn slice_rows(&self, start: usize, end: usize) -> &Self {
+        Self::view(&self.data[start * W..end * W])
+    }
+}
+
+impl<const W: usize> Batch<W> {
+    /// An empty batch (no rows).
+    pub fn new() -> Self {
+        let () = BatchSlice::<W>::NONZERO_WIDTH;
+        Batch { data: Vec::new() }
+    }
+
+    /// `rows` rows of zeros.
+    pub fn zeros(rows: usize) -> Self {
+        let () = BatchSlice::<W>::NONZERO_WIDTH;
+        Batch {
+            data: vec![0.0; rows * W],
+        }
+    }
+
+    /// A batch from rows whose width the compiler already checked.
+    pub fn from_rows(rows: &[[f32; W]]) -> Self {
+        let () = BatchSlice::<W>::NONZERO_WIDTH;
+        Batch {
+            data: rows.as_flattened().to_vec(),
+        }
+    }
+
+    /// A batch from a flat row-major `Vec`; its length must be a multiple of `W`.
+    pub fn from_vec(data: Vec<f32>) -> Result<Self, ShapeError> {
+        BatchSlice::<W>::try_from_slice(&data)?;
+        Ok(Batch { data })
+    }
+
+    /// A batch from a flat row-major slice; its length must be a multiple of `W`.
+    pub fn from_slice(data: &[f32]) -> Result<Self, ShapeError> {
+        Ok(BatchSlice::<W>::try_from_slice(data)?.to_batch())
+    }
+
+    /// A batch from rows of any length; a row whose width is not `W` is an error naming it.
+    pub fn from_nested<R: AsRef<[f32]>>(rows: &[R]) -> Result<Self, ShapeError> {
+        let () = BatchSlice::<W>::NONZERO_WIDTH;
+        let mut data = Vec::with_capacity(rows.len() * W);
+        for (row, values) in rows.iter().enumerate() {
+            let values = values.as_ref();
+            if values.len() != W {
+                return Err(ShapeError::RowWidth {
+                    row,
+                    expected: W,
+                    found: values.len(),
+                });
+            }
+            data.extend_from_slice(values);
+        }
+        Ok(Batch { data })
+    }
+
+    /// The flat row-major values.
+    pub fn into_vec(self) -> Vec<f32> {
+        self.data
+    }
+
+    /// Sets the number of rows, keeping the allocation when it is large enough. New values
+    /// are zero; kept values are left as they were.
+    pub fn resize_rows(&mut self, rows: usize) {
+        self.data.resize(rows * W, 0.0);
+    }
+
+    /// Appends one row.
+    pub fn push_row(&mut self, row: &[f32; W]) {
+        self.data.extend_from_slice(row);
+    }
+
+    /// Makes this batch a copy of `src`, reusing the allocation.
+    pub fn copy_from(&mut self, src: &BatchSlice<W>) {
+        self.data.clear();
+        self.data.extend_from_slice(src.as_slice());
+    }
+}
+
+impl<const W: usize> Deref for Batch<W> {
+    type Target = BatchSlice<W>;
+    fn deref(&self) -> &BatchSlice<W> {
+        BatchSlice::view(&self.data)
+    }
+}
+
+impl<const W: usize> DerefMut for Batch<W> {
+    fn deref_mut(&mut self) -> &mut BatchSlice<W> {
+        BatchSlice::view_mut(&mut self.data)
+    }
+}
+
+impl<const W: usize> AsRef<BatchSlice<W>> for Batch<W> {
+    fn as_ref(&self) -> &BatchSlice<W> {
+        self
+    }
+}
+
+impl<const W: usize> std::fmt::Debug for BatchSlice<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Batch<{W}>[{} rows] ", self.rows())?;
+        f.debug_list().entries(self.iter_rows()).finish()
+    }
+}
+
+impl<const W: usize> std::fmt::Debug for Batch<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl<const W: usize> From<Vec<[f32; W]>> for Batch<W> {
+    fn from(rows: Vec<[f32; W]>) -> Self {
+        Batch::from_rows(&rows)
+    }
+}
+
+impl<const W: usize> TryFrom<Vec<f32>> for Batch<W> {
+    type Error = ShapeError;
+    fn try_from(data: Vec<f32>) -> Result<Self, ShapeError> {
+        Batch::from_vec(data)
+    }
+}
+
+impl<const W: usize> TryFrom<Vec<Vec<f32>>> for Batch<W> {
+    type Error = ShapeError;
+    fn try_from(rows: Vec<Vec<f32>>) -> Result<Self, ShapeError> {
+        Batch::from_nested(&rows)
+    }
+}
+
+/// Resizes a width-agnostic scratch buffer to hold `len` values without giving back capacity.
+pub(crate) fn resize(buf: &mut Vec<f32>, len: usize) {
+    buf.resize(len, 0.0);
+}

@@ -1,0 +1,1 @@
+pub use staticnn_runtime::*;
