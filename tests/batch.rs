@@ -12,7 +12,10 @@ fn round_trips() {
     let v = b.clone().into_vec();
     assert_eq!(Batch::<3>::from_vec(v.clone()).unwrap(), b);
     assert_eq!(Batch::<3>::from_slice(&v).unwrap(), b);
-    assert_eq!(Batch::<3>::try_from(vec![vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]).unwrap(), b);
+    assert_eq!(
+        Batch::<3>::try_from(vec![vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]).unwrap(),
+        b
+    );
     let m = b.as_mat();
     assert_eq!((m.nrows(), m.ncols()), (2, 3));
     assert_eq!(m[(1, 0)], 4.0);
@@ -32,9 +35,19 @@ fn a_flat_vec_that_is_not_whole_rows_is_an_error() {
 fn a_ragged_or_wrong_width_row_is_an_error_naming_both_widths() {
     let rows = vec![vec![1.0, 2.0], vec![3.0, 4.0, 5.0]];
     let err = Batch::<2>::from_nested(&rows).unwrap_err();
-    assert_eq!(err, ShapeError::RowWidth { row: 1, expected: 2, found: 3 });
+    assert_eq!(
+        err,
+        ShapeError::RowWidth {
+            row: 1,
+            expected: 2,
+            found: 3
+        }
+    );
     let msg = err.to_string();
-    assert!(msg.contains("row 1") && msg.contains("width 3") && msg.contains("is 2"), "{msg}");
+    assert!(
+        msg.contains("row 1") && msg.contains("width 3") && msg.contains("is 2"),
+        "{msg}"
+    );
 
     let err = Batch::<4>::try_from(vec![vec![1.0; 3]]).unwrap_err();
     assert!(err.to_string().contains('4') && err.to_string().contains('3'));

@@ -30,10 +30,17 @@ fn kept_fraction_and_mean_in_train() {
         let kept = y.as_slice().iter().filter(|&&v| v != 0.0).count() as f64 / n;
         let mean = y.as_slice().iter().map(|&v| f64::from(v)).sum::<f64>() / n;
         let expected = 1.0 - f64::from(p);
-        assert!((kept - expected).abs() < 0.01, "p={p}: kept {kept}, expected {expected}");
+        assert!(
+            (kept - expected).abs() < 0.01,
+            "p={p}: kept {kept}, expected {expected}"
+        );
         assert!((mean - 1.0).abs() < 0.01 / expected, "p={p}: mean {mean}");
         let scale = 1.0 / (1.0 - p);
-        assert!(y.as_slice().iter().all(|&v| v == 0.0 || (v - scale).abs() < 1e-6));
+        assert!(
+            y.as_slice()
+                .iter()
+                .all(|&v| v == 0.0 || (v - scale).abs() < 1e-6)
+        );
     }
 }
 

@@ -34,7 +34,10 @@ fn rng() -> Pcg64Mcg {
 #[test]
 fn linear() {
     gradcheck("Linear<5, 3>", &mut Linear::<5, 3>::new(&mut rng()));
-    gradcheck("Linear no bias", &mut Linear::<4, 2>::without_bias(&mut rng()));
+    gradcheck(
+        "Linear no bias",
+        &mut Linear::<4, 2>::without_bias(&mut rng()),
+    );
 }
 
 #[test]
@@ -68,7 +71,10 @@ fn dropout_backward_uses_the_forward_mask() {
     let ones = Batch::<8>::from_vec(vec![1.0; 32]).unwrap();
     let g = d.backward(&ones).to_batch();
     for ((&y, &x), &g) in y.as_slice().iter().zip(x.as_slice()).zip(g.as_slice()) {
-        assert!((y - x * g).abs() < 1e-6, "dy/dx must be the mask: y={y} x={x} g={g}");
+        assert!(
+            (y - x * g).abs() < 1e-6,
+            "dy/dx must be the mask: y={y} x={x} g={g}"
+        );
     }
 }
 
@@ -122,6 +128,8 @@ fn the_checker_catches_a_wrong_gradient() {
         }
     }
     let x = random_batch::<3>(2, 1);
-    let err = GradCheck::default().run(&mut Square::default(), &x).unwrap_err();
+    let err = GradCheck::default()
+        .run(&mut Square::default(), &x)
+        .unwrap_err();
     assert!(err.what.starts_with("input["), "{err}");
 }

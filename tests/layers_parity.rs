@@ -34,13 +34,25 @@ fn check<M: Forward<IN, OUT>, const IN: usize, const OUT: usize>(module: &mut M,
     }
     module.zero_grad();
     let y = module.forward_train(&x).to_batch();
-    assert_close(y.as_slice(), &f32s(&case["output"]), &format!("{name} output"));
+    assert_close(
+        y.as_slice(),
+        &f32s(&case["output"]),
+        &format!("{name} output"),
+    );
     if case["mode"] == "eval" {
         let inferred = module.forward(&x);
-        assert_close(inferred.as_slice(), &f32s(&case["output"]), &format!("{name} forward"));
+        assert_close(
+            inferred.as_slice(),
+            &f32s(&case["output"]),
+            &format!("{name} forward"),
+        );
     }
     let dx = module.backward(&g).to_batch();
-    assert_close(dx.as_slice(), &f32s(&case["grad_input"]), &format!("{name} grad_input"));
+    assert_close(
+        dx.as_slice(),
+        &f32s(&case["grad_input"]),
+        &format!("{name} grad_input"),
+    );
     for t in staticnn::state_dict(module) {
         if let Some(expected) = case["param_grads"].get(&t.name) {
             let grad = param_grad(module, &t.name);
@@ -130,14 +142,25 @@ fn batchnorm1d_train_then_eval() {
         load_params(&mut bn, train);
         check::<_, W, W>(&mut bn, train);
         let after = &train["buffers_after"];
-        assert_close(&bn.running_mean, &f32s(&after["running_mean"]), "running_mean");
+        assert_close(
+            &bn.running_mean,
+            &f32s(&after["running_mean"]),
+            "running_mean",
+        );
         assert_close(&bn.running_var, &f32s(&after["running_var"]), "running_var");
-        assert_eq!(Some(bn.num_batches_tracked), after["num_batches_tracked"].as_i64());
+        assert_eq!(
+            Some(bn.num_batches_tracked),
+            after["num_batches_tracked"].as_i64()
+        );
 
         let mut bn = BatchNorm1d::<C>::new(1e-5, 0.1);
         load_params(&mut bn, eval);
         check::<_, W, W>(&mut bn, eval);
-        assert_close(&bn.running_mean, &f32s(&eval["buffers"]["running_mean"]), "eval keeps");
+        assert_close(
+            &bn.running_mean,
+            &f32s(&eval["buffers"]["running_mean"]),
+            "eval keeps",
+        );
         assert_eq!(
             Some(bn.num_batches_tracked),
             eval["buffers"]["num_batches_tracked"].as_i64()
@@ -146,7 +169,10 @@ fn batchnorm1d_train_then_eval() {
     let c = |n| case("BatchNorm1d", n);
     run::<4, 4>(&c("batchnorm1d_0_train_6x4"), &c("batchnorm1d_0_eval_6x4"));
     run::<3, 3>(&c("batchnorm1d_1_train_2x3"), &c("batchnorm1d_1_eval_2x3"));
-    run::<3, 15>(&c("batchnorm1d_2_train_4x3x5"), &c("batchnorm1d_2_eval_4x3x5"));
+    run::<3, 15>(
+        &c("batchnorm1d_2_train_4x3x5"),
+        &c("batchnorm1d_2_eval_4x3x5"),
+    );
 }
 
 #[test]
@@ -166,11 +192,23 @@ fn layernorm() {
 fn every_mlp_case_is_covered() {
     let layers = fixture("layers.json");
     let tested = [
-        "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "GELU_tanh", "Softmax",
-        "LogSoftmax", "BatchNorm1d", "LayerNorm",
+        "Linear",
+        "ReLU",
+        "LeakyReLU",
+        "Sigmoid",
+        "Tanh",
+        "GELU",
+        "GELU_tanh",
+        "Softmax",
+        "LogSoftmax",
+        "BatchNorm1d",
+        "LayerNorm",
     ];
     for name in layers["layers"].as_object().unwrap().keys() {
         let later = ["Conv2d", "MaxPool2d", "Flatten"].contains(&name.as_str());
-        assert!(later || tested.contains(&name.as_str()), "{name} has no parity test");
+        assert!(
+            later || tested.contains(&name.as_str()),
+            "{name} has no parity test"
+        );
     }
 }

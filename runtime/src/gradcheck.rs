@@ -92,7 +92,12 @@ impl GradCheck {
             let minus = loss(module, &probe);
             probe.as_mut_slice()[i] = original;
             let numeric = ((plus - minus) / (2.0 * f64::from(self.step))) as f32;
-            self.compare(&mut report, || format!("input[{i}]"), grad_x.as_slice()[i], numeric)?;
+            self.compare(
+                &mut report,
+                || format!("input[{i}]"),
+                grad_x.as_slice()[i],
+                numeric,
+            )?;
         }
         for (index, (name, grad)) in params.iter().enumerate() {
             for (k, &analytic) in grad.iter().enumerate() {

@@ -23,7 +23,11 @@ impl Parameter {
     /// # Panics
     /// If `value.len()` is not the product of `shape`: layers build their parameters, users do not.
     pub fn new(value: Vec<f32>, shape: &[usize]) -> Self {
-        assert_eq!(value.len(), shape.iter().product::<usize>(), "parameter shape");
+        assert_eq!(
+            value.len(),
+            shape.iter().product::<usize>(),
+            "parameter shape"
+        );
         Parameter {
             grad: vec![0.0; value.len()],
             value,
@@ -50,7 +54,10 @@ impl Parameter {
 /// A non-learnable tensor that belongs to the state dict (BatchNorm's running statistics).
 #[derive(Debug)]
 pub enum Buffer<'a> {
-    F32 { data: &'a [f32], shape: &'a [usize] },
+    F32 {
+        data: &'a [f32],
+        shape: &'a [usize],
+    },
     /// A scalar counter saved as int64 with shape `[]`, like `num_batches_tracked`.
     I64(&'a i64),
 }

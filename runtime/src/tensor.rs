@@ -20,7 +20,9 @@ pub enum ShapeError {
         found: usize,
     },
     /// A flat buffer whose length is not a whole number of rows.
-    #[error("{len} values do not make whole rows of width {width} ({len} is not a multiple of {width})")]
+    #[error(
+        "{len} values do not make whole rows of width {width} ({len} is not a multiple of {width})"
+    )]
     Length { len: usize, width: usize },
     /// Two batches that must have as many rows as each other do not.
     #[error("{what}: expected {expected} rows, found {found}")]

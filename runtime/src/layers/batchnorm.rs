@@ -76,17 +76,47 @@ impl<const C: usize> Module for BatchNorm<C> {
         v.parameter("weight", &self.weight);
         v.parameter("bias", &self.bias);
         let shape = &Self::SHAPE;
-        v.buffer("running_mean", Buffer::F32 { data: &self.running_mean, shape });
-        v.buffer("running_var", Buffer::F32 { data: &self.running_var, shape });
-        v.buffer("num_batches_tracked", Buffer::I64(&self.num_batches_tracked));
+        v.buffer(
+            "running_mean",
+            Buffer::F32 {
+                data: &self.running_mean,
+                shape,
+            },
+        );
+        v.buffer(
+            "running_var",
+            Buffer::F32 {
+                data: &self.running_var,
+                shape,
+            },
+        );
+        v.buffer(
+            "num_batches_tracked",
+            Buffer::I64(&self.num_batches_tracked),
+        );
     }
     fn visit_mut(&mut self, v: &mut dyn VisitorMut) {
         v.parameter("weight", &mut self.weight);
         v.parameter("bias", &mut self.bias);
         let shape = &Self::SHAPE;
-        v.buffer("running_mean", BufferMut::F32 { data: &mut self.running_mean, shape });
-        v.buffer("running_var", BufferMut::F32 { data: &mut self.running_var, shape });
-        v.buffer("num_batches_tracked", BufferMut::I64(&mut self.num_batches_tracked));
+        v.buffer(
+            "running_mean",
+            BufferMut::F32 {
+                data: &mut self.running_mean,
+                shape,
+            },
+        );
+        v.buffer(
+            "running_var",
+            BufferMut::F32 {
+                data: &mut self.running_var,
+                shape,
+            },
+        );
+        v.buffer(
+            "num_batches_tracked",
+            BufferMut::I64(&mut self.num_batches_tracked),
+        );
     }
     fn set_training(&mut self, training: bool) {
         self.training = training;
@@ -95,14 +125,24 @@ impl<const C: usize> Module for BatchNorm<C> {
 
 impl<const C: usize, const W: usize> Forward<W, W> for BatchNorm<C> {
     fn forward(&self, x: &BatchSlice<W>) -> Batch<W> {
-        const { assert!(W % C == 0, "BatchNorm: the row width must be a multiple of the channels") };
+        const {
+            assert!(
+                W.is_multiple_of(C),
+                "BatchNorm: the row width must be a multiple of the channels"
+            )
+        };
         let mut out = Batch::zeros(x.rows());
         self.eval_into::<W>(x.as_slice(), out.as_mut_slice());
         out
     }
 
     fn forward_train(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
-        const { assert!(W % C == 0, "BatchNorm: the row width must be a multiple of the channels") };
+        const {
+            assert!(
+                W.is_multiple_of(C),
+                "BatchNorm: the row width must be a multiple of the channels"
+            )
+        };
         let l = W / C;
         let x = x.as_slice();
         let count = x.len() / C;
@@ -116,13 +156,25 @@ impl<const C: usize, const W: usize> Forward<W, W> for BatchNorm<C> {
                 let sq: f64 = channel().map(|&v| (f64::from(v) - mean).powi(2)).sum();
                 let var = sq / count as f64;
                 // PyTorch refuses one value per channel in training; dividing by 1 keeps it finite.
-                let unbiased = if count > 1 { sq / (count - 1) as f64 } else { var };
+                let unbiased = if count > 1 {
+                    sq / (count - 1) as f64
+                } else {
+                    var
+                };
                 let m = f64::from(self.momentum);
-                self.running_mean[c] = ((1.0 - m) * f64::from(self.running_mean[c]) + m * mean) as f32;
-                self.running_var[c] = ((1.0 - m) * f64::from(self.running_var[c]) + m * unbiased) as f32;
-                (mean as f32, (1.0 / (var + f64::from(self.eps)).sqrt()) as f32)
+                self.running_mean[c] =
+                    ((1.0 - m) * f64::from(self.running_mean[c]) + m * mean) as f32;
+                self.running_var[c] =
+                    ((1.0 - m) * f64::from(self.running_var[c]) + m * unbiased) as f32;
+                (
+                    mean as f32,
+                    (1.0 / (var + f64::from(self.eps)).sqrt()) as f32,
+                )
             } else {
-                (self.running_mean[c], 1.0 / (self.running_var[c] + self.eps).sqrt())
+                (
+                    self.running_mean[c],
+                    1.0 / (self.running_var[c] + self.eps).sqrt(),
+                )
             };
             self.invstd[c] = invstd;
             let (w, b) = (self.weight.value[c], self.bias.value[c]);

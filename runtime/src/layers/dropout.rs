@@ -22,7 +22,10 @@ impl Dropout {
     /// # Panics
     /// If `p` is not in `[0, 1]`; the macros reject such a `p` at compile time.
     pub fn new(p: f32, rng: &mut impl Rng) -> Self {
-        assert!((0.0..=1.0).contains(&p), "dropout probability must be in [0, 1], got {p}");
+        assert!(
+            (0.0..=1.0).contains(&p),
+            "dropout probability must be in [0, 1], got {p}"
+        );
         Dropout {
             p,
             training: true,

@@ -38,7 +38,11 @@ impl<const D: usize> LayerNorm<D> {
     /// Normalises one group; returns 1/σ.
     fn normalize(&self, x: &[f32], xhat: &mut [f32], y: &mut [f32]) -> f32 {
         let mean = x.iter().map(|&v| f64::from(v)).sum::<f64>() / D as f64;
-        let var = x.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / D as f64;
+        let var = x
+            .iter()
+            .map(|&v| (f64::from(v) - mean).powi(2))
+            .sum::<f64>()
+            / D as f64;
         let invstd = (1.0 / (var + f64::from(self.eps)).sqrt()) as f32;
         let mean = mean as f32;
         for i in 0..D {
@@ -63,17 +67,31 @@ impl<const D: usize> Module for LayerNorm<D> {
 
 impl<const D: usize, const W: usize> Forward<W, W> for LayerNorm<D> {
     fn forward(&self, x: &BatchSlice<W>) -> Batch<W> {
-        const { assert!(W % D == 0, "LayerNorm: the row width must be a multiple of D") };
+        const {
+            assert!(
+                W.is_multiple_of(D),
+                "LayerNorm: the row width must be a multiple of D"
+            )
+        };
         let mut out = Batch::zeros(x.rows());
         let mut xhat = [0.0; D];
-        for (xg, yg) in x.as_slice().chunks_exact(D).zip(out.as_mut_slice().chunks_exact_mut(D)) {
+        for (xg, yg) in x
+            .as_slice()
+            .chunks_exact(D)
+            .zip(out.as_mut_slice().chunks_exact_mut(D))
+        {
             self.normalize(xg, &mut xhat, yg);
         }
         out
     }
 
     fn forward_train(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
-        const { assert!(W % D == 0, "LayerNorm: the row width must be a multiple of D") };
+        const {
+            assert!(
+                W.is_multiple_of(D),
+                "LayerNorm: the row width must be a multiple of D"
+            )
+        };
         let x = x.as_slice();
         let mut xhat = std::mem::take(&mut self.xhat);
         let mut output = std::mem::take(&mut self.output);

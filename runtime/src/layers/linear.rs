@@ -61,7 +61,12 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
             }
             None => Accum::Replace,
         };
-        matmul(out.as_mat_mut(), accum, x.as_mat(), self.weight_mat().transpose());
+        matmul(
+            out.as_mat_mut(),
+            accum,
+            x.as_mat(),
+            self.weight_mat().transpose(),
+        );
     }
 }
 

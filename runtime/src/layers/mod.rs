@@ -15,5 +15,5 @@ pub use elementwise::{
 };
 pub use layernorm::LayerNorm;
 pub use linear::Linear;
-pub use softmax::{LogSoftmax, Softmax};
 pub(crate) use softmax::log_softmax_row;
+pub use softmax::{LogSoftmax, Softmax};

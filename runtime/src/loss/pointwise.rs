@@ -1,0 +1,279 @@
+//! Losses that compare the input and the target value by value: MSE, L1, SmoothL1, Huber,
+//! BCE and BCE with logits. Each function returns the loss and its derivative together.
+
+use super::{Loss, LossError, Reduction, check_rows};
+use crate::tensor::{BatchSlice, resize};
+
+/// One element's loss and d loss / d input.
+pub trait PointwiseFn: Clone + std::fmt::Debug {
+    /// `column` is the element's position in its row (for a per-class `pos_weight`).
+    fn point(&self, x: f32, y: f32, column: usize) -> (f32, f32);
+    /// Whether targets must lie in [0, 1].
+    const PROBABILITY_TARGETS: bool = false;
+}
+
+/// A loss made of a [`PointwiseFn`] and a reduction.
+#[derive(Clone, Debug, Default)]
+pub struct Pointwise<F> {
+    pub function: F,
+    pub reduction: Reduction,
+    grad: Vec<f32>,
+}
+
+impl<F: PointwiseFn> Pointwise<F> {
+    pub fn with(function: F) -> Self {
+        Pointwise {
+            function,
+            reduction: Reduction::Mean,
+            grad: Vec::new(),
+        }
+    }
+
+    /// Sets the reduction (builder style).
+    pub fn reduction(mut self, reduction: Reduction) -> Self {
+        self.reduction = reduction;
+        self
+    }
+
+    fn check<const W: usize>(&self, x: &BatchSlice<W>, y: &BatchSlice<W>) -> Result<(), LossError> {
+        check_rows(x.rows(), y.rows())?;
+        if F::PROBABILITY_TARGETS {
+            for (i, &v) in y.as_slice().iter().enumerate() {
+                if !(0.0..=1.0).contains(&v) {
+                    return Err(LossError::TargetOutOfRange {
+                        row: i / W,
+                        column: i % W,
+                        value: v,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn scale(&self, count: usize) -> f64 {
+        match self.reduction {
+            Reduction::Mean if count > 0 => 1.0 / count as f64,
+            _ => 1.0,
+        }
+    }
+}
+
+impl<F: PointwiseFn, const W: usize> Loss<W> for Pointwise<F> {
+    type Target = BatchSlice<W>;
+
+    fn elementwise(&self, x: &BatchSlice<W>, y: &BatchSlice<W>) -> Result<Vec<f32>, LossError> {
+        self.check(x, y)?;
+        Ok(x.as_slice()
+            .iter()
+            .zip(y.as_slice())
+            .enumerate()
+            .map(|(i, (&x, &y))| self.function.point(x, y, i % W).0)
+            .collect())
+    }
+
+    fn value(&self, x: &BatchSlice<W>, y: &BatchSlice<W>) -> Result<f32, LossError> {
+        self.check(x, y)?;
+        let sum: f64 = x
+            .as_slice()
+            .iter()
+            .zip(y.as_slice())
+            .enumerate()
+            .map(|(i, (&x, &y))| f64::from(self.function.point(x, y, i % W).0))
+            .sum();
+        Ok((sum * self.scale(x.as_slice().len())) as f32)
+    }
+
+    fn value_and_grad(
+        &mut self,
+        x: &BatchSlice<W>,
+        y: &BatchSlice<W>,
+    ) -> Result<(f32, &BatchSlice<W>), LossError> {
+        self.check(x, y)?;
+        let x = x.as_slice();
+        let scale = self.scale(x.len());
+        resize(&mut self.grad, x.len());
+        let mut sum = 0.0f64;
+        for (i, ((g, &x), &y)) in self.grad.iter_mut().zip(x).zip(y.as_slice()).enumerate() {
+            let (l, d) = self.function.point(x, y, i % W);
+            sum += f64::from(l);
+            *g = (f64::from(d) * scale) as f32;
+        }
+        Ok(((sum * scale) as f32, BatchSlice::view(&self.grad)))
+    }
+}
+
+/// `(x − y)²`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Mse;
+impl PointwiseFn for Mse {
+    fn point(&self, x: f32, y: f32, _: usize) -> (f32, f32) {
+        let d = x - y;
+        (d * d, 2.0 * d)
+    }
+}
+
+/// `|x − y|`; the derivative at 0 is 0, as PyTorch's `sign`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct L1;
+impl PointwiseFn for L1 {
+    fn point(&self, x: f32, y: f32, _: usize) -> (f32, f32) {
+        let d = x - y;
+        (d.abs(), sign(d))
+    }
+}
+
+fn sign(d: f32) -> f32 {
+    if d > 0.0 {
+        1.0
+    } else if d < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}
+
+/// `0.5 d² / β` if `|d| < β`, else `|d| − 0.5 β` (β = 0 is L1).
+#[derive(Clone, Copy, Debug)]
+pub struct SmoothL1 {
+    pub beta: f32,
+}
+impl PointwiseFn for SmoothL1 {
+    fn point(&self, x: f32, y: f32, _: usize) -> (f32, f32) {
+        let d = x - y;
+        if d.abs() < self.beta {
+            (0.5 * d * d / self.beta, d / self.beta)
+        } else {
+            (d.abs() - 0.5 * self.beta, sign(d))
+        }
+    }
+}
+
+/// `0.5 d²` if `|d| < δ`, else `δ (|d| − 0.5 δ)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Huber {
+    pub delta: f32,
+}
+impl PointwiseFn for Huber {
+    fn point(&self, x: f32, y: f32, _: usize) -> (f32, f32) {
+        let d = x - y;
+        if d.abs() < self.delta {
+            (0.5 * d * d, d)
+        } else {
+            (
+                self.delta * (d.abs() - 0.5 * self.delta),
+                self.delta * sign(d),
+            )
+        }
+    }
+}
+
+/// Binary cross-entropy on probabilities; each log is clamped at −100 and the derivative's
+/// denominator `x (1 − x)` at 1e-12, as in PyTorch.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Bce;
+impl PointwiseFn for Bce {
+    const PROBABILITY_TARGETS: bool = true;
+    fn point(&self, x: f32, y: f32, _: usize) -> (f32, f32) {
+        let log_x = x.ln().max(-100.0);
+        let log_1mx = (1.0 - x).ln().max(-100.0);
+        let loss = -(y * log_x + (1.0 - y) * log_1mx);
+        let grad = (x - y) / ((1.0 - x) * x).max(1e-12);
+        (loss, grad)
+    }
+}
+
+/// Binary cross-entropy on logits, `max(z, 0) − z y + log(1 + e^−|z|)` (stable for any z),
+/// with an optional weight on positive targets per column.
+#[derive(Clone, Debug, Default)]
+pub struct BceWithLogits {
+    pub pos_weight: Option<Vec<f32>>,
+}
+impl PointwiseFn for BceWithLogits {
+    const PROBABILITY_TARGETS: bool = true;
+    fn point(&self, z: f32, y: f32, column: usize) -> (f32, f32) {
+        let p = self.pos_weight.as_ref().map_or(1.0, |w| w[column]);
+        // loss = (1 − y) z + k · softplus(−z), k = 1 + (p − 1) y
+        let k = 1.0 + (p - 1.0) * y;
+        let softplus_neg = (-z).max(0.0) + (-z.abs()).exp().ln_1p();
+        let loss = (1.0 - y) * z + k * softplus_neg;
+        let sigmoid = if z >= 0.0 {
+            1.0 / (1.0 + (-z).exp())
+        } else {
+            let e = z.exp();
+            e / (1.0 + e)
+        };
+        (loss, k * sigmoid - p * y)
+    }
+}
+
+/// PyTorch's `nn.MSELoss()`.
+pub type MSELoss = Pointwise<Mse>;
+/// PyTorch's `nn.L1Loss()`.
+pub type L1Loss = Pointwise<L1>;
+/// PyTorch's `nn.SmoothL1Loss(beta)`.
+pub type SmoothL1Loss = Pointwise<SmoothL1>;
+/// PyTorch's `nn.HuberLoss(delta)`.
+pub type HuberLoss = Pointwise<Huber>;
+/// PyTorch's `nn.BCELoss()`.
+pub type BCELoss = Pointwise<Bce>;
+/// PyTorch's `nn.BCEWithLogitsLoss(pos_weight)`.
+pub type BCEWithLogitsLoss = Pointwise<BceWithLogits>;
+
+impl MSELoss {
+    /// Mean squared error, mean reduction.
+    ///
+    /// ```
+    /// use staticnn_runtime::loss::{Loss, MSELoss};
+    /// use staticnn_runtime::Batch;
+    /// let prediction = Batch::from_rows(&[[2.5, 1.3, 0.8]]);
+    /// let target = Batch::from_rows(&[[3.0, 1.0, 1.0]]);
+    /// let loss = MSELoss::new().value(&prediction, &target).unwrap();
+    /// assert!((loss - 0.12667).abs() < 1e-5);
+    /// ```
+    pub fn new() -> Self {
+        Self::with(Mse)
+    }
+}
+impl L1Loss {
+    /// Mean absolute error, mean reduction.
+    ///
+    /// ```
+    /// use staticnn_runtime::loss::{L1Loss, Loss};
+    /// use staticnn_runtime::Batch;
+    /// let prediction = Batch::from_rows(&[[2.5, 1.3, 0.8]]);
+    /// let target = Batch::from_rows(&[[3.0, 1.0, 1.0]]);
+    /// let loss = L1Loss::new().value(&prediction, &target).unwrap();
+    /// assert!((loss - 0.33333).abs() < 1e-5);
+    /// ```
+    pub fn new() -> Self {
+        Self::with(L1)
+    }
+}
+impl SmoothL1Loss {
+    /// PyTorch's default `beta` is 1.0.
+    pub fn new(beta: f32) -> Self {
+        Self::with(SmoothL1 { beta })
+    }
+}
+impl HuberLoss {
+    /// PyTorch's default `delta` is 1.0.
+    pub fn new(delta: f32) -> Self {
+        Self::with(Huber { delta })
+    }
+}
+impl BCELoss {
+    pub fn new() -> Self {
+        Self::with(Bce)
+    }
+}
+impl BCEWithLogitsLoss {
+    pub fn new() -> Self {
+        Self::with(BceWithLogits::default())
+    }
+    /// Weights positive targets of each column (`pos_weight`, one value per output column).
+    pub fn pos_weight(mut self, weights: Vec<f32>) -> Self {
+        self.function.pos_weight = Some(weights);
+        self
+    }
+}

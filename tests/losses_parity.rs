@@ -1,0 +1,304 @@
+//! Every case of `losses.json`: value and input gradient within 1e-5 relative; plus gradient
+//! checks by finite differences, extreme logits, and every bad-target error.
+
+mod common;
+
+use common::{assert_close, f32s, fixture, usizes};
+use serde_json::Value;
+use staticnn::loss::*;
+use staticnn::{Batch, BatchSlice};
+
+fn reduction(case: &Value) -> Reduction {
+    match case["config"]["reduction"].as_str().unwrap() {
+        "mean" => Reduction::Mean,
+        "sum" => Reduction::Sum,
+        other => panic!("reduction {other}"),
+    }
+}
+
+fn compare<const W: usize, L: Loss<W>>(loss: &mut L, case: &Value, target: &L::Target) {
+    let name = case["name"].as_str().unwrap();
+    let x = Batch::<W>::from_vec(f32s(&case["input"])).unwrap();
+    let expected = f32s(&case["loss"]);
+    let value = loss.value(&x, target).unwrap();
+    assert_close(&[value], &expected, &format!("{name} value"));
+    let (value, grad) = loss.value_and_grad(&x, target).unwrap();
+    assert_close(&[value], &expected, &format!("{name} value_and_grad"));
+    assert_close(
+        grad.as_slice(),
+        &f32s(&case["grad_input"]),
+        &format!("{name} grad"),
+    );
+}
+
+fn pointwise<const W: usize, F: PointwiseFn>(case: &Value, f: F) {
+    let target = Batch::<W>::from_vec(f32s(&case["target"])).unwrap();
+    let mut loss = Pointwise::with(f).reduction(reduction(case));
+    compare::<W, _>(&mut loss, case, &target);
+}
+
+fn cases(name: &str) -> Vec<Value> {
+    let all = fixture("losses.json");
+    let cases = all["losses"][name].as_array().unwrap().clone();
+    assert!(!cases.is_empty());
+    cases
+}
+
+fn width(case: &Value) -> u64 {
+    case["input_shape"][1].as_u64().unwrap()
+}
+
+#[test]
+fn regression_losses() {
+    for case in cases("MSELoss") {
+        match width(&case) {
+            3 => pointwise::<3, _>(&case, Mse),
+            w => panic!("width {w}"),
+        }
+    }
+    for case in cases("L1Loss") {
+        pointwise::<3, _>(&case, L1);
+    }
+    for case in cases("SmoothL1Loss") {
+        let beta = case["config"]["beta"].as_f64().unwrap() as f32;
+        pointwise::<3, _>(&case, SmoothL1 { beta });
+    }
+    for case in cases("HuberLoss") {
+        let delta = case["config"]["delta"].as_f64().unwrap() as f32;
+        pointwise::<3, _>(&case, Huber { delta });
+    }
+}
+
+#[test]
+fn binary_losses() {
+    for case in cases("BCELoss") {
+        assert_eq!(width(&case), 1);
+        pointwise::<1, _>(&case, Bce);
+    }
+    for case in cases("BCEWithLogitsLoss") {
+        assert_eq!(width(&case), 1);
+        pointwise::<1, _>(&case, BceWithLogits::default());
+    }
+}
+
+#[test]
+fn class_losses() {
+    for case in cases("CrossEntropyLoss") {
+        let target = usizes(&case["target"]);
+        let eps = case["config"]["label_smoothing"].as_f64().unwrap() as f32;
+        let mut loss = CrossEntropyLoss::new()
+            .reduction(reduction(&case))
+            .label_smoothing(eps);
+        match width(&case) {
+            4 => compare::<4, _>(&mut loss, &case, &target[..]),
+            3 => compare::<3, _>(&mut loss, &case, &target[..]),
+            w => panic!("width {w}"),
+        }
+    }
+    for case in cases("NLLLoss") {
+        let target = usizes(&case["target"]);
+        let mut loss = NLLLoss::new().reduction(reduction(&case));
+        compare::<4, _>(&mut loss, &case, &target[..]);
+    }
+}
+
+/// d loss / d input by central differences in f64-accumulated f32 arithmetic.
+fn numeric_grad<const W: usize, L: Loss<W>>(
+    loss: &L,
+    x: &Batch<W>,
+    target: &L::Target,
+) -> Vec<f32> {
+    let h = 1e-3f32;
+    let mut probe = x.clone();
+    (0..x.as_slice().len())
+        .map(|i| {
+            let v = probe.as_slice()[i];
+            probe.as_mut_slice()[i] = v + h;
+            let plus = loss.value(&probe, target).unwrap();
+            probe.as_mut_slice()[i] = v - h;
+            let minus = loss.value(&probe, target).unwrap();
+            probe.as_mut_slice()[i] = v;
+            (plus - minus) / (2.0 * h)
+        })
+        .collect()
+}
+
+fn gradcheck<const W: usize, L: Loss<W>>(
+    name: &str,
+    mut loss: L,
+    x: &Batch<W>,
+    target: &L::Target,
+) {
+    let numeric = numeric_grad(&loss, x, target);
+    let (_, grad) = loss.value_and_grad(x, target).unwrap();
+    common::assert_close_tol(grad.as_slice(), &numeric, 2e-3, 2e-2, name);
+}
+
+#[test]
+fn every_loss_gradient_matches_finite_differences() {
+    let x = Batch::<3>::from_rows(&[[0.3, -1.2, 2.5], [0.05, 0.7, -0.4]]);
+    let y = Batch::<3>::from_rows(&[[0.9, -0.2, 0.1], [1.5, 0.2, -0.6]]);
+    for reduction in [Reduction::Mean, Reduction::Sum, Reduction::None] {
+        gradcheck("MSE", MSELoss::new().reduction(reduction), &x, &y);
+        gradcheck("L1", L1Loss::new().reduction(reduction), &x, &y);
+        gradcheck(
+            "SmoothL1",
+            SmoothL1Loss::new(0.5).reduction(reduction),
+            &x,
+            &y,
+        );
+        gradcheck("Huber", HuberLoss::new(2.0).reduction(reduction), &x, &y);
+    }
+    let p = Batch::<3>::from_rows(&[[0.3, 0.8, 0.55], [0.1, 0.6, 0.95]]);
+    let t = Batch::<3>::from_rows(&[[1.0, 0.0, 0.3], [0.0, 1.0, 0.5]]);
+    gradcheck("BCE", BCELoss::new(), &p, &t);
+    gradcheck("BCEWithLogits", BCEWithLogitsLoss::new(), &x, &t);
+    gradcheck(
+        "BCEWithLogits pos_weight",
+        BCEWithLogitsLoss::new().pos_weight(vec![2.0, 0.5, 1.0]),
+        &x,
+        &t,
+    );
+    let classes = [2usize, 0];
+    gradcheck("CrossEntropy", CrossEntropyLoss::new(), &x, &classes[..]);
+    gradcheck(
+        "CrossEntropy weighted, smoothed",
+        CrossEntropyLoss::new()
+            .weight(vec![0.2, 1.0, 3.0])
+            .label_smoothing(0.1),
+        &x,
+        &classes[..],
+    );
+    gradcheck(
+        "CrossEntropy sum",
+        CrossEntropyLoss::new().reduction(Reduction::Sum),
+        &x,
+        &classes[..],
+    );
+    gradcheck(
+        "NLL weighted",
+        NLLLoss::new().weight(vec![0.2, 1.0, 3.0]),
+        &x,
+        &classes[..],
+    );
+}
+
+#[test]
+fn weighted_cross_entropy_divides_by_the_target_weights() {
+    // PyTorch: weight [1, 2], logits [[0, 0], [0, 0]], target [0, 1] → loss = ln 2
+    // (each row −log ½, weighted 1 and 2, divided by 1 + 2).
+    let x = Batch::<2>::from_rows(&[[0.0, 0.0], [0.0, 0.0]]);
+    let loss = CrossEntropyLoss::new()
+        .weight(vec![1.0, 2.0])
+        .value(&x, &[0, 1])
+        .unwrap();
+    assert!((loss - std::f32::consts::LN_2).abs() < 1e-6, "{loss}");
+}
+
+#[test]
+fn reduction_none_gives_per_element_losses() {
+    let x = Batch::<3>::from_rows(&[[2.5, 1.3, 0.8]]);
+    let y = Batch::<3>::from_rows(&[[3.0, 1.0, 1.0]]);
+    let l = MSELoss::new()
+        .reduction(Reduction::None)
+        .elementwise(&x, &y)
+        .unwrap();
+    common::assert_close(&l, &[0.25, 0.09, 0.04], "mse none");
+    let ce = CrossEntropyLoss::new()
+        .elementwise(
+            &Batch::<3>::from_rows(&[[2.0, 1.0, 0.1], [0.0, 0.0, 0.0]]),
+            &[0, 2],
+        )
+        .unwrap();
+    common::assert_close(&ce, &[0.41702995, 3f32.ln()], "ce none");
+}
+
+#[test]
+fn extreme_logits_stay_finite() {
+    let x = Batch::<3>::from_rows(&[[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0]]);
+    let mut ce = CrossEntropyLoss::new();
+    let (v, g) = ce.value_and_grad(&x, &[1, 2]).unwrap();
+    assert!(
+        v.is_finite() && g.as_slice().iter().all(|g| g.is_finite()),
+        "{v} {g:?}"
+    );
+    assert!((v - 1000.6566).abs() < 1e-2, "{v}"); // (2000 + 1.3133) / 2
+    let z = Batch::<1>::from_rows(&[[1000.0], [-1000.0], [100.0], [-100.0]]);
+    let t = Batch::<1>::from_rows(&[[0.0], [1.0], [1.0], [0.0]]);
+    let mut bce = BCEWithLogitsLoss::new();
+    let (v, g) = bce.value_and_grad(&z, &t).unwrap();
+    assert!(v.is_finite() && g.as_slice().iter().all(|g| g.is_finite()));
+    assert!((v - 500.0).abs() < 1e-3, "{v}");
+    common::assert_close(g.as_slice(), &[0.25, -0.25, 0.0, 0.0], "bce logits grad");
+}
+
+#[test]
+fn bad_targets_are_errors_naming_row_and_value() {
+    let x = Batch::<3>::from_rows(&[[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]);
+    let err = CrossEntropyLoss::new().value(&x, &[0, 3]).unwrap_err();
+    assert_eq!(
+        err,
+        LossError::ClassOutOfRange {
+            row: 1,
+            class: 3,
+            classes: 3
+        }
+    );
+    assert!(err.to_string().contains("row 1") && err.to_string().contains("class 3"));
+    let err = CrossEntropyLoss::new()
+        .value_and_grad(&x, &[0, 7])
+        .unwrap_err();
+    assert_eq!(
+        err,
+        LossError::ClassOutOfRange {
+            row: 1,
+            class: 7,
+            classes: 3
+        }
+    );
+    let err = NLLLoss::new().value(&x, &[5, 0]).unwrap_err();
+    assert_eq!(
+        err,
+        LossError::ClassOutOfRange {
+            row: 0,
+            class: 5,
+            classes: 3
+        }
+    );
+
+    let err = CrossEntropyLoss::new().value(&x, &[0]).unwrap_err();
+    assert_eq!(
+        err,
+        LossError::Rows {
+            input: 2,
+            target: 1
+        }
+    );
+
+    let bad = Batch::<3>::from_rows(&[[0.0, 1.0, 0.5], [1.0, 1.5, 0.0]]);
+    let err = BCELoss::new().value(&x, &bad).unwrap_err();
+    assert_eq!(
+        err,
+        LossError::TargetOutOfRange {
+            row: 1,
+            column: 1,
+            value: 1.5
+        }
+    );
+    assert!(err.to_string().contains("1.5") && err.to_string().contains("row 1"));
+    let err = BCEWithLogitsLoss::new()
+        .value_and_grad(&x, &bad)
+        .unwrap_err();
+    assert!(matches!(err, LossError::TargetOutOfRange { row: 1, .. }));
+
+    let short = Batch::<3>::from_rows(&[[0.0, 1.0, 0.5]]);
+    let err = MSELoss::new().value_and_grad(&x, &short).unwrap_err();
+    assert_eq!(
+        err,
+        LossError::Rows {
+            input: 2,
+            target: 1
+        }
+    );
+    let _: &BatchSlice<3> = &x;
+}
