@@ -1,1 +1,10 @@
+#![doc = include_str!("../README.md")]
+
+pub use staticnn_macros::{Module, model};
 pub use staticnn_runtime::*;
+
+/// The names a training script needs: `use staticnn::prelude::*;`.
+pub mod prelude {
+    pub use staticnn_macros::{Module, model};
+    pub use staticnn_runtime::prelude::*;
+}

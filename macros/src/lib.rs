@@ -1,1 +1,41 @@
+//! The macros of staticnn: `model!` declares a network; `#[derive(Module)]` implements one
+//! from a struct of layers. Both parse into one description (`ast`), are checked in one pass
+//! that reports every error at its token (`valid`), and are written out by one expander
+//! (`expand`).
 
+mod ast;
+mod catalog;
+mod ctxt;
+mod expand;
+mod valid;
+
+#[cfg(test)]
+mod snapshots;
+
+use proc_macro::TokenStream;
+
+/// Declares a network; see the crate documentation of `staticnn` for the grammar.
+#[proc_macro]
+pub fn model(input: TokenStream) -> TokenStream {
+    expand_model(input.into()).into()
+}
+
+/// Implements `Module`, `Forward`, `Shaped`, `Init` and `summary` for a struct of layers,
+/// run in field order.
+#[proc_macro_derive(Module, attributes(module, layer))]
+pub fn derive_module(input: TokenStream) -> TokenStream {
+    expand_derive(input.into()).into()
+}
+
+fn expand_model(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    syn::parse2::<ast::Network>(input)
+        .and_then(|net| valid::check(&net).map(|plan| expand::expand(&plan)))
+        .unwrap_or_else(syn::Error::into_compile_error)
+}
+
+fn expand_derive(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    syn::parse2::<syn::DeriveInput>(input)
+        .and_then(ast::Network::from_derive)
+        .and_then(|net| valid::check(&net).map(|plan| expand::expand(&plan)))
+        .unwrap_or_else(syn::Error::into_compile_error)
+}

@@ -9,22 +9,32 @@ pub mod loss;
 pub mod module;
 pub mod optim;
 pub mod state;
+pub mod summary;
 pub mod tensor;
 
 pub use gradcheck::{GradCheck, GradCheckError, GradCheckReport};
 pub use layers::*;
 pub use linalg::{num_threads, set_num_threads};
 pub use loss::{Loss, LossError, Reduction};
-pub use module::{Buffer, BufferMut, Forward, Module, Parameter, Shaped, Visitor, VisitorMut};
+pub use module::{
+    Buffer, BufferMut, Forward, Init, Module, Parameter, Shaped, Visitor, VisitorMut,
+};
 pub use optim::{LearningRate, Optimizer};
 pub use state::{LoadStateError, NamedTensor, TensorData, load_state_dict, state_dict};
+pub use summary::{Summary, SummaryRow};
 pub use tensor::{Batch, BatchSlice, ShapeError};
+
+/// What generated code names; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use rand::Rng;
+}
 
 /// The names a training script needs: `use staticnn::prelude::*;`.
 pub mod prelude {
     pub use crate::layers::*;
     pub use crate::loss::*;
-    pub use crate::module::{Forward, Module, Shaped};
+    pub use crate::module::{Forward, Init, Module, Shaped};
     pub use crate::optim::*;
     pub use crate::tensor::{Batch, BatchSlice};
 }

@@ -150,3 +150,9 @@ pub trait Shaped {
     const IN: usize;
     const OUT: usize;
 }
+
+/// Builds a module with PyTorch's default initialisation from a seeded RNG. Generated models
+/// implement it, which is how a model stands as a layer inside another.
+pub trait Init: Sized {
+    fn init<R: rand::Rng>(rng: &mut R) -> Self;
+}

@@ -3,6 +3,7 @@
 mod batchnorm;
 mod dropout;
 mod elementwise;
+mod flatten;
 mod layernorm;
 mod linear;
 mod softmax;
@@ -13,6 +14,7 @@ pub use elementwise::{
     Approximate, Elementwise, ElementwiseFn, GELU, GELUFn, LeakyReLU, LeakyReLUFn, ReLU, ReLUFn,
     Sigmoid, SigmoidFn, Tanh, TanhFn,
 };
+pub use flatten::Flatten;
 pub use layernorm::LayerNorm;
 pub use linear::Linear;
 pub(crate) use softmax::log_softmax_row;
