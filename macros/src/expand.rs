@@ -85,7 +85,7 @@ pub fn expand(plan: &Plan<'_>) -> TokenStream {
                 #krate::Summary {
                     model: ::std::string::String::from(#model_name),
                     input_shape: ::std::string::String::from(#input_display),
-                    rows: ::std::vec![#(#rows),*],
+                    rows: ::std::vec::Vec::from([#(#rows),*]),
                 }
             }
         }

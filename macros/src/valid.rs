@@ -42,7 +42,7 @@ impl Dims {
     pub fn width(&self) -> TokenStream {
         match self {
             Dims::Known(d) => {
-                let w = d.iter().product::<usize>();
+                let w = unsuffixed(d.iter().product::<usize>());
                 quote!(#w)
             }
             Dims::Opaque(expr) => quote!({ #expr }),
@@ -71,6 +71,11 @@ impl std::fmt::Display for Dims {
             Dims::Opaque(expr) => write!(f, "[{}]", expr),
         }
     }
+}
+
+/// `16` rather than `16usize`, so the expansion reads as a person would write it.
+pub fn unsuffixed(n: usize) -> proc_macro2::Literal {
+    proc_macro2::Literal::usize_unsuffixed(n)
 }
 
 /// One layer, ready to expand.
@@ -225,6 +230,7 @@ fn resolve_args(
         .filter(|p| shapes_allowed || !p.is_shape())
         .collect();
     let mut values = BTreeMap::new();
+    let mut given = std::collections::BTreeSet::new();
     let items = args.map_or(&[][..], |a| &a.items[..]);
     let positional: Vec<_> = items.iter().filter(|a| a.key.is_none()).collect();
     // `Linear(16)` is the output width; `Linear(2, 16)` is PyTorch's (in, out).
@@ -274,7 +280,7 @@ fn resolve_args(
                 *p
             }
         };
-        if values.contains_key(param.name) {
+        if !given.insert(param.name) {
             cx.error_spanned(&arg.value, format!("`{}` is given twice", param.name));
             continue;
         }
@@ -283,7 +289,7 @@ fn resolve_args(
         }
     }
     for p in &params {
-        if matches!(p.default, catalog::Fallback::Required) && !values.contains_key(p.name) {
+        if matches!(p.default, catalog::Fallback::Required) && !given.contains(p.name) {
             let example = match kind {
                 Kind::Linear => " (for example `Linear(16)`)",
                 _ => "",
@@ -397,7 +403,8 @@ fn build(
                 Dims::Opaque(_) => None,
             };
             check_width(cx, "in_features", int_arg(values, "in_features"), known_in);
-            let out = declared_out.or_else(|| int_arg(values, "out_features"))?;
+            let out_width = declared_out.or_else(|| int_arg(values, "out_features"))?;
+            let out = unsuffixed(out_width);
             let bias = matches!(arg(values, kind, "bias"), Some(Value::Bool(true)));
             let ty = quote!(#krate::Linear<#width, #out>);
             let init = if bias {
@@ -408,7 +415,7 @@ fn build(
             Built {
                 ty,
                 init,
-                output: Dims::Known(vec![out]),
+                output: Dims::Known(vec![out_width]),
             }
         }
         Kind::ReLU | Kind::Sigmoid | Kind::Tanh => {
@@ -485,7 +492,7 @@ fn build(
                 channels,
             );
             let c = match channels {
-                Some(c) => quote!(#c),
+                Some(c) => unsuffixed(c).into_token_stream(),
                 None => width.clone(),
             };
             let eps = float_arg(values, kind, "eps");
@@ -509,7 +516,7 @@ fn build(
                 last,
             );
             let d = match last {
-                Some(d) => quote!(#d),
+                Some(d) => unsuffixed(d).into_token_stream(),
                 None => width.clone(),
             };
             let eps = float_arg(values, kind, "eps");
@@ -841,7 +848,7 @@ pub fn check(net: &Network) -> syn::Result<Plan<'_>> {
                     ),
                 ),
                 Dims::Opaque(e) => {
-                    let w: usize = dims.iter().product();
+                    let w = unsuffixed(dims.iter().product());
                     let msg = format!("model `{}` declares output width {w} but {prev_label} produces another", net.name);
                     assertions.push(quote!(const _: () = ::core::assert!((#e) == #w, #msg);));
                 }
