@@ -83,13 +83,18 @@ fn rng() -> Pcg64Mcg {
 fn check<M: Forward<I, O>, const I: usize, const O: usize>(name: &str, model: &mut M) {
     for rows in [3, 6] {
         let x = Batch::<I>::from_vec(
-            (0..rows * I).map(|i| ((i * 37 % 23) as f32 / 23.0 - 0.5) * 2.0 + 0.013).collect(),
+            (0..rows * I)
+                .map(|i| ((i * 37 % 23) as f32 / 23.0 - 0.5) * 2.0 + 0.013)
+                .collect(),
         )
         .unwrap();
         // A small step, so that no ReLU kink falls between the two probes.
-        let report = GradCheck { step: 1e-3, ..GradCheck::default() }
-            .run(model, &x)
-            .unwrap_or_else(|e| panic!("{name}, batch {rows}: {e}"));
+        let report = GradCheck {
+            step: 1e-3,
+            ..GradCheck::default()
+        }
+        .run(model, &x)
+        .unwrap_or_else(|e| panic!("{name}, batch {rows}: {e}"));
         assert!(report.values_checked > model.num_params());
     }
 }
@@ -97,7 +102,10 @@ fn check<M: Forward<I, O>, const I: usize, const O: usize>(name: &str, model: &m
 #[test]
 fn binary_classifier_keys_summary_and_gradients() {
     let mut m = BinaryClassifier::new(&mut rng());
-    let keys: Vec<_> = state_dict(&m).into_iter().map(|t| (t.name, t.shape)).collect();
+    let keys: Vec<_> = state_dict(&m)
+        .into_iter()
+        .map(|t| (t.name, t.shape))
+        .collect();
     assert_eq!(
         keys,
         [
@@ -113,10 +121,19 @@ fn binary_classifier_keys_summary_and_gradients() {
     let summary = m.summary();
     assert_eq!(summary.total_params(), m.num_params());
     let text = summary.to_string();
-    for needle in ["fc1", "Linear(16)", "Dropout(0.1)", "[16]", "Total params: 337"] {
+    for needle in [
+        "fc1",
+        "Linear(16)",
+        "Dropout(0.1)",
+        "[16]",
+        "Total params: 337",
+    ] {
         assert!(text.contains(needle), "{needle} missing from\n{text}");
     }
-    assert_eq!(summary.rows[1].key, "1", "unnamed layers are keyed by position");
+    assert_eq!(
+        summary.rows[1].key, "1",
+        "unnamed layers are keyed by position"
+    );
     m.eval();
     check("BinaryClassifier", &mut m);
 }
@@ -128,13 +145,31 @@ fn every_layer_kind_chains_and_checks() {
     assert_eq!(
         keys,
         [
-            "bn_cl.weight", "bn_cl.bias", "bn_cl.running_mean", "bn_cl.running_var",
-            "bn_cl.num_batches_tracked", "ln.weight", "ln.bias", "fc.weight", "fc.bias",
-            "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var",
-            "bn.num_batches_tracked", "7.weight", "head.weight", "head.bias",
+            "bn_cl.weight",
+            "bn_cl.bias",
+            "bn_cl.running_mean",
+            "bn_cl.running_var",
+            "bn_cl.num_batches_tracked",
+            "ln.weight",
+            "ln.bias",
+            "fc.weight",
+            "fc.bias",
+            "bn.weight",
+            "bn.bias",
+            "bn.running_mean",
+            "bn.running_var",
+            "bn.num_batches_tracked",
+            "7.weight",
+            "head.weight",
+            "head.bias",
         ]
     );
-    let shapes: Vec<_> = m.summary().rows.into_iter().map(|r| r.output_shape).collect();
+    let shapes: Vec<_> = m
+        .summary()
+        .rows
+        .into_iter()
+        .map(|r| r.output_shape)
+        .collect();
     assert_eq!(shapes[..3], ["[3, 4]", "[3, 4]", "[12]"]);
     assert_eq!(m.bn.momentum, 0.2);
     assert_eq!(m.drop.p(), 0.3);
@@ -150,7 +185,10 @@ fn every_layer_kind_chains_and_checks() {
 fn nested_models_prefix_their_keys_and_follow_the_mode() {
     let mut m = WithEncoder::new(&mut rng());
     let keys: Vec<_> = state_dict(&m).into_iter().map(|t| t.name).collect();
-    assert_eq!(keys, ["enc.0.weight", "enc.0.bias", "head.weight", "head.bias"]);
+    assert_eq!(
+        keys,
+        ["enc.0.weight", "enc.0.bias", "head.weight", "head.bias"]
+    );
     assert_eq!(<WithEncoder as Shaped>::IN, 4);
     assert_eq!(<WithEncoder as Shaped>::OUT, 2);
     assert_eq!(m.summary().rows[0].output_shape, "[6]");

@@ -47,7 +47,11 @@ fn state(params: &Value) -> Vec<NamedTensor> {
         for part in ["weight", "bias"] {
             let values = f32s(&layer[part]);
             let rows = layer[part].as_array().unwrap().len();
-            let shape = if part == "weight" { vec![rows, values.len() / rows] } else { vec![rows] };
+            let shape = if part == "weight" {
+                vec![rows, values.len() / rows]
+            } else {
+                vec![rows]
+            };
             out.push(NamedTensor {
                 name: format!("{}.{part}", 2 * i),
                 shape,
@@ -62,7 +66,9 @@ fn state(params: &Value) -> Vec<NamedTensor> {
 fn assert_params(model: &impl Module, expected: &Value, what: &str) {
     for (ours, theirs) in staticnn::state_dict(model).iter().zip(state(expected)) {
         assert_eq!(ours.name, theirs.name);
-        let (TensorData::F32(a), TensorData::F32(b)) = (&ours.data, &theirs.data) else { panic!() };
+        let (TensorData::F32(a), TensorData::F32(b)) = (&ours.data, &theirs.data) else {
+            panic!()
+        };
         assert_close_tol(a, b, 1e-5, 1e-4, &format!("{what} {}", ours.name));
     }
 }
@@ -88,9 +94,15 @@ fn binary_mlp_with_bce_with_logits_and_adam() {
             let end = (start + batch).min(x.rows());
             model.zero_grad();
             let out = model.forward_train(x.slice_rows(start, end));
-            let (loss, grad) = criterion.value_and_grad(out, y.slice_rows(start, end)).unwrap();
+            let (loss, grad) = criterion
+                .value_and_grad(out, y.slice_rows(start, end))
+                .unwrap();
             let r = relative(loss, expected_losses[step]);
-            assert!(r <= 1e-4, "step {step}: loss {loss}, PyTorch {} ({r})", expected_losses[step]);
+            assert!(
+                r <= 1e-4,
+                "step {step}: loss {loss}, PyTorch {} ({r})",
+                expected_losses[step]
+            );
             model.backward(grad);
             optimizer.step(&mut model);
             if step == 0 {
@@ -100,11 +112,20 @@ fn binary_mlp_with_bce_with_logits_and_adam() {
         }
         let full = criterion.value(&model.forward(&x), &y).unwrap();
         let expected = f32s(&c["epoch_end_full_dataset_loss"])[epoch];
-        assert!(relative(full, expected) <= 1e-4, "epoch {epoch}: {full} vs {expected}");
+        assert!(
+            relative(full, expected) <= 1e-4,
+            "epoch {epoch}: {full} vs {expected}"
+        );
     }
     assert_eq!(step, expected_losses.len());
     assert_params(&model, &c["final_params"], "final");
-    assert_close_tol(model.forward(&x).as_slice(), &f32s(&c["final_outputs"]), 1e-5, 1e-4, "outputs");
+    assert_close_tol(
+        model.forward(&x).as_slice(),
+        &f32s(&c["final_outputs"]),
+        1e-5,
+        1e-4,
+        "outputs",
+    );
 }
 
 #[test]
@@ -125,16 +146,29 @@ fn multiclass_mlp_with_cross_entropy_and_sgd_momentum() {
             let out = model.forward_train(x.slice_rows(start, end));
             let (loss, grad) = criterion.value_and_grad(out, &y[start..end]).unwrap();
             let r = relative(loss, expected_losses[step]);
-            assert!(r <= 1e-4, "step {step}: loss {loss}, PyTorch {} ({r})", expected_losses[step]);
+            assert!(
+                r <= 1e-4,
+                "step {step}: loss {loss}, PyTorch {} ({r})",
+                expected_losses[step]
+            );
             model.backward(grad);
             optimizer.step(&mut model);
             step += 1;
         }
         let full = criterion.value(&model.forward(&x), &y[..]).unwrap();
         let expected = f32s(&c["epoch_end_full_dataset_loss"])[epoch];
-        assert!(relative(full, expected) <= 1e-4, "epoch {epoch}: {full} vs {expected}");
+        assert!(
+            relative(full, expected) <= 1e-4,
+            "epoch {epoch}: {full} vs {expected}"
+        );
     }
     assert_eq!(step, expected_losses.len());
     assert_params(&model, &c["final_params"], "final");
-    assert_close_tol(model.forward(&x).as_slice(), &f32s(&c["final_outputs"]), 1e-5, 1e-4, "outputs");
+    assert_close_tol(
+        model.forward(&x).as_slice(),
+        &f32s(&c["final_outputs"]),
+        1e-5,
+        1e-4,
+        "outputs",
+    );
 }

@@ -1,3 +1,4 @@
+#![allow(clippy::upper_case_acronyms)] // the kinds are spelled as PyTorch spells them
 //! The built-in layer kinds: their hyperparameters (names, types, defaults, valid ranges, as
 //! PyTorch's constructors have them) and the runtime type each becomes.
 

@@ -2,7 +2,7 @@
 //! `Shaped`, `Module`, `Forward` with straight-line forward and backward, and `summary`.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 
 use crate::valid::Plan;
 
@@ -43,24 +43,24 @@ pub fn expand(plan: &Plan<'_>) -> TokenStream {
         let field = &l.field;
         let (a, b) = widths(l);
         if i == 0 {
-            quote!(let x = #krate::Forward::<#a, #b>::forward(&self.#field, x);)
+            quote_spanned!(l.span=> let x = #krate::Forward::<#a, #b>::forward(&self.#field, x);)
         } else {
-            quote!(let x = #krate::Forward::<#a, #b>::forward(&self.#field, &x);)
+            quote_spanned!(l.span=> let x = #krate::Forward::<#a, #b>::forward(&self.#field, &x);)
         }
     });
     let forward_train = plan.layers.iter().map(|l| {
         let field = &l.field;
         let (a, b) = widths(l);
-        quote!(let x = #krate::Forward::<#a, #b>::forward_train(&mut self.#field, x);)
+        quote_spanned!(l.span=> let x = #krate::Forward::<#a, #b>::forward_train(&mut self.#field, x);)
     });
     let backward = plan.layers.iter().rev().map(|l| {
         let field = &l.field;
         let (a, b) = widths(l);
-        quote!(let g = #krate::Forward::<#a, #b>::backward(&mut self.#field, g);)
+        quote_spanned!(l.span=> let g = #krate::Forward::<#a, #b>::backward(&mut self.#field, g);)
     });
 
     let model_name = name.to_string();
-    let input_display = plan.input.to_string();
+    let input_display = plan.input.display();
     let rows = plan.layers.iter().map(|l| {
         let (field, key, display) = (&l.field, &l.key, &l.display);
         let shape = l.output.display();
@@ -84,7 +84,7 @@ pub fn expand(plan: &Plan<'_>) -> TokenStream {
             #vis fn summary(&self) -> #krate::Summary {
                 #krate::Summary {
                     model: ::std::string::String::from(#model_name),
-                    input_shape: ::std::string::String::from(#input_display),
+                    input_shape: #input_display,
                     rows: ::std::vec::Vec::from([#(#rows),*]),
                 }
             }

@@ -81,6 +81,8 @@ pub fn unsuffixed(n: usize) -> proc_macro2::Literal {
 /// One layer, ready to expand.
 pub struct Planned {
     pub field: Ident,
+    /// The layer's tokens, where errors about it point.
+    pub span: Span,
     pub key: String,
     pub display: String,
     pub ty: TokenStream,
@@ -265,14 +267,12 @@ fn resolve_args(
                     continue;
                 }
                 let Some(p) = params.get(position) else {
-                    cx.error_spanned(
-                        &arg.value,
-                        format!(
-                            "`{}` takes at most {} argument(s)",
-                            kind.name(),
-                            params.len()
-                        ),
-                    );
+                    let most = match params.len() {
+                        0 => "no arguments".to_string(),
+                        1 => "one argument".to_string(),
+                        n => format!("at most {n} arguments"),
+                    };
+                    cx.error_spanned(&arg.value, format!("`{}` takes {most}", kind.name()));
                     position += 1;
                     continue;
                 };
@@ -385,13 +385,13 @@ fn build(
         }
     };
     let check_width = |cx: &mut Ctxt, param: &str, given: Option<usize>, actual: Option<usize>| {
-        if let (Some(g), Some(a)) = (given, actual) {
-            if g != a {
-                cx.error_at(
-                    span,
-                    format!("{this} expects {param} {g} but {prev} produces {input}, width {a}"),
-                );
-            }
+        if let (Some(g), Some(a)) = (given, actual)
+            && g != a
+        {
+            cx.error_at(
+                span,
+                format!("{this} expects {param} {g} but {prev} produces {input}, width {a}"),
+            );
         }
     };
     let width = input.width();
@@ -600,13 +600,14 @@ pub fn check(net: &Network) -> syn::Result<Plan<'_>> {
             Some(n) => n.clone(),
             None => format_ident!("layer_{i}"),
         };
-        if let Some(n) = &layer.name {
-            if net.emits_struct && RESERVED.contains(&n.to_string().as_str()) {
-                cx.error_spanned(
-                    n,
-                    format!("`{n}` is a method of every model; name this layer differently"),
-                );
-            }
+        if let Some(n) = &layer.name
+            && net.emits_struct
+            && RESERVED.contains(&n.to_string().as_str())
+        {
+            cx.error_spanned(
+                n,
+                format!("`{n}` is a method of every model; name this layer differently"),
+            );
         }
         let span = layer
             .name
@@ -670,13 +671,12 @@ pub fn check(net: &Network) -> syn::Result<Plan<'_>> {
         };
         let Some(input_dims) = current.clone() else {
             // Keep checking names and arguments after an error upstream.
-            if let LayerSource::Call { path, args } = &layer.source {
-                if let Some(kind) = path
+            if let LayerSource::Call { path, args } = &layer.source
+                && let Some(kind) = path
                     .get_ident()
                     .and_then(|k| Kind::from_name(&k.to_string()))
-                {
-                    resolve_args(&mut cx, kind, path.span(), args.as_ref(), true);
-                }
+            {
+                resolve_args(&mut cx, kind, path.span(), args.as_ref(), true);
             }
             continue;
         };
@@ -761,13 +761,14 @@ pub fn check(net: &Network) -> syn::Result<Plan<'_>> {
                             const _: () = ::core::assert!((#e) == #w, #msg);
                         ));
                     }
-                    if kind == Kind::Linear && declared_out.is_none() {
-                        if let Some(g) = generics.get(1) {
-                            cx.error_spanned(
-                                g,
-                                "write the output width of a `Linear` field as an integer literal",
-                            );
-                        }
+                    if kind == Kind::Linear
+                        && declared_out.is_none()
+                        && let Some(g) = generics.get(1)
+                    {
+                        cx.error_spanned(
+                            g,
+                            "write the output width of a `Linear` field as an integer literal",
+                        );
                     }
                     let values = values;
                     build(
@@ -818,9 +819,17 @@ pub fn check(net: &Network) -> syn::Result<Plan<'_>> {
         };
         match planned {
             Some((built, display, this)) => {
+                // Name the layer that set the width, not the activations that pass it on.
+                let reshapes = match (&input_dims, &built.output) {
+                    (Dims::Known(a), Dims::Known(b)) => a != b,
+                    _ => true,
+                };
+                if reshapes || kind_sets_width(&layer.source) {
+                    prev_label = this;
+                }
                 current = Some(built.output.clone());
-                prev_label = this;
                 layers.push(Planned {
+                    span: span_of(&layer.source),
                     field,
                     key,
                     display,
@@ -835,25 +844,30 @@ pub fn check(net: &Network) -> syn::Result<Plan<'_>> {
     }
 
     // The declared output is a contract.
-    if let (Some(declared), Some(produced)) = (&net.output, &current) {
-        if let Some(dims) = parse_shape(&mut cx, declared) {
-            match produced {
-                Dims::Known(p) if *p != dims => cx.error_at(
-                    declared.span,
-                    format!(
-                        "model `{}` declares output {} but its layers produce {} (from {prev_label})",
-                        net.name,
-                        Dims::Known(dims.clone()),
-                        produced
-                    ),
+    if let (Some(declared), Some(produced)) = (&net.output, &current)
+        && let Some(dims) = parse_shape(&mut cx, declared)
+    {
+        match produced {
+            Dims::Known(p) if *p != dims => cx.error_at(
+                declared.span,
+                format!(
+                    "model `{}` declares output {} but its layers produce {} (from {prev_label})",
+                    net.name,
+                    Dims::Known(dims.clone()),
+                    produced
                 ),
-                Dims::Opaque(e) => {
-                    let w = unsuffixed(dims.iter().product());
-                    let msg = format!("model `{}` declares output width {w} but {prev_label} produces another", net.name);
-                    assertions.push(quote!(const _: () = ::core::assert!((#e) == #w, #msg);));
-                }
-                Dims::Known(_) => {}
+            ),
+            Dims::Opaque(e) => {
+                let w = unsuffixed(dims.iter().product());
+                let msg = format!(
+                    "model `{}` declares output width {w} but {prev_label} produces another",
+                    net.name
+                );
+                assertions.push(quote!(
+                    const _: () = ::core::assert!((#e) == #w, #msg);
+                ));
             }
+            Dims::Known(_) => {}
         }
     }
 
@@ -867,6 +881,19 @@ pub fn check(net: &Network) -> syn::Result<Plan<'_>> {
         layers,
         assertions,
     })
+}
+
+/// Layers whose output width is their own choice even when it equals their input's.
+fn kind_sets_width(source: &LayerSource) -> bool {
+    match source {
+        LayerSource::Call { path, .. } => path
+            .get_ident()
+            .and_then(|i| Kind::from_name(&i.to_string()))
+            .is_none_or(|k| k == Kind::Linear),
+        LayerSource::Field { ty, .. } => {
+            !matches!(classify_field(ty), FieldKind::Builtin { kind, .. } if kind != Kind::Linear)
+        }
+    }
 }
 
 /// A module type standing as a layer: its widths come from `Shaped`.

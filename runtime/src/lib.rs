@@ -8,6 +8,7 @@ pub mod linalg;
 pub mod loss;
 pub mod module;
 pub mod optim;
+pub mod seed;
 pub mod state;
 pub mod summary;
 pub mod tensor;
@@ -20,6 +21,7 @@ pub use module::{
     Buffer, BufferMut, Forward, Init, Module, Parameter, Shaped, Visitor, VisitorMut,
 };
 pub use optim::{LearningRate, Optimizer};
+pub use seed::{SeededRng, seeded_rng};
 pub use state::{LoadStateError, NamedTensor, TensorData, load_state_dict, state_dict};
 pub use summary::{Summary, SummaryRow};
 pub use tensor::{Batch, BatchSlice, ShapeError};
@@ -36,5 +38,6 @@ pub mod prelude {
     pub use crate::loss::*;
     pub use crate::module::{Forward, Init, Module, Shaped};
     pub use crate::optim::*;
+    pub use crate::seed::{SeededRng, seeded_rng};
     pub use crate::tensor::{Batch, BatchSlice};
 }

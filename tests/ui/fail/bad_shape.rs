@@ -1,0 +1,9 @@
+use staticnn::prelude::*;
+
+model! {
+    struct Net: [0] -> [1] {
+        out: Linear(1),
+    }
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use staticnn::prelude::*;
+
+#[derive(Module)]
+struct Net {
+    act: ReLU,
+    fc: Linear<2, 1>,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use staticnn::prelude::*;
+
+#[derive(Module)]
+enum Net {
+    A,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+use staticnn::prelude::*;
+
+model! {
+    struct Net: [2] {}
+}
+
+fn main() {}

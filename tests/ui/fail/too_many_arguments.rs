@@ -1,0 +1,11 @@
+use staticnn::prelude::*;
+
+model! {
+    struct Net: [2] -> [1] {
+        fc1: Linear(16),
+        ReLU(1),
+        out: Linear(1),
+    }
+}
+
+fn main() {}

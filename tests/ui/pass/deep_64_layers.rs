@@ -1,0 +1,78 @@
+use staticnn::prelude::*;
+
+model! {
+    /// 64 layers: 32 Linear(32) each followed by ReLU.
+    pub struct Deep: [32] -> [32] {
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+        Linear(32),
+        ReLU,
+    }
+}
+
+fn main() {
+    let mut m = Deep::new(&mut seeded_rng(0));
+    m.forward_train(&Batch::from_rows(&[[0.1; 32]]));
+    m.backward(&Batch::from_rows(&[[1.0; 32]]));
+    assert_eq!(m.summary().rows.len(), 64);
+}
