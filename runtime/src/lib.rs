@@ -1,17 +1,20 @@
 //! The runtime of staticnn: the batch type, layers with hand-derived backward passes,
 //! losses, optimizers, schedulers, and the helpers generated models call into.
 
+pub mod data;
 pub mod gradcheck;
 pub mod init;
 pub mod layers;
 pub mod linalg;
 pub mod loss;
+pub mod metrics;
 pub mod module;
 pub mod optim;
 pub mod seed;
 pub mod state;
 pub mod summary;
 pub mod tensor;
+pub mod train;
 
 pub use gradcheck::{GradCheck, GradCheckError, GradCheckReport};
 pub use layers::*;
@@ -34,10 +37,16 @@ pub mod __private {
 
 /// The names a training script needs: `use staticnn::prelude::*;`.
 pub mod prelude {
+    pub use crate::data::{DataLoader, Dataset};
     pub use crate::layers::*;
     pub use crate::loss::*;
+    pub use crate::metrics::Metric;
     pub use crate::module::{Forward, Init, Module, Shaped};
     pub use crate::optim::*;
     pub use crate::seed::{SeededRng, seeded_rng};
     pub use crate::tensor::{Batch, BatchSlice};
+    pub use crate::train::{
+        Callback, Clip, Control, EarlyStopping, Every, FitOptions, History, Progress, evaluate,
+        fit, predict,
+    };
 }

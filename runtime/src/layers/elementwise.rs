@@ -73,12 +73,12 @@ impl<F: ElementwiseFn, const W: usize> Forward<W, W> for Elementwise<F> {
     }
 }
 
-/// `max(0, x)`; the gradient at 0 is 0, as in PyTorch.
+/// `max(0, x)`; the gradient at 0 is 0 and NaN passes through, as in PyTorch.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ReLUFn;
 impl ElementwiseFn for ReLUFn {
     fn value(&self, x: f32) -> f32 {
-        if x > 0.0 { x } else { 0.0 }
+        if x <= 0.0 { 0.0 } else { x }
     }
     fn derivative(&self, x: f32, _: f32) -> f32 {
         if x > 0.0 { 1.0 } else { 0.0 }
@@ -92,7 +92,7 @@ pub struct LeakyReLUFn {
 }
 impl ElementwiseFn for LeakyReLUFn {
     fn value(&self, x: f32) -> f32 {
-        if x > 0.0 { x } else { self.negative_slope * x }
+        if x <= 0.0 { self.negative_slope * x } else { x }
     }
     fn derivative(&self, x: f32, _: f32) -> f32 {
         if x > 0.0 { 1.0 } else { self.negative_slope }

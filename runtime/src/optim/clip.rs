@@ -32,3 +32,8 @@ pub fn clip_grad_value<M: Module + ?Sized>(model: &mut M, clip: f32) {
         p.grad.iter_mut().for_each(|g| *g = g.clamp(-clip, clip))
     });
 }
+
+/// Multiplies every gradient by `factor` (used to average accumulated gradients).
+pub fn scale_grad<M: Module + ?Sized>(model: &mut M, factor: f32) {
+    for_each_parameter(model, |_, p| p.grad.iter_mut().for_each(|g| *g *= factor));
+}

@@ -1,0 +1,127 @@
+//! Data: an in-memory dataset of features and targets, a shuffling loader, train/validation
+//! splits, standardisation, CSV and IDX readers, and seeded toy datasets.
+
+mod csv_file;
+mod idx;
+mod loader;
+mod standardize;
+pub mod synthetic;
+mod targets;
+
+pub use csv_file::{Column, CsvError, CsvTable, read_csv};
+pub use idx::{IdxError, read_idx_images, read_idx_labels};
+pub use loader::DataLoader;
+pub use standardize::Standardizer;
+pub use targets::{TargetSlice, Targets};
+
+use rand::Rng;
+use rand::seq::SliceRandom;
+
+use crate::tensor::{Batch, BatchSlice, ShapeError};
+
+/// Features of width `W`, one row per sample, and their targets: class indices
+/// (`Vec<usize>`) or values (`Batch<K>`, for binary labels and regression).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset<const W: usize, T> {
+    pub features: Batch<W>,
+    pub targets: T,
+}
+
+/// A dataset that cannot be built or split as asked.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum DataError {
+    #[error("{features} feature rows but {targets} targets")]
+    Rows { features: usize, targets: usize },
+    #[error("a validation fraction must be in (0, 1), got {0}")]
+    Fraction(f32),
+    #[error("a split of {len} samples with fraction {fraction} leaves one side empty")]
+    EmptySplit { len: usize, fraction: f32 },
+    #[error("only class or 0/1 targets can be stratified; sample {index} is not one")]
+    NotStratifiable { index: usize },
+    #[error(transparent)]
+    Shape(#[from] ShapeError),
+}
+
+impl<const W: usize, T: Targets> Dataset<W, T> {
+    /// Pairs features with targets; their counts must agree.
+    pub fn new(features: Batch<W>, targets: T) -> Result<Self, DataError> {
+        if features.rows() != targets.len() {
+            return Err(DataError::Rows {
+                features: features.rows(),
+                targets: targets.len(),
+            });
+        }
+        Ok(Dataset { features, targets })
+    }
+
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.features.rows()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The samples at `indices`, in that order.
+    pub fn select(&self, indices: &[usize]) -> Self {
+        let mut features = Batch::new();
+        for &i in indices {
+            features.push_row(self.features.row(i).expect("index in range"));
+        }
+        let mut targets = T::Owned::default();
+        self.targets.gather_into(indices, &mut targets);
+        Dataset {
+            features,
+            targets: T::from_owned(targets),
+        }
+    }
+
+    /// Shuffles, then holds out `fraction` of the samples for validation (unlike Keras, which
+    /// takes the last samples unshuffled). With `stratify`, each class keeps its proportion.
+    pub fn split(
+        &self,
+        fraction: f32,
+        stratify: bool,
+        rng: &mut (impl Rng + ?Sized),
+    ) -> Result<(Self, Self), DataError> {
+        if !(fraction > 0.0 && fraction < 1.0) {
+            return Err(DataError::Fraction(fraction));
+        }
+        let mut groups: Vec<Vec<usize>> = if stratify {
+            let mut by_class: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
+            for i in 0..self.len() {
+                let class = self
+                    .targets
+                    .stratum(i)
+                    .ok_or(DataError::NotStratifiable { index: i })?;
+                by_class.entry(class).or_default().push(i);
+            }
+            by_class.into_values().collect()
+        } else {
+            vec![(0..self.len()).collect()]
+        };
+        let (mut train, mut val) = (Vec::new(), Vec::new());
+        for group in &mut groups {
+            group.shuffle(rng);
+            let n_val = ((group.len() as f64) * f64::from(fraction)).round() as usize;
+            val.extend_from_slice(&group[..n_val]);
+            train.extend_from_slice(&group[n_val..]);
+        }
+        if train.is_empty() || val.is_empty() {
+            return Err(DataError::EmptySplit {
+                len: self.len(),
+                fraction,
+            });
+        }
+        // Mix the classes again so neither side is ordered by class.
+        train.shuffle(rng);
+        val.shuffle(rng);
+        Ok((self.select(&train), self.select(&val)))
+    }
+
+    /// The features of all samples.
+    pub fn x(&self) -> &BatchSlice<W> {
+        &self.features
+    }
+}

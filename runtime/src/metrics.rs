@@ -1,0 +1,115 @@
+//! Metrics accumulated over batches: accuracy on class indices, binary accuracy on logits,
+//! MAE, MSE and R².
+
+use crate::data::TargetSlice;
+use crate::tensor::BatchSlice;
+
+/// A metric `fit` and `evaluate` report, under its Keras name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    /// Fraction of rows whose argmax is the target class.
+    Accuracy,
+    /// Fraction of logits on the target's side of 0 (targets 0/1).
+    BinaryAccuracy,
+    /// Mean absolute error.
+    MAE,
+    /// Mean squared error.
+    MSE,
+    /// Coefficient of determination, 1 − SSE/SST.
+    R2,
+}
+
+impl Metric {
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Accuracy => "accuracy",
+            Metric::BinaryAccuracy => "binary_accuracy",
+            Metric::MAE => "mae",
+            Metric::MSE => "mse",
+            Metric::R2 => "r2",
+        }
+    }
+
+    pub fn higher_is_better(self) -> bool {
+        matches!(self, Metric::Accuracy | Metric::BinaryAccuracy | Metric::R2)
+    }
+}
+
+/// Running sums from which every metric is computed at the end.
+#[derive(Clone, Debug, Default)]
+pub struct MetricSums {
+    rows: f64,
+    correct: f64,
+    binary_correct: f64,
+    values: f64,
+    abs_error: f64,
+    sq_error: f64,
+    target_sum: f64,
+    target_sq: f64,
+}
+
+fn argmax(row: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in row.iter().enumerate() {
+        if v > row[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+impl MetricSums {
+    /// Adds one batch of outputs and their targets.
+    pub fn update<const O: usize, S: TargetSlice + ?Sized>(
+        &mut self,
+        out: &BatchSlice<O>,
+        target: &S,
+    ) {
+        for (i, row) in out.iter_rows().enumerate() {
+            self.rows += 1.0;
+            match (target.class(i), target.values(i)) {
+                (Some(class), _) => {
+                    self.correct += f64::from(u8::from(argmax(row) == class));
+                    self.binary_correct += f64::from(u8::from((row[0] > 0.0) == (class == 1)));
+                }
+                (None, Some(values)) => {
+                    if let Some(&v) = values.first() {
+                        let binary_hit = (row[0] > 0.0) == (v >= 0.5);
+                        // One output column with a 0/1 target is a binary classifier.
+                        let hit = if O == 1 {
+                            binary_hit
+                        } else {
+                            argmax(row) == v as usize
+                        };
+                        self.correct += f64::from(u8::from(hit));
+                        self.binary_correct += f64::from(u8::from(binary_hit));
+                    }
+                    for (&p, &y) in row.iter().zip(values) {
+                        let d = f64::from(p) - f64::from(y);
+                        self.values += 1.0;
+                        self.abs_error += d.abs();
+                        self.sq_error += d * d;
+                        self.target_sum += f64::from(y);
+                        self.target_sq += f64::from(y) * f64::from(y);
+                    }
+                }
+                (None, None) => {}
+            }
+        }
+    }
+
+    /// The metric over everything added so far (NaN where it does not apply).
+    pub fn value(&self, metric: Metric) -> f64 {
+        match metric {
+            Metric::Accuracy => self.correct / self.rows,
+            Metric::BinaryAccuracy => self.binary_correct / self.rows,
+            Metric::MAE => self.abs_error / self.values,
+            Metric::MSE => self.sq_error / self.values,
+            Metric::R2 => {
+                let mean = self.target_sum / self.values;
+                let total = self.target_sq - self.values * mean * mean;
+                1.0 - self.sq_error / total
+            }
+        }
+    }
+}

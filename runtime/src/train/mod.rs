@@ -1,0 +1,305 @@
+//! `fit`: the training loop a PyTorch tutorial writes by hand — epochs over a shuffled
+//! loader, `zero_grad / forward / loss / backward / step` — plus validation in eval mode,
+//! metrics, a scheduler, clipping, gradient accumulation, callbacks, progress and checkpoints.
+
+mod callbacks;
+mod evaluate;
+mod history;
+mod progress;
+
+pub use callbacks::{Callback, Control, EarlyStopping};
+pub use evaluate::{Evaluation, evaluate, predict};
+pub use history::{EpochRecord, History};
+pub use progress::Progress;
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use crate::data::{DataError, DataLoader, Dataset, Targets};
+use crate::loss::{Loss, LossError};
+use crate::metrics::{Metric, MetricSums};
+use crate::module::Forward;
+use crate::optim::{Optimizer, Scheduler, clip_grad_norm, clip_grad_value, scale_grad};
+use crate::seed::seeded_rng;
+use crate::state::{load_state_dict, state_dict};
+
+/// When the scheduler steps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Every {
+    #[default]
+    Epoch,
+    Batch,
+}
+
+/// Gradient clipping before each optimizer step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Clip {
+    /// `clip_grad_norm_(max_norm)`.
+    Norm(f32),
+    /// `clip_grad_value_(clip)`.
+    Value(f32),
+}
+
+/// Why training stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum FitError {
+    #[error(
+        "the loss became {loss} at epoch {epoch}, step {step}; the weights are those at the end of epoch {}",
+        epoch - 1
+    )]
+    NonFiniteLoss {
+        epoch: usize,
+        step: usize,
+        loss: f32,
+    },
+    #[error(transparent)]
+    Loss(#[from] LossError),
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+}
+
+/// Everything `fit` can be told; `FitOptions::new(epochs, batch_size)` then builder methods.
+pub struct FitOptions {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub shuffle: bool,
+    pub drop_last: bool,
+    /// Held out of the training data when no validation set is given (shuffled, stratified
+    /// for class targets).
+    pub validation_split: Option<f32>,
+    pub metrics: Vec<Metric>,
+    pub scheduler: Option<(Box<dyn Scheduler>, Every)>,
+    /// What ReduceLROnPlateau watches; `val_loss` by default (`loss` without validation).
+    pub monitor: Option<String>,
+    pub clip: Option<Clip>,
+    /// Optimizer step every this many batches, gradients averaged over them (Lightning's
+    /// `accumulate_grad_batches`).
+    pub accumulate: usize,
+    pub callbacks: Vec<Box<dyn Callback>>,
+    pub progress: Progress,
+    /// Seeds shuffling and the validation split.
+    pub seed: u64,
+    /// Epochs already done (when resuming); training runs from `initial_epoch + 1`.
+    pub initial_epoch: usize,
+}
+
+impl FitOptions {
+    pub fn new(epochs: usize, batch_size: usize) -> Self {
+        FitOptions {
+            epochs,
+            batch_size: batch_size.max(1),
+            shuffle: true,
+            drop_last: false,
+            validation_split: None,
+            metrics: Vec::new(),
+            scheduler: None,
+            monitor: None,
+            clip: None,
+            accumulate: 1,
+            callbacks: Vec::new(),
+            progress: Progress::Auto,
+            seed: 0,
+            initial_epoch: 0,
+        }
+    }
+    pub fn validation_split(mut self, fraction: f32) -> Self {
+        self.validation_split = Some(fraction);
+        self
+    }
+    pub fn metrics(mut self, metrics: &[Metric]) -> Self {
+        self.metrics = metrics.to_vec();
+        self
+    }
+    pub fn scheduler(mut self, scheduler: impl Scheduler + 'static, every: Every) -> Self {
+        self.scheduler = Some((Box::new(scheduler), every));
+        self
+    }
+    pub fn monitor(mut self, key: &str) -> Self {
+        self.monitor = Some(key.to_string());
+        self
+    }
+    pub fn clip(mut self, clip: Clip) -> Self {
+        self.clip = Some(clip);
+        self
+    }
+    pub fn accumulate(mut self, batches: usize) -> Self {
+        self.accumulate = batches.max(1);
+        self
+    }
+    pub fn callback(mut self, callback: impl Callback + 'static) -> Self {
+        self.callbacks.push(Box::new(callback));
+        self
+    }
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    pub fn shuffle(mut self, shuffle: bool) -> Self {
+        self.shuffle = shuffle;
+        self
+    }
+    pub fn drop_last(mut self, drop_last: bool) -> Self {
+        self.drop_last = drop_last;
+        self
+    }
+}
+
+/// Trains `model` on `train`, validating on `validation` (or on a split of `train`) after
+/// each epoch in eval mode. On a non-finite loss the weights of the last good epoch are put
+/// back and the error names the epoch and step.
+pub fn fit<M, L, O, T, const IN: usize, const OUT: usize>(
+    model: &mut M,
+    loss: &mut L,
+    optimizer: &mut O,
+    train: &Dataset<IN, T>,
+    validation: Option<&Dataset<IN, T>>,
+    options: &mut FitOptions,
+) -> Result<History, FitError>
+where
+    M: Forward<IN, OUT>,
+    L: Loss<OUT, Target = T::Slice>,
+    O: Optimizer,
+    T: Targets,
+{
+    let mut rng = seeded_rng(options.seed);
+    let split;
+    let (train, validation) = match (validation, options.validation_split) {
+        (Some(v), _) => (train, Some(v)),
+        (None, Some(fraction)) => {
+            let stratify = (0..train.len()).all(|i| train.targets.stratum(i).is_some());
+            split = train.split(fraction, stratify, &mut rng)?;
+            (&split.0, Some(&split.1))
+        }
+        (None, None) => (train, None),
+    };
+    let monitor = options.monitor.clone().unwrap_or_else(|| {
+        if validation.is_some() {
+            "val_loss"
+        } else {
+            "loss"
+        }
+        .to_string()
+    });
+    let mut loader = DataLoader::new(train, options.batch_size)
+        .shuffle(options.shuffle)
+        .drop_last(options.drop_last);
+    let reporter = progress::Reporter::new(options.progress, options.epochs, loader.num_batches());
+    let mut history = History::default();
+    let mut global_step = 0usize;
+
+    for epoch in options.initial_epoch + 1..=options.epochs {
+        let started = Instant::now();
+        let last_good = state_dict(model);
+        model.train();
+        loader.start_epoch(&mut rng);
+        reporter.start_epoch();
+        let mut sums = MetricSums::default();
+        let (mut total, mut rows, mut pending) = (0.0f64, 0usize, 0usize);
+        model.zero_grad();
+        let mut step = 0;
+        while let Some((x, y)) = loader.next_batch() {
+            step += 1;
+            let out = model.forward_train(x);
+            if !options.metrics.is_empty() {
+                sums.update(out, y);
+            }
+            let (value, grad) = loss.value_and_grad(out, y)?;
+            if !value.is_finite() {
+                load_state_dict(model, &last_good).expect("the model's own state");
+                reporter.finish();
+                return Err(FitError::NonFiniteLoss {
+                    epoch,
+                    step,
+                    loss: value,
+                });
+            }
+            total += f64::from(value) * x.rows() as f64;
+            rows += x.rows();
+            model.backward(grad);
+            pending += 1;
+            if pending == options.accumulate {
+                apply_step(model, optimizer, options, pending);
+                pending = 0;
+                global_step += 1;
+                if let Some((s, Every::Batch)) = &mut options.scheduler {
+                    s.step(optimizer);
+                }
+            }
+            reporter.batch(f64::from(value));
+        }
+        if pending > 0 {
+            apply_step(model, optimizer, options, pending);
+            global_step += 1;
+        }
+
+        let mut record = EpochRecord {
+            epoch,
+            loss: total / rows.max(1) as f64,
+            val_loss: None,
+            metrics: BTreeMap::new(),
+            lr: optimizer.lr(),
+            seconds: 0.0,
+        };
+        for m in &options.metrics {
+            record.metrics.insert(m.name().to_string(), sums.value(*m));
+        }
+        if let Some(val) = validation {
+            let eval = evaluate(
+                &*model,
+                &*loss,
+                val,
+                options.batch_size.max(256),
+                &options.metrics,
+            )?;
+            record.val_loss = Some(eval.loss);
+            for (k, v) in eval.metrics {
+                record.metrics.insert(format!("val_{k}"), v);
+            }
+        }
+        if let Some((s, Every::Epoch)) = &mut options.scheduler {
+            s.step_with(record.get(&monitor), optimizer);
+        }
+        record.seconds = started.elapsed().as_secs_f64();
+        reporter.end_epoch(&record);
+        let mut stop = false;
+        for cb in &mut options.callbacks {
+            stop |= cb.on_epoch_end(&record, model) == Control::Stop;
+        }
+        history.epochs.push(record);
+        if stop {
+            break;
+        }
+    }
+    let _ = global_step;
+    for cb in &mut options.callbacks {
+        cb.on_train_end(model);
+    }
+    reporter.finish();
+    Ok(history)
+}
+
+fn apply_step<M: crate::module::Module, O: Optimizer>(
+    model: &mut M,
+    optimizer: &mut O,
+    options: &FitOptions,
+    batches: usize,
+) {
+    if batches > 1 {
+        scale_grad(model, 1.0 / batches as f32);
+    }
+    match options.clip {
+        Some(Clip::Norm(max)) => {
+            clip_grad_norm(model, max);
+        }
+        Some(Clip::Value(v)) => clip_grad_value(model, v),
+        None => {}
+    }
+    optimizer.step(model);
+    model.zero_grad();
+}

@@ -1,0 +1,223 @@
+//! `fit` end to end: moons, noisy regression at the noise floor, early stopping with restored
+//! weights, reproducibility, and the non-finite-loss stop.
+
+use staticnn::data::synthetic;
+use staticnn::prelude::*;
+use staticnn::train::FitError;
+
+model! {
+    pub struct MoonNet: [2] -> [1] {
+        fc1: Linear(16),
+        ReLU,
+        fc2: Linear(16),
+        ReLU,
+        out: Linear(1),
+    }
+}
+
+model! {
+    pub struct LinearModel: [5] -> [1] {
+        fc: Linear(1),
+    }
+}
+
+fn quiet(epochs: usize, batch: usize) -> FitOptions {
+    FitOptions::new(epochs, batch).progress(Progress::Quiet)
+}
+
+#[test]
+fn moons_reach_97_percent_validation_accuracy() {
+    let mut rng = seeded_rng(1);
+    let data = synthetic::moons(1000, 0.15, &mut rng);
+    let mut model = MoonNet::new(&mut rng);
+    let mut options = quiet(60, 32)
+        .validation_split(0.2)
+        .metrics(&[Metric::BinaryAccuracy])
+        .seed(1);
+    let history = fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut Adam::new(0.01),
+        &data,
+        None,
+        &mut options,
+    )
+    .unwrap();
+    let last = history.last().unwrap();
+    let acc = last.get("val_binary_accuracy").unwrap();
+    assert!(
+        acc >= 0.97,
+        "validation accuracy {acc}\n{}",
+        history.to_csv()
+    );
+    assert!(last.loss < history.epochs[0].loss);
+}
+
+#[test]
+fn noisy_regression_reaches_the_noise_floor() {
+    let mut rng = seeded_rng(2);
+    let noise = 0.5f32;
+    let (data, _, _) = synthetic::linear_regression::<5>(10_000, noise, &mut rng);
+    let mut model = LinearModel::new(&mut rng);
+    let mut options = quiet(30, 64)
+        .validation_split(0.2)
+        .metrics(&[Metric::MSE, Metric::R2])
+        .seed(2);
+    let history = fit(
+        &mut model,
+        &mut MSELoss::new(),
+        &mut SGD::new(0.05),
+        &data,
+        None,
+        &mut options,
+    )
+    .unwrap();
+    let floor = f64::from(noise * noise);
+    let val_mse = history.last().unwrap().get("val_mse").unwrap();
+    assert!(
+        (val_mse - floor).abs() <= 0.1 * floor,
+        "val MSE {val_mse}, noise variance {floor}"
+    );
+    assert!(history.last().unwrap().get("val_r2").unwrap() > 0.9);
+}
+
+#[test]
+fn early_stopping_stops_and_restores_the_best_weights() {
+    let mut rng = seeded_rng(3);
+    // A tiny, noisy training set and a large learning rate: validation loss turns upward.
+    let train = synthetic::moons(24, 0.45, &mut rng);
+    let val = synthetic::moons(400, 0.45, &mut rng);
+    let mut model = MoonNet::new(&mut rng);
+    let mut options = quiet(300, 8)
+        .callback(
+            EarlyStopping::new("val_loss")
+                .patience(5)
+                .restore_best_weights(true),
+        )
+        .seed(3);
+    let history = fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut Adam::new(0.05),
+        &train,
+        Some(&val),
+        &mut options,
+    )
+    .unwrap();
+    assert!(history.epochs.len() < 300, "did not stop");
+    let losses = history.series("val_loss");
+    let (best_epoch, best) =
+        losses.iter().enumerate().fold(
+            (0, f64::INFINITY),
+            |acc, (i, &l)| if l < acc.1 { (i, l) } else { acc },
+        );
+    assert_eq!(
+        losses.len() - 1 - best_epoch,
+        6,
+        "stops patience + 1 epochs after the best"
+    );
+    let now = evaluate(&model, &BCEWithLogitsLoss::new(), &val, 256, &[])
+        .unwrap()
+        .loss;
+    assert_eq!(now, best, "the best epoch's weights are restored");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_history() {
+    let run = || {
+        let mut rng = seeded_rng(4);
+        let data = synthetic::moons(300, 0.2, &mut rng);
+        let mut model = MoonNet::new(&mut rng);
+        let mut options = quiet(5, 16)
+            .validation_split(0.25)
+            .metrics(&[Metric::BinaryAccuracy])
+            .seed(9);
+        let mut h = fit(
+            &mut model,
+            &mut BCEWithLogitsLoss::new(),
+            &mut Adam::new(0.01),
+            &data,
+            None,
+            &mut options,
+        )
+        .unwrap();
+        h.epochs.iter_mut().for_each(|e| e.seconds = 0.0);
+        (h, staticnn::state_dict(&model))
+    };
+    let (a, wa) = run();
+    let (b, wb) = run();
+    assert_eq!(a, b);
+    assert_eq!(wa, wb);
+}
+
+#[test]
+fn a_planted_nan_stops_training_with_the_epoch_and_step() {
+    let mut rng = seeded_rng(5);
+    let mut data = synthetic::moons(64, 0.1, &mut rng);
+    data.features.as_mut_slice()[2 * 40] = f32::NAN; // row 40: the third batch of 16
+    let mut model = MoonNet::new(&mut rng);
+    let before = staticnn::state_dict(&model);
+    let mut options = quiet(3, 16).shuffle(false);
+    let err = fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut Adam::new(0.01),
+        &data,
+        None,
+        &mut options,
+    )
+    .unwrap_err();
+    match err {
+        FitError::NonFiniteLoss { epoch, step, loss } => {
+            assert_eq!((epoch, step), (1, 3));
+            assert!(loss.is_nan());
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(
+        staticnn::state_dict(&model),
+        before,
+        "the last good weights are kept"
+    );
+}
+
+#[test]
+fn scheduler_gradient_accumulation_and_clipping_run() {
+    let mut rng = seeded_rng(6);
+    let data = synthetic::spirals(50, 3, 0.1, &mut rng);
+    model! {
+        struct SpiralNet: [2] -> [3] { Linear(32), ReLU, Linear(3) }
+    }
+    let mut model = SpiralNet::new(&mut rng);
+    let mut optimizer = SGD::new(0.1).momentum(0.9);
+    let mut options = quiet(6, 10)
+        .metrics(&[Metric::Accuracy])
+        .scheduler(StepLR::new(&optimizer, 2, 0.5), Every::Epoch)
+        .accumulate(3)
+        .clip(Clip::Norm(1.0));
+    let history = fit(
+        &mut model,
+        &mut CrossEntropyLoss::new(),
+        &mut optimizer,
+        &data,
+        None,
+        &mut options,
+    )
+    .unwrap();
+    let lrs = history.series("lr");
+    // The rate in effect during each epoch: halved every second epoch.
+    assert_eq!(lrs, [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]);
+    assert!(
+        history
+            .series("accuracy")
+            .iter()
+            .all(|a| (0.0..=1.0).contains(a))
+    );
+    assert!(
+        history
+            .to_csv()
+            .starts_with("epoch,loss,accuracy,lr,seconds\n")
+    );
+    let json = history.to_json();
+    assert_eq!(History::from_json(&json).unwrap(), history);
+}
