@@ -1,6 +1,7 @@
 //! The runtime of staticnn: the batch type, layers with hand-derived backward passes,
 //! losses, optimizers, schedulers, and the helpers generated models call into.
 
+pub mod checkpoint;
 pub mod data;
 pub mod gradcheck;
 pub mod init;
@@ -16,6 +17,7 @@ pub mod summary;
 pub mod tensor;
 pub mod train;
 
+pub use checkpoint::{load_weights, save_weights};
 pub use gradcheck::{GradCheck, GradCheckError, GradCheckReport};
 pub use layers::*;
 pub use linalg::{num_threads, set_num_threads};

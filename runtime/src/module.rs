@@ -81,6 +81,9 @@ pub trait Visitor {
     fn leave(&mut self) {}
     fn parameter(&mut self, name: &str, parameter: &Parameter);
     fn buffer(&mut self, _name: &str, _buffer: Buffer<'_>) {}
+    /// A random stream the module draws from (Dropout's), which checkpoints save so a resumed
+    /// run draws what an uninterrupted one would. Not part of the state dict.
+    fn rng(&mut self, _name: &str, _rng: &crate::seed::SeededRng) {}
 }
 
 /// Walks a module's parameters and buffers mutably, in state-dict order.
@@ -89,6 +92,8 @@ pub trait VisitorMut {
     fn leave(&mut self) {}
     fn parameter(&mut self, name: &str, parameter: &mut Parameter);
     fn buffer(&mut self, _name: &str, _buffer: BufferMut<'_>) {}
+    /// See [`Visitor::rng`].
+    fn rng(&mut self, _name: &str, _rng: &mut crate::seed::SeededRng) {}
 }
 
 /// A layer or a model: parameters, buffers and mode, whatever its widths.

@@ -40,16 +40,15 @@ impl Dropout {
     pub fn p(&self) -> f32 {
         self.p
     }
-
-    /// The RNG that draws the masks (saved in checkpoints so a resumed run continues exactly).
-    pub fn rng_mut(&mut self) -> &mut Pcg64Mcg {
-        &mut self.rng
-    }
 }
 
 impl Module for Dropout {
-    fn visit(&self, _: &mut dyn Visitor) {}
-    fn visit_mut(&mut self, _: &mut dyn VisitorMut) {}
+    fn visit(&self, v: &mut dyn Visitor) {
+        v.rng("rng", &self.rng);
+    }
+    fn visit_mut(&mut self, v: &mut dyn VisitorMut) {
+        v.rng("rng", &mut self.rng);
+    }
     fn set_training(&mut self, training: bool) {
         self.training = training;
     }

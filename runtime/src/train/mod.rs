@@ -13,8 +13,10 @@ pub use history::{EpochRecord, History};
 pub use progress::Progress;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::checkpoint::{CheckpointError, TrainingState, load_checkpoint, save_checkpoint};
 use crate::data::{DataError, DataLoader, Dataset, Targets};
 use crate::loss::{Loss, LossError};
 use crate::metrics::{Metric, MetricSums};
@@ -57,7 +59,7 @@ pub enum FitError {
     #[error(transparent)]
     Data(#[from] DataError),
     #[error("checkpoint: {0}")]
-    Checkpoint(String),
+    Checkpoint(#[from] CheckpointError),
 }
 
 /// Everything `fit` can be told; `FitOptions::new(epochs, batch_size)` then builder methods.
@@ -81,8 +83,12 @@ pub struct FitOptions {
     pub progress: Progress,
     /// Seeds shuffling and the validation split.
     pub seed: u64,
-    /// Epochs already done (when resuming); training runs from `initial_epoch + 1`.
-    pub initial_epoch: usize,
+    /// Saves `<dir>/last` after every epoch, and `<dir>/best` whenever the monitored value
+    /// improves.
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Continues from a checkpoint folder saved by `fit`: weights, optimizer, scheduler,
+    /// RNGs, epoch and history.
+    pub resume_from: Option<PathBuf>,
 }
 
 impl FitOptions {
@@ -101,8 +107,17 @@ impl FitOptions {
             callbacks: Vec::new(),
             progress: Progress::Auto,
             seed: 0,
-            initial_epoch: 0,
+            checkpoint_dir: None,
+            resume_from: None,
         }
+    }
+    pub fn checkpoint_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.checkpoint_dir = Some(dir.into());
+        self
+    }
+    pub fn resume_from(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.resume_from = Some(dir.into());
+        self
     }
     pub fn validation_split(mut self, fraction: f32) -> Self {
         self.validation_split = Some(fraction);
@@ -167,17 +182,38 @@ where
     O: Optimizer,
     T: Targets,
 {
-    let mut rng = seeded_rng(options.seed);
+    // The split has its own stream so that a resumed run splits the same way.
+    let mut split_rng = seeded_rng(options.seed);
+    let mut rng = seeded_rng(options.seed ^ 0x5eed_5eed_5eed_5eed);
     let split;
     let (train, validation) = match (validation, options.validation_split) {
         (Some(v), _) => (train, Some(v)),
         (None, Some(fraction)) => {
             let stratify = (0..train.len()).all(|i| train.targets.stratum(i).is_some());
-            split = train.split(fraction, stratify, &mut rng)?;
+            split = train.split(fraction, stratify, &mut split_rng)?;
             (&split.0, Some(&split.1))
         }
         (None, None) => (train, None),
     };
+    let mut history = History::default();
+    let mut global_step = 0usize;
+    let mut first_epoch = 1;
+    if let Some(dir) = &options.resume_from {
+        let state = load_checkpoint(dir, model, optimizer)?;
+        rng = state.rng;
+        history = state.history;
+        global_step = state.global_step;
+        first_epoch = state.epoch + 1;
+        if let (Some((s, _)), Some(saved)) = (&mut options.scheduler, &state.scheduler) {
+            s.load_state(saved).map_err(|e| {
+                FitError::Checkpoint(CheckpointError::State {
+                    path: dir.clone(),
+                    message: e.to_string(),
+                })
+            })?;
+        }
+    }
+    let mut best: Option<f64> = None;
     let monitor = options.monitor.clone().unwrap_or_else(|| {
         if validation.is_some() {
             "val_loss"
@@ -190,10 +226,8 @@ where
         .shuffle(options.shuffle)
         .drop_last(options.drop_last);
     let reporter = progress::Reporter::new(options.progress, options.epochs, loader.num_batches());
-    let mut history = History::default();
-    let mut global_step = 0usize;
 
-    for epoch in options.initial_epoch + 1..=options.epochs {
+    for epoch in first_epoch..=options.epochs {
         let started = Instant::now();
         let last_good = state_dict(model);
         model.train();
@@ -271,12 +305,39 @@ where
         for cb in &mut options.callbacks {
             stop |= cb.on_epoch_end(&record, model) == Control::Stop;
         }
+        let value = record.get(&monitor);
         history.epochs.push(record);
+        if let Some(dir) = &options.checkpoint_dir {
+            let mut state = TrainingState::new::<M>(
+                epoch,
+                global_step,
+                optimizer.lr(),
+                rng.clone(),
+                history.clone(),
+            );
+            state.scheduler = options.scheduler.as_ref().map(|(s, _)| s.state());
+            save_checkpoint(dir.join("last"), model, optimizer, &state)?;
+            let higher = monitor.contains("accuracy") || monitor.ends_with("r2");
+            let improved = match (value, best) {
+                (Some(v), Some(b)) => {
+                    if higher {
+                        v > b
+                    } else {
+                        v < b
+                    }
+                }
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            if improved {
+                best = value;
+                save_checkpoint(dir.join("best"), model, optimizer, &state)?;
+            }
+        }
         if stop {
             break;
         }
     }
-    let _ = global_step;
     for cb in &mut options.callbacks {
         cb.on_train_end(model);
     }

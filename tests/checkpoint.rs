@@ -1,0 +1,305 @@
+//! Checkpoints: exact resume, strict and panic-free loading, crash safety, PyTorch interop.
+
+use staticnn::checkpoint::{
+    CheckpointError, TrainingState, from_bytes, load_checkpoint, save_checkpoint, to_bytes,
+};
+use staticnn::data::synthetic;
+use staticnn::prelude::*;
+use staticnn::train::History;
+use staticnn::{load_weights, save_weights, state_dict};
+
+model! {
+    pub struct Net: [2] -> [1] {
+        fc1: Linear(8),
+        ReLU,
+        drop: Dropout(0.2),
+        bn: BatchNorm1d,
+        out: Linear(1),
+    }
+}
+
+model! {
+    pub struct Other: [2] -> [1] {
+        fc1: Linear(4),
+        ReLU,
+        head: Linear(1),
+    }
+}
+
+fn options(epochs: usize) -> FitOptions {
+    FitOptions::new(epochs, 16)
+        .progress(Progress::Quiet)
+        .validation_split(0.25)
+        .seed(11)
+}
+
+fn resume_is_exact<O: Optimizer>(make_optimizer: impl Fn() -> O, name: &str) {
+    staticnn::set_num_threads(1);
+    let data = synthetic::moons(200, 0.2, &mut seeded_rng(1));
+    let dir = tempfile::tempdir().unwrap();
+
+    // Ten epochs straight.
+    let mut model = Net::new(&mut seeded_rng(2));
+    let mut opt = make_optimizer();
+    let mut o = options(10).scheduler(StepLR::new(&opt, 3, 0.5), Every::Epoch);
+    let straight = fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut opt,
+        &data,
+        None,
+        &mut o,
+    )
+    .unwrap();
+    let expected = state_dict(&model);
+
+    // Five epochs, a checkpoint, then fresh objects that resume for five more.
+    let mut model = Net::new(&mut seeded_rng(2));
+    let mut opt = make_optimizer();
+    let mut o = options(5)
+        .scheduler(StepLR::new(&opt, 3, 0.5), Every::Epoch)
+        .checkpoint_dir(dir.path());
+    fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut opt,
+        &data,
+        None,
+        &mut o,
+    )
+    .unwrap();
+    drop((model, opt));
+
+    let mut model = Net::new(&mut seeded_rng(99));
+    let mut opt = make_optimizer();
+    let mut o = options(10)
+        .scheduler(StepLR::new(&opt, 3, 0.5), Every::Epoch)
+        .resume_from(dir.path().join("last"));
+    let resumed = fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut opt,
+        &data,
+        None,
+        &mut o,
+    )
+    .unwrap();
+    assert_eq!(
+        state_dict(&model),
+        expected,
+        "{name}: weights after resuming"
+    );
+    assert_eq!(resumed.epochs.len(), 10, "{name}: the history continues");
+    let losses = |h: &History| h.series("loss");
+    assert_eq!(
+        losses(&resumed),
+        losses(&straight),
+        "{name}: every epoch's loss"
+    );
+    assert_eq!(
+        opt.lr(),
+        0.1 * 0.5f64.powi(3),
+        "{name}: the scheduler continued"
+    );
+}
+
+#[test]
+fn resume_with_adam_is_bit_identical() {
+    resume_is_exact(|| Adam::new(0.1), "Adam");
+}
+
+#[test]
+fn resume_with_sgd_momentum_is_bit_identical() {
+    resume_is_exact(|| SGD::new(0.1).momentum(0.9), "SGD momentum");
+}
+
+#[test]
+fn weights_round_trip_with_pytorch_keys_and_dtypes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.safetensors");
+    let mut model = Net::new(&mut seeded_rng(3));
+    model.bn.num_batches_tracked = 7;
+    save_weights(&model, &path).unwrap();
+    let tensors = from_bytes(&std::fs::read(&path).unwrap()).unwrap();
+    let names: Vec<_> = tensors
+        .iter()
+        .map(|t| (t.name.as_str(), t.shape.clone(), t.data.dtype()))
+        .collect();
+    assert!(
+        names.contains(&("bn.num_batches_tracked", vec![], "int64")),
+        "{names:?}"
+    );
+    assert!(names.contains(&("fc1.weight", vec![8, 2], "float32")));
+    let mut other = Net::new(&mut seeded_rng(4));
+    load_weights(&mut other, &path).unwrap();
+    assert_eq!(state_dict(&other), state_dict(&model));
+}
+
+#[test]
+fn a_truncated_or_corrupted_file_is_an_error_never_a_panic() {
+    let model = Other::new(&mut seeded_rng(5));
+    let bytes = to_bytes(&state_dict(&model)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.safetensors");
+    for cut in 0..bytes.len() {
+        std::fs::write(&path, &bytes[..cut]).unwrap();
+        let mut m = Other::new(&mut seeded_rng(6));
+        assert!(
+            load_weights(&mut m, &path).is_err(),
+            "truncated at {cut} of {}",
+            bytes.len()
+        );
+    }
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    for i in 0..8 + header_len {
+        for flip in [0x01u8, 0x20, 0x80] {
+            let mut corrupt = bytes.clone();
+            corrupt[i] ^= flip;
+            let mut m = Other::new(&mut seeded_rng(6));
+            let before = state_dict(&m);
+            let result = from_bytes(&corrupt)
+                .map_err(|e| e.to_string())
+                .and_then(|t| staticnn::load_state_dict(&mut m, &t).map_err(|e| e.to_string()));
+            assert!(result.is_err(), "byte {i} ^ {flip:#x} loaded");
+            assert_eq!(state_dict(&m), before, "a failed load changes nothing");
+        }
+    }
+}
+
+#[test]
+fn a_wrong_model_names_missing_unexpected_and_misshaped_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("net.safetensors");
+    save_weights(&Net::new(&mut seeded_rng(7)), &path).unwrap();
+    let mut other = Other::new(&mut seeded_rng(8));
+    let err = load_weights(&mut other, &path).unwrap_err();
+    let CheckpointError::Keys(keys) = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(keys.missing, ["head.weight", "head.bias"]);
+    assert!(keys.unexpected.contains(&"out.weight".to_string()));
+    assert!(keys.unexpected.contains(&"bn.running_mean".to_string()));
+    let fc1 = &keys.mismatched[0];
+    assert_eq!(
+        (fc1.name.as_str(), fc1.expected.as_str(), fc1.found.as_str()),
+        ("fc1.weight", "float32 [4, 2]", "float32 [8, 2]")
+    );
+    let msg = err.to_string();
+    for needle in [
+        "missing key(s): head.weight, head.bias",
+        "unexpected key(s)",
+        "size mismatch for fc1.weight: the model has float32 [4, 2], the state has float32 [8, 2]",
+    ] {
+        assert!(msg.contains(needle), "{needle} not in {msg}");
+    }
+}
+
+#[test]
+fn a_checkpoint_of_another_model_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = Net::new(&mut seeded_rng(9));
+    let state = TrainingState::new::<Net>(1, 10, 0.1, seeded_rng(0), History::default());
+    save_checkpoint(dir.path().join("c"), &model, &Adam::new(0.1), &state).unwrap();
+    let mut other = Other::new(&mut seeded_rng(9));
+    let before = state_dict(&other);
+    let err = load_checkpoint(dir.path().join("c"), &mut other, &mut Adam::new(0.1)).unwrap_err();
+    assert!(matches!(err, CheckpointError::ModelType { .. }), "{err}");
+    assert!(err.to_string().contains("Net"));
+    assert_eq!(state_dict(&other), before);
+}
+
+#[test]
+fn an_interrupted_save_leaves_the_last_checkpoint_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("last");
+    let model = Net::new(&mut seeded_rng(10));
+    let state = TrainingState::new::<Net>(3, 30, 0.1, seeded_rng(0), History::default());
+    save_checkpoint(&target, &model, &SGD::new(0.1), &state).unwrap();
+
+    // A crash while writing the next one leaves a half-written `.partial` folder beside it.
+    let partial = dir.path().join("last.partial");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::write(partial.join("model.safetensors"), b"\x10\x00\x00").unwrap();
+    let mut fresh = Net::new(&mut seeded_rng(11));
+    let loaded = load_checkpoint(&target, &mut fresh, &mut SGD::new(0.1)).unwrap();
+    assert_eq!(loaded.epoch, 3);
+    assert_eq!(state_dict(&fresh), state_dict(&model));
+
+    // A crash in the middle of the swap leaves it as `.previous`, which loading falls back to.
+    std::fs::rename(&target, dir.path().join("last.previous")).unwrap();
+    let mut fresh = Net::new(&mut seeded_rng(12));
+    let loaded = load_checkpoint(&target, &mut fresh, &mut SGD::new(0.1)).unwrap();
+    assert_eq!(loaded.global_step, 30);
+    assert_eq!(state_dict(&fresh), state_dict(&model));
+
+    // The next save cleans up after both.
+    save_checkpoint(&target, &model, &SGD::new(0.1), &state).unwrap();
+    assert!(!partial.exists() && !dir.path().join("last.previous").exists());
+}
+
+/// Reads our file with Python's `safetensors` (numpy flavour) and checks every key, shape,
+/// dtype and value. `.ci/run` installs the two packages; elsewhere the test says it skipped.
+#[test]
+fn python_safetensors_reads_every_key_shape_dtype_and_value() {
+    let python = std::process::Command::new("python3")
+        .args(["-c", "import safetensors.numpy, numpy"])
+        .status();
+    if !matches!(python, Ok(s) if s.success()) {
+        eprintln!("skipped: python3 with safetensors and numpy is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.safetensors");
+    let mut model = Net::new(&mut seeded_rng(13));
+    model.bn.num_batches_tracked = 5;
+    model.bn.running_var = vec![0.5; 8];
+    save_weights(&model, &path).unwrap();
+    let mut expected = serde_json::Map::new();
+    for t in state_dict(&model) {
+        let values: Vec<serde_json::Value> = match &t.data {
+            staticnn::TensorData::F32(v) => {
+                v.iter().map(|&x| serde_json::json!(f64::from(x))).collect()
+            }
+            staticnn::TensorData::I64(v) => v.iter().map(|&x| serde_json::json!(x)).collect(),
+        };
+        expected.insert(
+            t.name.clone(),
+            serde_json::json!({"shape": t.shape, "dtype": t.data.dtype(), "values": values}),
+        );
+    }
+    let expected_path = dir.path().join("expected.json");
+    std::fs::write(
+        &expected_path,
+        serde_json::Value::Object(expected).to_string(),
+    )
+    .unwrap();
+    let script = r#"
+import json, sys
+import numpy as np
+from safetensors import safe_open
+from safetensors.numpy import load_file
+tensors = load_file(sys.argv[1])
+expected = json.load(open(sys.argv[2]))
+assert set(tensors) == set(expected), (sorted(tensors), sorted(expected))
+for name, e in expected.items():
+    t = tensors[name]
+    assert list(t.shape) == e["shape"], (name, t.shape, e["shape"])
+    assert str(t.dtype) == e["dtype"], (name, t.dtype, e["dtype"])
+    assert np.array_equal(t.reshape(-1), np.array(e["values"], dtype=t.dtype)), name
+with safe_open(sys.argv[1], framework="numpy") as f:
+    assert f.metadata() == {"format": "pt"}, f.metadata()
+print("ok", len(tensors))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .arg(&expected_path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok 9");
+}
