@@ -96,14 +96,14 @@ fn the_standardizer_learns_from_the_training_part_only() {
 fn csv_reads_headers_targets_and_features() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(&dir, "ok.csv", b"a,label,b\n1.5,0,2\n-3,1,4e-1\n");
-    let t = read_csv(&path, &Column::from("label"), None).unwrap();
+    let t = read_csv(&path, Some(&Column::from("label")), None).unwrap();
     assert_eq!(t.feature_names, ["a", "b"]);
     assert_eq!(t.features, [1.5, 2.0, -3.0, 0.4]);
     let d = t.to_dataset::<2>().unwrap();
     assert_eq!(d.targets.as_slice(), &[0.0, 1.0]);
     let c = t.to_class_dataset::<2>().unwrap();
     assert_eq!(c.targets, [0, 1]);
-    let by_index = read_csv(&path, &Column::Index(1), Some(&[Column::from("b")])).unwrap();
+    let by_index = read_csv(&path, Some(&Column::Index(1)), Some(&[Column::from("b")])).unwrap();
     assert_eq!(by_index.features, [2.0, 0.4]);
     let err = t.to_dataset::<3>().unwrap_err();
     assert!(
@@ -116,7 +116,7 @@ fn csv_reads_headers_targets_and_features() {
 fn csv_errors_name_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(&dir, "bad.csv", b"x,y,label\n1,2,0\n3,abc,1\n");
-    let err = read_csv(&path, &Column::from("label"), None).unwrap_err();
+    let err = read_csv(&path, Some(&Column::from("label")), None).unwrap_err();
     let msg = err.to_string();
     assert!(
         matches!(
@@ -138,7 +138,7 @@ fn csv_errors_name_file_line_and_column() {
     );
 
     let path = write(&dir, "missing.csv", b"x,y,label\n1,2,0\n4,5,\n");
-    let err = read_csv(&path, &Column::from("label"), None).unwrap_err();
+    let err = read_csv(&path, Some(&Column::from("label")), None).unwrap_err();
     assert!(
         matches!(
             err,
@@ -156,7 +156,7 @@ fn csv_errors_name_file_line_and_column() {
     );
 
     let path = write(&dir, "ragged.csv", b"x,y,label\n1,2,0\n1,2\n");
-    let err = read_csv(&path, &Column::from("label"), None).unwrap_err();
+    let err = read_csv(&path, Some(&Column::from("label")), None).unwrap_err();
     assert!(
         matches!(
             err,
@@ -174,13 +174,13 @@ fn csv_errors_name_file_line_and_column() {
         "{err}"
     );
 
-    let err = read_csv(&path, &Column::from("nope"), None).unwrap_err();
+    let err = read_csv(&path, Some(&Column::from("nope")), None).unwrap_err();
     assert!(err.to_string().contains("no column `nope`"), "{err}");
-    let err = read_csv(dir.path().join("absent.csv"), &Column::Index(0), None).unwrap_err();
+    let err = read_csv(dir.path().join("absent.csv"), None, None).unwrap_err();
     assert!(err.to_string().contains("absent.csv"), "{err}");
 
     let path = write(&dir, "class.csv", b"x,label\n1,0\n2,1.5\n");
-    let err = read_csv(&path, &Column::from("label"), None)
+    let err = read_csv(&path, Some(&Column::from("label")), None)
         .unwrap()
         .to_class_dataset::<1>()
         .unwrap_err();

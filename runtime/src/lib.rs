@@ -11,10 +11,13 @@ pub mod loss;
 pub mod metrics;
 pub mod module;
 pub mod optim;
+pub mod plot;
 pub mod seed;
 pub mod state;
 pub mod summary;
 pub mod tensor;
+#[cfg(feature = "tensorboard")]
+pub mod tensorboard;
 pub mod train;
 
 pub use checkpoint::{load_weights, save_weights};

@@ -73,6 +73,8 @@ pub enum CsvError {
         expected: usize,
         found: usize,
     },
+    #[error("{path}: was read without a target column")]
+    NoTarget { path: PathBuf },
     #[error("{path}: has no data rows")]
     Empty { path: PathBuf },
     #[error("{path}: has {found} feature columns, but the model takes {expected}")]
@@ -116,10 +118,11 @@ fn find(path: &Path, headers: &[String], column: &Column) -> Result<usize, CsvEr
     })
 }
 
-/// Reads `path`: `target` is the label column; `features` defaults to all other columns.
+/// Reads `path`: `target` is the label column (none for data to predict on); `features`
+/// defaults to all other columns.
 pub fn read_csv(
     path: impl AsRef<Path>,
-    target: &Column,
+    target: Option<&Column>,
     features: Option<&[Column]>,
 ) -> Result<CsvTable, CsvError> {
     let path = path.as_ref();
@@ -142,13 +145,15 @@ pub fn read_csv(
         .iter()
         .map(str::to_string)
         .collect();
-    let target_index = find(path, &headers, target)?;
+    let target_index = target.map(|t| find(path, &headers, t)).transpose()?;
     let feature_indices: Vec<usize> = match features {
         Some(cols) => cols
             .iter()
             .map(|c| find(path, &headers, c))
             .collect::<Result<_, _>>()?,
-        None => (0..headers.len()).filter(|&i| i != target_index).collect(),
+        None => (0..headers.len())
+            .filter(|&i| Some(i) != target_index)
+            .collect(),
     };
     let mut table = CsvTable {
         path: path.to_path_buf(),
@@ -156,8 +161,8 @@ pub fn read_csv(
             .iter()
             .map(|&i| headers[i].clone())
             .collect(),
-        target_name: headers[target_index].clone(),
-        target_column: target_index + 1,
+        target_name: target_index.map_or_else(String::new, |i| headers[i].clone()),
+        target_column: target_index.map_or(0, |i| i + 1),
         features: Vec::new(),
         targets: Vec::new(),
         lines: Vec::new(),
@@ -197,10 +202,12 @@ pub fn read_csv(
         for &i in &feature_indices {
             table.features.push(cell(i)?);
         }
-        table.targets.push(cell(target_index)?);
+        if let Some(t) = target_index {
+            table.targets.push(cell(t)?);
+        }
         table.lines.push(line);
     }
-    if table.targets.is_empty() {
+    if table.lines.is_empty() {
         return Err(CsvError::Empty {
             path: path.to_path_buf(),
         });
@@ -211,7 +218,22 @@ pub fn read_csv(
 impl CsvTable {
     /// Number of data rows.
     pub fn rows(&self) -> usize {
-        self.targets.len()
+        self.lines.len()
+    }
+
+    /// The features alone, for prediction.
+    pub fn features<const W: usize>(&self) -> Result<Batch<W>, CsvError> {
+        self.features_batch()
+    }
+
+    fn check_target(&self) -> Result<(), CsvError> {
+        if self.targets.len() == self.rows() {
+            Ok(())
+        } else {
+            Err(CsvError::NoTarget {
+                path: self.path.clone(),
+            })
+        }
     }
 
     fn features_batch<const W: usize>(&self) -> Result<Batch<W>, CsvError> {
@@ -227,6 +249,7 @@ impl CsvTable {
 
     /// The table as features and value targets (regression, or 0/1 labels for BCE).
     pub fn to_dataset<const W: usize>(&self) -> Result<Dataset<W, Batch<1>>, CsvError> {
+        self.check_target()?;
         let targets = Batch::from_vec(self.targets.clone()).expect("one value per row");
         Ok(Dataset {
             features: self.features_batch()?,
@@ -236,6 +259,7 @@ impl CsvTable {
 
     /// The table as features and class indices (the target column holds 0, 1, 2, ...).
     pub fn to_class_dataset<const W: usize>(&self) -> Result<Dataset<W, Vec<usize>>, CsvError> {
+        self.check_target()?;
         let mut classes = Vec::with_capacity(self.rows());
         for (&v, &line) in self.targets.iter().zip(&self.lines) {
             if v < 0.0 || v.fract() != 0.0 {

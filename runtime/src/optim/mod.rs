@@ -7,6 +7,7 @@
 
 mod adagrad;
 mod adam;
+mod any;
 mod clip;
 mod rmsprop;
 pub mod schedule;
@@ -14,6 +15,7 @@ mod sgd;
 
 pub use adagrad::Adagrad;
 pub use adam::{Adam, AdamW};
+pub use any::{AnyOptimizer, UnknownOptimizer};
 pub use clip::{clip_grad_norm, clip_grad_value, scale_grad};
 pub use rmsprop::RMSprop;
 pub use schedule::{

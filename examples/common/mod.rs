@@ -1,0 +1,219 @@
+//! What the examples share: the command-line options, training with them through `fit`
+//! (split, standardise on the training part, checkpoints, plots, TensorBoard, predictions),
+//! and the `key=value` summary line every example ends with.
+#![allow(dead_code)]
+
+use std::error::Error;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use staticnn::data::{Column, Standardizer, TargetSlice, Targets, read_csv};
+use staticnn::prelude::*;
+use staticnn::tensorboard::SummaryWriter;
+
+pub type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+/// The options every training example takes.
+#[derive(Parser, Debug, Clone)]
+pub struct TrainArgs {
+    /// Train on this CSV file instead of the built-in data (a header row is expected).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// The CSV column to predict, by name or 0-based index; every other column is a feature.
+    #[arg(long, requires = "data")]
+    pub target: Option<String>,
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// sgd, momentum, nesterov, adam, adamw, rmsprop or adagrad.
+    #[arg(long)]
+    pub optimizer: Option<String>,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Fraction of the data held out for validation (stratified for classes).
+    #[arg(long, default_value_t = 0.2)]
+    pub val_split: f32,
+    /// Save checkpoints (`DIR/last`, `DIR/best`) and the standardiser into DIR.
+    #[arg(long)]
+    pub save: Option<PathBuf>,
+    /// Continue from a DIR written by `--save` (up to `--epochs` in total).
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
+    /// Draw the loss and metric curves into this SVG file.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Write predictions for the rows of this CSV file to `FILE.predictions.csv`.
+    #[arg(long)]
+    pub predict: Option<PathBuf>,
+    /// Write TensorBoard scalars into this folder.
+    #[arg(long)]
+    pub log_dir: Option<PathBuf>,
+    /// No progress output, only the summary line.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// An example's own defaults for the options left out.
+pub struct Defaults {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub optimizer: &'static str,
+}
+
+/// The file names inside a `--save` folder.
+const STANDARDIZER_FILE: &str = "standardizer.json";
+
+/// Reads a CSV as features of width `W` and raw target values.
+pub fn csv_table(args: &TrainArgs) -> Result<staticnn::data::CsvTable> {
+    let path = args.data.as_ref().ok_or("--data is required here")?;
+    let target = args
+        .target
+        .as_deref()
+        .ok_or("--target COLUMN is required with --data")?;
+    Ok(read_csv(path, Some(&Column::from(target)), None)?)
+}
+
+/// How many features a CSV has besides its target.
+pub fn csv_width(args: &TrainArgs) -> Result<usize> {
+    Ok(csv_table(args)?.feature_names.len())
+}
+
+/// Trains `model` with the options, returns the history and writes whatever was asked for.
+/// `format_prediction` turns one output row into the text written per input row.
+#[allow(clippy::too_many_arguments)]
+pub fn train<M, L, T, const W: usize, const O: usize>(
+    args: &TrainArgs,
+    defaults: &Defaults,
+    model: &mut M,
+    loss: &mut L,
+    data: &Dataset<W, T>,
+    metrics: &[Metric],
+    title: &str,
+    format_prediction: fn(&[f32; O]) -> String,
+) -> Result<History>
+where
+    M: Forward<W, O>,
+    L: Loss<O, Target = T::Slice>,
+    T: Targets,
+    T::Slice: TargetSlice,
+{
+    let stratify = (0..data.len()).all(|i| data.targets.stratum(i).is_some());
+    let (mut train, mut val) = data.split(args.val_split, stratify, &mut seeded_rng(args.seed))?;
+    let standardizer = match &args.resume {
+        Some(dir) => {
+            Standardizer::from_json(&std::fs::read_to_string(dir.join(STANDARDIZER_FILE))?)?
+        }
+        None => Standardizer::fit(&train.features),
+    };
+    standardizer.transform(&mut train.features)?;
+    standardizer.transform(&mut val.features)?;
+
+    let mut optimizer = AnyOptimizer::from_name(
+        args.optimizer.as_deref().unwrap_or(defaults.optimizer),
+        args.lr.unwrap_or(defaults.lr),
+    )?;
+    let mut options = FitOptions::new(
+        args.epochs.unwrap_or(defaults.epochs),
+        args.batch_size.unwrap_or(defaults.batch_size),
+    )
+    .metrics(metrics)
+    .seed(args.seed)
+    .progress(if args.quiet {
+        Progress::Quiet
+    } else {
+        Progress::Auto
+    });
+    if let Some(dir) = &args.save {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join(STANDARDIZER_FILE), standardizer.to_json())?;
+        options = options.checkpoint_dir(dir);
+    }
+    if let Some(dir) = &args.resume {
+        options = options.resume_from(dir.join("last"));
+    }
+    let history = fit(
+        model,
+        loss,
+        &mut optimizer,
+        &train,
+        Some(&val),
+        &mut options,
+    )?;
+
+    if let Some(path) = &args.plot {
+        history.plot(path, title)?;
+    }
+    if let Some(dir) = &args.log_dir {
+        SummaryWriter::new(dir)?.add_history(&history)?;
+    }
+    if let Some(path) = &args.predict {
+        predict_csv(
+            path,
+            args.target.as_deref(),
+            &standardizer,
+            model,
+            format_prediction,
+        )?;
+    }
+    Ok(history)
+}
+
+/// Writes one prediction per row of `path` into `path.predictions.csv`.
+fn predict_csv<M: Forward<W, O>, const W: usize, const O: usize>(
+    path: &Path,
+    target: Option<&str>,
+    standardizer: &Standardizer,
+    model: &M,
+    format_prediction: fn(&[f32; O]) -> String,
+) -> Result<PathBuf> {
+    // Every column is a feature, except the target column when the file has one.
+    let all = read_csv(path, None, None)?;
+    let target = target.map(Column::from).filter(|t| match t {
+        Column::Name(n) => all.feature_names.contains(n),
+        Column::Index(i) => *i < all.feature_names.len(),
+    });
+    let table = match &target {
+        Some(t) => read_csv(path, Some(t), None)?,
+        None => all,
+    };
+    let mut x = table.features::<W>()?;
+    standardizer.transform(&mut x)?;
+    let out = predict(model, &x, 256);
+    let mut lines = String::new();
+    for row in out.iter_rows() {
+        lines.push_str(&format_prediction(row));
+        lines.push('\n');
+    }
+    let mut target_path = path.as_os_str().to_owned();
+    target_path.push(".predictions.csv");
+    let target_path = PathBuf::from(target_path);
+    std::fs::write(&target_path, lines)?;
+    Ok(target_path)
+}
+
+/// The last line every example prints: `epochs=.. train_loss=.. val_loss=.. val_<metric>=..`.
+pub fn summary_line(history: &History) -> String {
+    let Some(last) = history.last() else {
+        return "epochs=0".to_string();
+    };
+    let mut parts = vec![
+        format!("epochs={}", last.epoch),
+        format!("train_loss={:.6}", last.loss),
+    ];
+    if let Some(v) = last.val_loss {
+        parts.push(format!("val_loss={v:.6}"));
+    }
+    for (k, v) in &last.metrics {
+        parts.push(format!("{k}={v:.6}"));
+    }
+    parts.join(" ")
+}
+
+/// `1 / (1 + e^-z)`: a logit as a probability.
+pub fn probability(row: &[f32; 1]) -> String {
+    format!("{:.6}", 1.0 / (1.0 + (-row[0]).exp()))
+}

@@ -1,0 +1,71 @@
+//! An optimizer chosen by name at run time (`--optimizer adam`), as a config file or a
+//! command line picks one in PyTorch.
+
+use super::{Adagrad, Adam, AdamW, LearningRate, Optimizer, OptimizerStateError, RMSprop, SGD};
+use crate::module::Module;
+use crate::state::NamedTensor;
+
+/// One of the built-in optimizers.
+#[derive(Clone, Debug)]
+pub enum AnyOptimizer {
+    SGD(SGD),
+    Adam(Adam),
+    RMSprop(RMSprop),
+    Adagrad(Adagrad),
+}
+
+/// A name that is not an optimizer.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown optimizer `{0}`; expected one of sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad"
+)]
+pub struct UnknownOptimizer(pub String);
+
+impl AnyOptimizer {
+    /// `sgd`, `momentum` (SGD with 0.9), `nesterov`, `adam`, `adamw`, `rmsprop` or `adagrad`,
+    /// with PyTorch's defaults otherwise.
+    pub fn from_name(name: &str, lr: f64) -> Result<Self, UnknownOptimizer> {
+        Ok(match name.to_ascii_lowercase().as_str() {
+            "sgd" => AnyOptimizer::SGD(SGD::new(lr)),
+            "momentum" => AnyOptimizer::SGD(SGD::new(lr).momentum(0.9)),
+            "nesterov" => AnyOptimizer::SGD(SGD::new(lr).momentum(0.9).nesterov(true)),
+            "adam" => AnyOptimizer::Adam(Adam::new(lr)),
+            "adamw" => AnyOptimizer::Adam(AdamW::new(lr)),
+            "rmsprop" => AnyOptimizer::RMSprop(RMSprop::new(lr)),
+            "adagrad" => AnyOptimizer::Adagrad(Adagrad::new(lr)),
+            _ => return Err(UnknownOptimizer(name.to_string())),
+        })
+    }
+}
+
+macro_rules! each {
+    ($self:expr, $o:ident => $body:expr) => {
+        match $self {
+            AnyOptimizer::SGD($o) => $body,
+            AnyOptimizer::Adam($o) => $body,
+            AnyOptimizer::RMSprop($o) => $body,
+            AnyOptimizer::Adagrad($o) => $body,
+        }
+    };
+}
+
+impl LearningRate for AnyOptimizer {
+    fn lr(&self) -> f64 {
+        each!(self, o => o.lr())
+    }
+    fn set_lr(&mut self, lr: f64) {
+        each!(self, o => o.set_lr(lr))
+    }
+}
+
+impl Optimizer for AnyOptimizer {
+    fn step<M: Module + ?Sized>(&mut self, model: &mut M) {
+        each!(self, o => o.step(model))
+    }
+    fn state(&self) -> Vec<NamedTensor> {
+        each!(self, o => o.state())
+    }
+    fn load_state(&mut self, state: &[NamedTensor]) -> Result<(), OptimizerStateError> {
+        each!(self, o => o.load_state(state))
+    }
+}
