@@ -74,6 +74,15 @@ impl Chart {
     }
 }
 
+/// A tick label without float noise: `0.6`, not `0.6000000000000001`.
+fn tick(v: f64) -> String {
+    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
+        return format!("{v:.1e}");
+    }
+    let s = format!("{v:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 fn bounds(chart: &Chart) -> ((f64, f64), (f64, f64)) {
     let points = chart
         .series
@@ -127,6 +136,8 @@ fn draw<DB: DrawingBackend>(
         ($ctx:expr) => {{
             let mut ctx = $ctx.map_err(|e| e.to_string())?;
             ctx.configure_mesh()
+                .x_label_formatter(&|x| format!("{x}"))
+                .y_label_formatter(&|y| tick(*y))
                 .x_desc(chart.x_label.as_str())
                 .y_desc(chart.y_label.as_str())
                 .draw()

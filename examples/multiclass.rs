@@ -1,0 +1,109 @@
+//! Three-class spirals with cross-entropy and accuracy (or your CSV whose target column holds
+//! class indices 0, 1, 2 with `--data FILE.csv --target COLUMN`).
+//!
+//! `cargo run --release --example multiclass -- --plot spirals.svg`
+
+#[path = "common/mod.rs"]
+mod common;
+
+use clap::Parser;
+use common::{Defaults, Result, TrainArgs};
+use staticnn::data::synthetic;
+use staticnn::prelude::*;
+
+const CLASSES: usize = 3;
+const DEFAULTS: Defaults = Defaults {
+    epochs: 200,
+    batch_size: 32,
+    lr: 0.01,
+    optimizer: "adam",
+};
+
+macro_rules! networks {
+    ($($name:ident $width:tt),* $(,)?) => {
+        $(
+            model! {
+                /// Scores each of three classes.
+                pub struct $name: [$width] -> [3] {
+                    fc1: Linear(64),
+                    ReLU,
+                    fc2: Linear(64),
+                    ReLU,
+                    out: Linear(3),
+                }
+            }
+        )*
+
+        fn run_csv(args: &TrainArgs) -> Result<History> {
+            match common::csv_width(args)? {
+                $($width => {
+                    let data = common::csv_table(args)?.to_class_dataset::<$width>()?;
+                    train(args, &mut $name::new(&mut seeded_rng(args.seed)), &data)
+                })*
+                n => Err(format!("this example is built for 1 to 8 features; the file has {n}").into()),
+            }
+        }
+    };
+}
+
+networks!(Net1 1, SpiralNet 2, Net3 3, Net4 4, Net5 5, Net6 6, Net7 7, Net8 8);
+
+/// The probabilities of the three classes, comma-separated.
+fn probabilities(row: &[f32; CLASSES]) -> String {
+    let max = row.iter().copied().fold(f32::MIN, f32::max);
+    let exp: Vec<f32> = row.iter().map(|v| (v - max).exp()).collect();
+    let sum: f32 = exp.iter().sum();
+    exp.iter()
+        .map(|e| format!("{:.6}", e / sum))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn train<M: Forward<W, CLASSES>, const W: usize>(
+    args: &TrainArgs,
+    model: &mut M,
+    data: &Dataset<W, Vec<usize>>,
+) -> Result<History> {
+    common::train(
+        args,
+        &DEFAULTS,
+        model,
+        &mut CrossEntropyLoss::new(),
+        data,
+        &[Metric::Accuracy],
+        "spirals",
+        probabilities,
+    )
+}
+
+fn run(args: &TrainArgs) -> Result<History> {
+    if args.data.is_some() {
+        return run_csv(args);
+    }
+    let mut rng = seeded_rng(args.seed);
+    let data = synthetic::spirals(300, CLASSES, 0.2, &mut rng);
+    train(args, &mut SpiralNet::new(&mut rng), &data)
+}
+
+fn main() {
+    match run(&TrainArgs::parse()) {
+        Ok(history) => println!("{}", common::summary_line(&history)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spirals_are_learned() {
+        let args = TrainArgs::parse_from(["multiclass", "--quiet", "--epochs", "60"]);
+        let history = run(&args).unwrap();
+        let acc = history.last().unwrap().get("val_accuracy").unwrap();
+        assert!(acc > 0.9, "{}", common::summary_line(&history));
+    }
+}
