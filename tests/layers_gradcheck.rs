@@ -133,3 +133,68 @@ fn the_checker_catches_a_wrong_gradient() {
         .unwrap_err();
     assert!(err.what.starts_with("input["), "{err}");
 }
+
+#[test]
+fn image_layers() {
+    use staticnn::{Conv2dGeometry, PoolGeometry};
+    // [2, 5, 4] → kernel (3, 2), stride (2, 1), padding 1, dilation (1, 2) → [3, 3, 4]
+    let g = Conv2dGeometry {
+        kernel: (3, 2),
+        ..Conv2dGeometry::new(2, 5, 4, 3, 1)
+    }
+    .stride(2, 1)
+    .padding(1, 1)
+    .dilation(1, 2);
+    gradcheck(
+        "Conv2d",
+        &mut Conv2d::<40, 36>::new(g, true, &mut rng()).unwrap(),
+    );
+    let g = Conv2dGeometry::new(1, 4, 4, 2, 3);
+    gradcheck(
+        "Conv2d no bias",
+        &mut Conv2d::<16, 8>::new(g, false, &mut rng()).unwrap(),
+    );
+    // Distinct values 0.05 apart, so no probe moves a window's maximum.
+    let mut pool = MaxPool2d::<32, 8>::new(PoolGeometry::new(2, 4, 4, 2)).unwrap();
+    for rows in [1, 7] {
+        let n = rows * 32;
+        let x = Batch::<32>::from_vec(
+            (0..n)
+                .map(|i| ((i * 7919) % n) as f32 * 0.05 - 1.0)
+                .collect(),
+        )
+        .unwrap();
+        GradCheck::default()
+            .run(&mut pool, &x)
+            .unwrap_or_else(|e| panic!("MaxPool2d, batch {rows}: {e}"));
+    }
+    let g = PoolGeometry::new(2, 4, 5, 3).stride(1, 2);
+    gradcheck("AvgPool2d", &mut AvgPool2d::<40, 8>::new(g).unwrap());
+    gradcheck::<_, 24, 2>("AdaptiveAvgPool2d", &mut AdaptiveAvgPool2d::new());
+    gradcheck::<_, 24, 24>("Flatten", &mut Flatten::new());
+    let mut bn = BatchNorm2d::<2>::default();
+    bn.weight.value = vec![0.7, -1.3];
+    for rows in [2, 5] {
+        let x = random_batch::<18>(rows, 21);
+        GradCheck::default()
+            .run::<_, 18, 18>(&mut bn, &x)
+            .unwrap_or_else(|e| panic!("BatchNorm2d, batch {rows}: {e}"));
+    }
+}
+
+#[test]
+fn embedding_weights() {
+    let mut emb = Embedding::<6, 3>::new(&mut rng());
+    for rows in [1, 4] {
+        let x =
+            Batch::<4>::from_vec((0..rows * 4).map(|i| ((i * 5) % 6) as f32).collect()).unwrap();
+        let check = GradCheck {
+            check_input: false,
+            ..GradCheck::default()
+        };
+        let report = check
+            .run::<_, 4, 12>(&mut emb, &x)
+            .unwrap_or_else(|e| panic!("Embedding, batch {rows}: {e}"));
+        assert_eq!(report.values_checked, 18);
+    }
+}

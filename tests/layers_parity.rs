@@ -189,8 +189,7 @@ fn layernorm() {
 }
 
 #[test]
-fn every_mlp_case_is_covered() {
-    let layers = fixture("layers.json");
+fn every_case_is_covered() {
     let tested = [
         "Linear",
         "ReLU",
@@ -203,12 +202,174 @@ fn every_mlp_case_is_covered() {
         "LogSoftmax",
         "BatchNorm1d",
         "LayerNorm",
+        "Conv2d",
+        "MaxPool2d",
+        "Flatten",
+        "BatchNorm2d",
+        "AvgPool2d",
+        "AdaptiveAvgPool2d",
+        "Embedding",
     ];
-    for name in layers["layers"].as_object().unwrap().keys() {
-        let later = ["Conv2d", "MaxPool2d", "Flatten"].contains(&name.as_str());
-        assert!(
-            later || tested.contains(&name.as_str()),
-            "{name} has no parity test"
-        );
+    for file in ["layers.json", "extra_layers.json"] {
+        for name in fixture(file)["layers"].as_object().unwrap().keys() {
+            assert!(
+                tested.contains(&name.as_str()),
+                "{file}: {name} has no parity test"
+            );
+        }
     }
+}
+
+fn extra(layer: &str, name: &str) -> Value {
+    fixture("extra_layers.json")["layers"][layer]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no case {name}"))
+        .clone()
+}
+
+fn pair(v: &Value) -> (usize, usize) {
+    match v {
+        Value::Array(a) => (
+            a[0].as_u64().unwrap() as usize,
+            a[1].as_u64().unwrap() as usize,
+        ),
+        n => (n.as_u64().unwrap() as usize, n.as_u64().unwrap() as usize),
+    }
+}
+
+fn conv_case<const IN: usize, const OUT: usize>(case: &Value) {
+    let c = &case["config"];
+    let shape = &case["input_shape"];
+    let dim = |i: usize| shape[i].as_u64().unwrap() as usize;
+    let (k, s, p, d) = (
+        pair(&c["kernel_size"]),
+        pair(&c["stride"]),
+        pair(&c["padding"]),
+        pair(&c["dilation"]),
+    );
+    let out = c["out_channels"].as_u64().unwrap() as usize;
+    let geometry = staticnn::Conv2dGeometry {
+        kernel: k,
+        ..staticnn::Conv2dGeometry::new(dim(1), dim(2), dim(3), out, 1)
+    }
+    .stride(s.0, s.1)
+    .padding(p.0, p.1)
+    .dilation(d.0, d.1);
+    let bias = case["params"].get("bias").map(f32s);
+    let mut conv = Conv2d::<IN, OUT>::from_parts(geometry, f32s(&case["params"]["weight"]), bias);
+    check(&mut conv, case);
+}
+
+#[test]
+fn conv2d() {
+    conv_case::<50, 75>(&case("Conv2d", "conv2d_0_n2_h5_w5"));
+    conv_case::<48, 72>(&case("Conv2d", "conv2d_1_n1_h4_w6"));
+    // [3, 7, 6], kernel (3, 2), stride (2, 1), padding (1, 0), dilation (1, 2) -> [4, 4, 4]
+    conv_case::<126, 64>(&extra("Conv2d", "conv2d_stride_dilation_nobias"));
+}
+
+fn pool_geometry(case: &Value) -> staticnn::PoolGeometry {
+    let shape = &case["input_shape"];
+    let dim = |i: usize| shape[i].as_u64().unwrap() as usize;
+    let (k, s) = (
+        pair(&case["config"]["kernel_size"]),
+        pair(&case["config"]["stride"]),
+    );
+    staticnn::PoolGeometry {
+        kernel: k,
+        ..staticnn::PoolGeometry::new(dim(1), dim(2), dim(3), 1)
+    }
+    .stride(s.0, s.1)
+}
+
+#[test]
+fn pooling() {
+    let c = case("MaxPool2d", "maxpool2d_0_2x3x4x4");
+    check(
+        &mut MaxPool2d::<48, 12>::new(pool_geometry(&c)).unwrap(),
+        &c,
+    );
+    // 5×7 in floor mode: the last row and column are dropped, as in PyTorch.
+    let c = case("MaxPool2d", "maxpool2d_1_1x2x5x7");
+    check(
+        &mut MaxPool2d::<70, 12>::new(pool_geometry(&c)).unwrap(),
+        &c,
+    );
+    let c = extra("MaxPool2d", "maxpool2d_k3_s1");
+    check(
+        &mut MaxPool2d::<40, 12>::new(pool_geometry(&c)).unwrap(),
+        &c,
+    );
+    let c = extra("AvgPool2d", "avgpool2d_k2_s2");
+    check(
+        &mut AvgPool2d::<72, 18>::new(pool_geometry(&c)).unwrap(),
+        &c,
+    );
+    let c = extra("AvgPool2d", "avgpool2d_k3_s1");
+    check(
+        &mut AvgPool2d::<40, 12>::new(pool_geometry(&c)).unwrap(),
+        &c,
+    );
+    let c = extra("AdaptiveAvgPool2d", "adaptiveavgpool2d_1");
+    check::<_, 60, 4>(&mut AdaptiveAvgPool2d::new(), &c);
+}
+
+#[test]
+fn flatten() {
+    let c = case("Flatten", "flatten_0_2x3x4x4");
+    check::<_, 48, 48>(&mut Flatten::new(), &c);
+}
+
+#[test]
+fn batchnorm2d_train_then_eval() {
+    let train = extra("BatchNorm2d", "batchnorm2d_train");
+    let mut bn = BatchNorm2d::<3>::default();
+    load_params(&mut bn, &train);
+    check::<_, 45, 45>(&mut bn, &train);
+    let after = &train["buffers_after"];
+    assert_close(
+        &bn.running_mean,
+        &f32s(&after["running_mean"]),
+        "running_mean",
+    );
+    assert_close(&bn.running_var, &f32s(&after["running_var"]), "running_var");
+    assert_eq!(
+        Some(bn.num_batches_tracked),
+        after["num_batches_tracked"].as_i64()
+    );
+    let eval = extra("BatchNorm2d", "batchnorm2d_eval");
+    let mut bn = BatchNorm2d::<3>::default();
+    load_params(&mut bn, &eval);
+    check::<_, 45, 45>(&mut bn, &eval);
+}
+
+#[test]
+fn embedding() {
+    let c = extra("Embedding", "embedding_10x4");
+    let mut emb = Embedding::<10, 4>::from_weight(f32s(&c["params"]["weight"]));
+    let x = Batch::<3>::from_vec(f32s(&c["input"])).unwrap();
+    let g = Batch::<12>::from_vec(f32s(&c["grad_output"])).unwrap();
+    emb.zero_grad();
+    let y = Forward::<3, 12>::forward_train(&mut emb, &x).to_batch();
+    assert_close(y.as_slice(), &f32s(&c["output"]), "embedding output");
+    Forward::<3, 12>::backward(&mut emb, &g);
+    assert_close(
+        &emb.weight.grad,
+        &f32s(&c["param_grads"]["weight"]),
+        "embedding weight grad",
+    );
+    let bad = Batch::<3>::from_rows(&[[1.0, 10.0, 2.0]]);
+    let err = Forward::<3, 12>::validate(&emb, &bad).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "index 10 in row 0, column 1 is not a whole number below 10"
+    );
+    assert!(
+        Forward::<3, 12>::forward(&emb, &bad).as_slice()[4..8]
+            .iter()
+            .all(|v| v.is_nan())
+    );
 }

@@ -82,12 +82,12 @@ fn rng() -> Pcg64Mcg {
 
 fn check<M: Forward<I, O>, const I: usize, const O: usize>(name: &str, model: &mut M) {
     for rows in [3, 6] {
-        let x = Batch::<I>::from_vec(
-            (0..rows * I)
-                .map(|i| ((i * 37 % 23) as f32 / 23.0 - 0.5) * 2.0 + 0.013)
-                .collect(),
-        )
-        .unwrap();
+        // Continuous random values: no ties for MaxPool, no exact zeros for ReLU.
+        let mut r = seeded_rng(rows as u64);
+        let values = (0..rows * I)
+            .map(|_| staticnn::data::synthetic::normal(&mut r))
+            .collect();
+        let x = Batch::<I>::from_vec(values).unwrap();
         // A small step, so that no ReLU kink falls between the two probes.
         let report = GradCheck {
             step: 1e-3,
@@ -256,4 +256,52 @@ fn same_seed_same_model() {
     let bound = 1.0 / 16f32.sqrt();
     assert!(m.fc2.weight.value.iter().all(|w| w.abs() <= bound));
     assert!(m.fc2.weight.value.iter().any(|w| w.abs() > bound * 0.9));
+}
+
+model! {
+    /// A small CNN on [2, 6, 6] images, every image layer in the chain.
+    pub struct TinyCnn: [2, 6, 6] -> [3] {
+        conv: Conv2d(4, kernel = 3, padding = 1),
+        bn: BatchNorm2d,
+        ReLU,
+        pool: MaxPool2d(2),
+        conv2: Conv2d(4, kernel = (2, 2), stride = 1, dilation = 2),
+        avg: AvgPool2d(1),
+        gap: AdaptiveAvgPool2d(1),
+        Flatten,
+        head: Linear(3),
+    }
+}
+
+#[test]
+fn a_whole_cnn_checks_and_keys_like_pytorch() {
+    let mut m = TinyCnn::new(&mut rng());
+    let keys: Vec<_> = state_dict(&m)
+        .into_iter()
+        .map(|t| (t.name, t.shape))
+        .collect();
+    assert_eq!(keys[0], ("conv.weight".to_string(), vec![4, 2, 3, 3]));
+    assert_eq!(keys[7], ("conv2.weight".to_string(), vec![4, 4, 2, 2]));
+    let shapes: Vec<_> = m
+        .summary()
+        .rows
+        .into_iter()
+        .map(|r| r.output_shape)
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            "[4, 6, 6]",
+            "[4, 6, 6]",
+            "[4, 6, 6]",
+            "[4, 3, 3]",
+            "[4, 1, 1]",
+            "[4, 1, 1]",
+            "[4, 1, 1]",
+            "[4]",
+            "[3]"
+        ]
+    );
+    m.eval();
+    check("TinyCnn", &mut m);
 }

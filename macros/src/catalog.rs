@@ -17,9 +17,14 @@ pub enum Kind {
     BatchNorm2d,
     LayerNorm,
     Flatten,
+    Conv2d,
+    MaxPool2d,
+    AvgPool2d,
+    AdaptiveAvgPool2d,
+    Embedding,
 }
 
-pub const ALL: [Kind; 13] = [
+pub const ALL: [Kind; 18] = [
     Kind::Linear,
     Kind::ReLU,
     Kind::LeakyReLU,
@@ -33,6 +38,11 @@ pub const ALL: [Kind; 13] = [
     Kind::BatchNorm2d,
     Kind::LayerNorm,
     Kind::Flatten,
+    Kind::Conv2d,
+    Kind::MaxPool2d,
+    Kind::AvgPool2d,
+    Kind::AdaptiveAvgPool2d,
+    Kind::Embedding,
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -47,6 +57,10 @@ pub enum ParamType {
     },
     Bool,
     Choice(&'static [&'static str]),
+    /// An integer or an `(h, w)` pair, positive unless `zero_ok`.
+    Pair {
+        zero_ok: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -57,6 +71,8 @@ pub enum Fallback {
     Float(f64),
     Bool(bool),
     Str(&'static str),
+    /// The same value for height and width.
+    Pair(usize),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -76,6 +92,8 @@ const POSITIVE: ParamType = ParamType::Float {
     max: f64::INFINITY,
     open_min: true,
 };
+const PAIR: ParamType = ParamType::Pair { zero_ok: false };
+const PAIR_OR_ZERO: ParamType = ParamType::Pair { zero_ok: true };
 const ANY_FLOAT: ParamType = ParamType::Float {
     min: f64::NEG_INFINITY,
     max: f64::INFINITY,
@@ -108,6 +126,11 @@ impl Kind {
             Kind::BatchNorm2d => "BatchNorm2d",
             Kind::LayerNorm => "LayerNorm",
             Kind::Flatten => "Flatten",
+            Kind::Conv2d => "Conv2d",
+            Kind::MaxPool2d => "MaxPool2d",
+            Kind::AvgPool2d => "AvgPool2d",
+            Kind::AdaptiveAvgPool2d => "AdaptiveAvgPool2d",
+            Kind::Embedding => "Embedding",
         }
     }
 
@@ -178,6 +201,72 @@ impl Kind {
                     default: D::Float(1e-5),
                 },
             ],
+            Kind::Conv2d => &[
+                Param {
+                    name: "in_channels",
+                    ty: T::Width,
+                    default: D::Inferred,
+                },
+                Param {
+                    name: "out_channels",
+                    ty: T::Width,
+                    default: D::Required,
+                },
+                Param {
+                    name: "kernel_size",
+                    ty: PAIR,
+                    default: D::Required,
+                },
+                Param {
+                    name: "stride",
+                    ty: PAIR,
+                    default: D::Pair(1),
+                },
+                Param {
+                    name: "padding",
+                    ty: PAIR_OR_ZERO,
+                    default: D::Pair(0),
+                },
+                Param {
+                    name: "dilation",
+                    ty: PAIR,
+                    default: D::Pair(1),
+                },
+                Param {
+                    name: "bias",
+                    ty: T::Bool,
+                    default: D::Bool(true),
+                },
+            ],
+            Kind::MaxPool2d | Kind::AvgPool2d => &[
+                Param {
+                    name: "kernel_size",
+                    ty: PAIR,
+                    default: D::Required,
+                },
+                Param {
+                    name: "stride",
+                    ty: PAIR,
+                    default: D::Inferred,
+                },
+            ],
+            Kind::AdaptiveAvgPool2d => &[Param {
+                name: "output_size",
+                ty: T::Width,
+                default: D::Required,
+            }],
+            Kind::Embedding => &[
+                Param {
+                    name: "num_embeddings",
+                    ty: T::Width,
+                    default: D::Required,
+                },
+                Param {
+                    name: "embedding_dim",
+                    ty: T::Width,
+                    default: D::Required,
+                },
+            ],
             Kind::ReLU
             | Kind::Sigmoid
             | Kind::Tanh
@@ -189,7 +278,27 @@ impl Kind {
 }
 
 impl Param {
+    /// Widths that the shapes decide (and a derive reads from the field's type).
     pub fn is_shape(&self) -> bool {
-        matches!(self.ty, ParamType::Width)
+        matches!(self.ty, ParamType::Width) && matches!(self.default, Fallback::Inferred)
+            || matches!(self.name, "out_features")
+    }
+}
+
+/// Other spellings users write for a parameter (DESIGN.md writes `kernel = 3`).
+pub fn alias(name: &str) -> &str {
+    match name {
+        "kernel" => "kernel_size",
+        other => other,
+    }
+}
+
+impl Kind {
+    /// Kinds whose geometry only `model!` can compute; a derive cannot hold them.
+    pub fn needs_model_macro(self) -> bool {
+        matches!(
+            self,
+            Kind::Conv2d | Kind::MaxPool2d | Kind::AvgPool2d | Kind::Embedding
+        )
     }
 }

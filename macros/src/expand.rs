@@ -59,6 +59,15 @@ pub fn expand(plan: &Plan<'_>) -> TokenStream {
         quote_spanned!(l.span=> let g = #krate::Forward::<#a, #b>::backward(&mut self.#field, g);)
     });
 
+    // Only the first layer sees the user's input.
+    let validate = match plan.layers.first() {
+        Some(l) => {
+            let field = &l.field;
+            let (a, b) = widths(l);
+            quote!(#krate::Forward::<#a, #b>::validate(&self.#field, x))
+        }
+        None => quote!(::core::result::Result::Ok(())),
+    };
     let model_name = name.to_string();
     let input_display = plan.input.display();
     let rows = plan.layers.iter().map(|l| {
@@ -139,6 +148,10 @@ pub fn expand(plan: &Plan<'_>) -> TokenStream {
             fn backward(&mut self, g: &#krate::BatchSlice<#out_w>) -> &#krate::BatchSlice<#in_w> {
                 #(#backward)*
                 g
+            }
+
+            fn validate(&self, x: &#krate::BatchSlice<#in_w>) -> ::core::result::Result<(), #krate::InputError> {
+                #validate
             }
         }
     }

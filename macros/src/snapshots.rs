@@ -72,6 +72,19 @@ fn every_layer_kind() {
 }
 
 #[test]
+fn small_cnn() {
+    insta::assert_snapshot!(pretty(crate::expand_model(quote! {
+        pub struct SmallCnn: [1, 28, 28] -> [10] {
+            conv: Conv2d(8, kernel = 3, padding = 1),
+            ReLU,
+            pool: MaxPool2d(2),
+            Flatten,
+            fc: Linear(10),
+        }
+    })));
+}
+
+#[test]
 fn errors_are_compile_errors_not_panics() {
     let out = crate::expand_model(quote! {
         struct Broken: [2] { fc: Linaer(3), drop: Dropout(1.5), fc: Linear(0) }

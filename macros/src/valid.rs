@@ -108,6 +108,7 @@ enum Value {
     Float(f64),
     Bool(bool),
     Str(String),
+    Pair(usize, usize),
 }
 
 impl Value {
@@ -169,6 +170,13 @@ fn literal(expr: &Expr) -> Option<Value> {
             _ => None,
         },
         Expr::Group(g) => literal(&g.expr),
+        Expr::Paren(p) => literal(&p.expr),
+        Expr::Tuple(t) if t.elems.len() == 2 => {
+            match (literal(&t.elems[0])?, literal(&t.elems[1])?) {
+                (Value::Int(a), Value::Int(b)) => Some(Value::Pair(a as usize, b as usize)),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }
@@ -193,6 +201,13 @@ fn check_value(cx: &mut Ctxt, kind: Kind, p: &Param, expr: &Expr) -> Option<Valu
         }
         (ParamType::Bool, Value::Bool(_)) => true,
         (ParamType::Choice(options), Value::Str(s)) => options.contains(&s.as_str()),
+        (ParamType::Pair { zero_ok }, Value::Int(v)) => {
+            if *v > 0 || *zero_ok {
+                return Some(Value::Pair(*v as usize, *v as usize));
+            }
+            false
+        }
+        (ParamType::Pair { zero_ok }, Value::Pair(a, b)) => (*a > 0 && *b > 0) || *zero_ok,
         _ => false,
     };
     if ok {
@@ -209,6 +224,10 @@ fn check_value(cx: &mut Ctxt, kind: Kind, p: &Param, expr: &Expr) -> Option<Valu
         ParamType::Float { .. } => "a number".to_string(),
         ParamType::Bool => "`true` or `false`".to_string(),
         ParamType::Choice(options) => format!("one of {options:?}"),
+        ParamType::Pair { zero_ok: false } => {
+            "a positive integer or a pair `(h, w)` of them".to_string()
+        }
+        ParamType::Pair { zero_ok: true } => "an integer or a pair `(h, w)` of them".to_string(),
     };
     cx.error_spanned(
         expr,
@@ -235,15 +254,43 @@ fn resolve_args(
     let mut given = std::collections::BTreeSet::new();
     let items = args.map_or(&[][..], |a| &a.items[..]);
     let positional: Vec<_> = items.iter().filter(|a| a.key.is_none()).collect();
-    // `Linear(16)` is the output width; `Linear(2, 16)` is PyTorch's (in, out).
-    let skip = usize::from(shapes_allowed && kind == Kind::Linear && positional.len() == 1);
+    // `Linear(16)` is the output width and `Linear(2, 16)` PyTorch's (in, out); likewise
+    // `Conv2d(8, 3)` and `Conv2d(1, 8, 3)`: the leading inferred width is skipped when the
+    // positional arguments are only the required ones.
+    let keywords: Vec<String> = items
+        .iter()
+        .filter_map(|a| {
+            a.key
+                .as_ref()
+                .map(|k| catalog::alias(&k.to_string()).to_string())
+        })
+        .collect();
+    let required_left = params
+        .iter()
+        .filter(|p| {
+            matches!(p.default, catalog::Fallback::Required)
+                && !keywords.iter().any(|k| k == p.name)
+        })
+        .count();
+    let leading_inferred = params
+        .first()
+        .is_some_and(|p| matches!(p.default, catalog::Fallback::Inferred) && p.is_shape());
+    let skip = usize::from(
+        shapes_allowed
+            && leading_inferred
+            && !positional.is_empty()
+            && positional.len() <= required_left,
+    );
     let mut seen_keyword = false;
     let mut position = skip;
     for arg in items {
         let param = match &arg.key {
             Some(key) => {
                 seen_keyword = true;
-                match params.iter().find(|p| key == p.name) {
+                match params
+                    .iter()
+                    .find(|p| catalog::alias(&key.to_string()) == p.name)
+                {
                     Some(p) => *p,
                     None => {
                         let names: Vec<_> = params.iter().map(|p| p.name).collect();
@@ -313,6 +360,7 @@ fn arg(values: &BTreeMap<&str, Value>, kind: Kind, name: &str) -> Option<Value> 
         catalog::Fallback::Float(v) => Some(Value::Float(v)),
         catalog::Fallback::Bool(v) => Some(Value::Bool(v)),
         catalog::Fallback::Str(v) => Some(Value::Str(v.to_string())),
+        catalog::Fallback::Pair(v) => Some(Value::Pair(v, v)),
         catalog::Fallback::Required | catalog::Fallback::Inferred => None,
     }
 }
@@ -527,6 +575,146 @@ fn build(
                 output: input.clone(),
             }
         }
+        Kind::Conv2d | Kind::MaxPool2d | Kind::AvgPool2d | Kind::AdaptiveAvgPool2d => {
+            let Dims::Known(d) = input else {
+                cx.error_at(
+                    span,
+                    format!("{this} needs an image input [C, H, W] but {prev} produces {input}"),
+                );
+                return None;
+            };
+            let &[c, h, w] = &d[..] else {
+                cx.error_at(
+                    span,
+                    format!("{this} needs an image input [C, H, W] but {prev} produces {input}"),
+                );
+                return None;
+            };
+            let pair = |name: &str| match arg(values, kind, name) {
+                Some(Value::Pair(a, b)) => Some((a, b)),
+                _ => None,
+            };
+            match kind {
+                Kind::Conv2d => {
+                    check_width(cx, "in_channels", int_arg(values, "in_channels"), Some(c));
+                    let out_channels = int_arg(values, "out_channels")?;
+                    let out_c = out_channels;
+                    let (k, st, pad, dil) = (
+                        pair("kernel_size")?,
+                        pair("stride")?,
+                        pair("padding")?,
+                        pair("dilation")?,
+                    );
+                    let span_h = dil.0 * (k.0 - 1) + 1;
+                    let span_w = dil.1 * (k.1 - 1) + 1;
+                    if span_h > h + 2 * pad.0 || span_w > w + 2 * pad.1 {
+                        cx.error_at(span, format!(
+                            "{this} has a {}×{} kernel (spanning {span_h}×{span_w}) but {prev} gives it {input}, {}×{} with padding",
+                            k.0, k.1, h + 2 * pad.0, w + 2 * pad.1
+                        ));
+                        return None;
+                    }
+                    let ho = (h + 2 * pad.0 - span_h) / st.0 + 1;
+                    let wo = (w + 2 * pad.1 - span_w) / st.1 + 1;
+                    let bias = matches!(arg(values, kind, "bias"), Some(Value::Bool(true)));
+                    let (iw, ow) = (unsuffixed(c * h * w), unsuffixed(out_c * ho * wo));
+                    let [c, h, w, out_c] = [c, h, w, out_c].map(unsuffixed);
+                    let [k0, k1, s0, s1, p0, p1, d0, d1] =
+                        [k.0, k.1, st.0, st.1, pad.0, pad.1, dil.0, dil.1].map(unsuffixed);
+                    let ty = quote!(#krate::Conv2d<#iw, #ow>);
+                    let init = quote!(<#ty>::new(
+                        #krate::Conv2dGeometry {
+                            in_channels: #c, height: #h, width: #w, out_channels: #out_c,
+                            kernel: (#k0, #k1), stride: (#s0, #s1), padding: (#p0, #p1), dilation: (#d0, #d1),
+                        },
+                        #bias,
+                        rng,
+                    ).expect("model! computed this geometry"));
+                    Built {
+                        ty,
+                        init,
+                        output: Dims::Known(vec![out_channels, ho, wo]),
+                    }
+                }
+                Kind::AdaptiveAvgPool2d => {
+                    if int_arg(values, "output_size") != Some(1) {
+                        cx.error_at(span, format!("{this}: only `output_size = 1` (global average pooling) is supported"));
+                        return None;
+                    }
+                    let ty = quote!(#krate::AdaptiveAvgPool2d);
+                    Built {
+                        init: quote!(<#ty>::new()),
+                        ty,
+                        output: Dims::Known(vec![c, 1, 1]),
+                    }
+                }
+                _ => {
+                    let k = pair("kernel_size")?;
+                    let st = pair("stride").unwrap_or(k);
+                    if k.0 > h || k.1 > w {
+                        cx.error_at(
+                            span,
+                            format!(
+                                "{this} has a {}×{} window but {prev} gives it only {input}",
+                                k.0, k.1
+                            ),
+                        );
+                        return None;
+                    }
+                    let (left_h, left_w) = ((h - k.0) % st.0, (w - k.1) % st.1);
+                    if left_h != 0 || left_w != 0 {
+                        cx.error_at(span, format!(
+                            "{this} does not divide the {input} that {prev} gives it: a {}×{} window with stride {}×{} leaves {left_h} row(s) and {left_w} column(s) unused; pad, crop or pick another window",
+                            k.0, k.1, st.0, st.1
+                        ));
+                        return None;
+                    }
+                    let (ho, wo) = ((h - k.0) / st.0 + 1, (w - k.1) / st.1 + 1);
+                    let (iw, ow) = (unsuffixed(c * h * w), unsuffixed(c * ho * wo));
+                    let name = format_ident!("{}", kind.name());
+                    let ty = quote!(#krate::#name<#iw, #ow>);
+                    let [cc, hh, ww, k0, k1, s0, s1] =
+                        [c, h, w, k.0, k.1, st.0, st.1].map(unsuffixed);
+                    let init = quote!(<#ty>::new(#krate::PoolGeometry {
+                        channels: #cc, height: #hh, width: #ww, kernel: (#k0, #k1), stride: (#s0, #s1),
+                    }).expect("model! computed this geometry"));
+                    Built {
+                        ty,
+                        init,
+                        output: Dims::Known(vec![c, ho, wo]),
+                    }
+                }
+            }
+        }
+        Kind::Embedding => {
+            let Dims::Known(d) = input else {
+                cx.error_at(
+                    span,
+                    format!(
+                        "{this} needs a known input [L] of indices but {prev} produces {input}"
+                    ),
+                );
+                return None;
+            };
+            if d.len() != 1 {
+                cx.error_at(
+                    span,
+                    format!("{this} needs a flat input [L] of indices but {prev} produces {input}"),
+                );
+                return None;
+            }
+            let num = int_arg(values, "num_embeddings")?;
+            let dim = int_arg(values, "embedding_dim")?;
+            let ty = {
+                let (num, dim) = (unsuffixed(num), unsuffixed(dim));
+                quote!(#krate::Embedding<#num, #dim>)
+            };
+            Built {
+                init: quote!(<#ty>::new(rng)),
+                ty,
+                output: Dims::Known(vec![d[0], dim]),
+            }
+        }
         Kind::Flatten => {
             let output = match input {
                 Dims::Known(d) => Dims::Known(vec![d.iter().product()]),
@@ -734,6 +922,16 @@ pub fn check(net: &Network) -> syn::Result<Plan<'_>> {
                 }
             }
             LayerSource::Field { ty, args } => match classify_field(ty) {
+                FieldKind::Builtin { kind, .. } if kind.needs_model_macro() => {
+                    cx.error_spanned(
+                        ty,
+                        format!(
+                            "a `{}` field needs its geometry, which `model!` computes; declare the image part with `model!` and nest it here",
+                            kind.name()
+                        ),
+                    );
+                    None
+                }
                 FieldKind::Builtin { kind, generics } => {
                     let written = ty.to_token_stream().to_string().replace(' ', "");
                     let this = label(&layer.name, i, &written);

@@ -26,7 +26,7 @@ pub use layers::*;
 pub use linalg::{num_threads, set_num_threads};
 pub use loss::{Loss, LossError, Reduction};
 pub use module::{
-    Buffer, BufferMut, Forward, Init, Module, Parameter, Shaped, Visitor, VisitorMut,
+    Buffer, BufferMut, Forward, Init, InputError, Module, Parameter, Shaped, Visitor, VisitorMut,
 };
 pub use optim::{LearningRate, Optimizer};
 pub use seed::{SeededRng, seeded_rng};

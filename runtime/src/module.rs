@@ -147,6 +147,23 @@ pub trait Forward<const IN: usize, const OUT: usize>: Module {
     /// Given d loss / d output of the last `forward_train`, adds the parameter gradients and
     /// returns d loss / d input.
     fn backward(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN>;
+    /// Checks user input that the computation cannot take (an Embedding index out of range).
+    /// `fit` calls it on every batch; generated models ask their first layer.
+    fn validate(&self, _x: &BatchSlice<IN>) -> Result<(), InputError> {
+        Ok(())
+    }
+}
+
+/// Input a module cannot compute with.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum InputError {
+    #[error("index {value} in row {row}, column {column} is not a whole number below {num}")]
+    Index {
+        row: usize,
+        column: usize,
+        value: f32,
+        num: usize,
+    },
 }
 
 /// The widths of a module whose type fixes them: `Linear<2, 16>` or a generated model.

@@ -56,6 +56,12 @@ pub enum FitError {
     },
     #[error(transparent)]
     Loss(#[from] LossError),
+    #[error("epoch {epoch}, step {step}: {error}")]
+    Input {
+        epoch: usize,
+        step: usize,
+        error: crate::module::InputError,
+    },
     #[error(transparent)]
     Data(#[from] DataError),
     #[error("checkpoint: {0}")]
@@ -239,6 +245,11 @@ where
         let mut step = 0;
         while let Some((x, y)) = loader.next_batch() {
             step += 1;
+            if let Err(error) = model.validate(x) {
+                load_state_dict(model, &last_good).expect("the model's own state");
+                reporter.finish();
+                return Err(FitError::Input { epoch, step, error });
+            }
             let out = model.forward_train(x);
             if !options.metrics.is_empty() {
                 sums.update(out, y);
