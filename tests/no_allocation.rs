@@ -2,20 +2,34 @@
 //! stack allocates nothing: every buffer is owned by its layer and reused.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use staticnn::prelude::*;
+use staticnn::seeded_rng;
 
 struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Allocations made by this thread: tests run in parallel and count only their own.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    // `try_with`: a thread being torn down has no counter left, and needs none.
+    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
 
 // SAFETY: every call is forwarded unchanged to the system allocator; the counter has no
 // effect on the memory handed out.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: the caller's contract for `alloc` is passed on as is.
         unsafe { System.alloc(layout) }
     }
@@ -24,7 +38,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: as for `dealloc`; `new_size` is the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -54,10 +68,63 @@ fn linear_relu_linear_allocates_nothing_after_the_first_step() {
         fc1.backward(d);
     };
     step();
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     for _ in 0..10 {
         step();
     }
-    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    let after = allocations();
     assert_eq!(after - before, 0, "allocations in 10 steps after the first");
+}
+
+model! {
+    /// The benchmark's T1 network.
+    pub struct T1Net: [2] -> [1] { Linear(16), ReLU, Linear(16), ReLU, Linear(1) }
+}
+
+model! {
+    /// The benchmark's T2 network.
+    pub struct T2Net: [784] -> [10] { Linear(256), ReLU, Linear(128), ReLU, Linear(10) }
+}
+
+/// Allocations during `steps` whole training steps after a first one.
+fn allocations_after_first_step(mut step: impl FnMut()) -> usize {
+    step();
+    let before = allocations();
+    for _ in 0..5 {
+        step();
+    }
+    allocations() - before
+}
+
+#[test]
+fn whole_training_steps_of_the_benchmark_networks_allocate_nothing() {
+    staticnn::set_num_threads(1);
+    let mut rng = seeded_rng(1);
+
+    let mut model = T1Net::new(&mut rng);
+    let (mut loss, mut optimizer) = (BCEWithLogitsLoss::new(), Adam::new(1e-3));
+    let x = Batch::<2>::from_vec((0..64).map(|i| i as f32 / 64.0).collect()).unwrap();
+    let y = Batch::<1>::from_vec((0..32).map(|i| (i % 2) as f32).collect()).unwrap();
+    let n = allocations_after_first_step(|| {
+        model.zero_grad();
+        let out = model.forward_train(&x);
+        let (_, grad) = loss.value_and_grad(out, &y).unwrap();
+        model.backward_params(grad);
+        optimizer.step(&mut model);
+    });
+    assert_eq!(n, 0, "T1: allocations in 5 steps after the first");
+
+    let mut model = T2Net::new(&mut rng);
+    let (mut loss, mut optimizer) = (CrossEntropyLoss::new(), Adam::new(1e-3));
+    let x =
+        Batch::<784>::from_vec((0..64 * 784).map(|i| (i % 13) as f32 / 13.0).collect()).unwrap();
+    let y: Vec<usize> = (0..64).map(|i| i % 10).collect();
+    let n = allocations_after_first_step(|| {
+        model.zero_grad();
+        let out = model.forward_train(&x);
+        let (_, grad) = loss.value_and_grad(out, &y).unwrap();
+        model.backward(grad);
+        optimizer.step(&mut model);
+    });
+    assert_eq!(n, 0, "T2: allocations in 5 steps after the first");
 }

@@ -45,7 +45,7 @@ pub fn expand(plan: &Plan<'_>) -> TokenStream {
         if i == 0 {
             quote_spanned!(l.span=> let x = #krate::Forward::<#a, #b>::forward(&self.#field, x);)
         } else {
-            quote_spanned!(l.span=> let x = #krate::Forward::<#a, #b>::forward(&self.#field, &x);)
+            quote_spanned!(l.span=> let x = #krate::Forward::<#a, #b>::forward_owned(&self.#field, x);)
         }
     });
     let forward_train = plan.layers.iter().map(|l| {
@@ -53,10 +53,21 @@ pub fn expand(plan: &Plan<'_>) -> TokenStream {
         let (a, b) = widths(l);
         quote_spanned!(l.span=> let x = #krate::Forward::<#a, #b>::forward_train(&mut self.#field, x);)
     });
-    let backward = plan.layers.iter().rev().map(|l| {
+    let backward_call = |l: &crate::valid::Planned| {
         let field = &l.field;
         let (a, b) = widths(l);
         quote_spanned!(l.span=> let g = #krate::Forward::<#a, #b>::backward(&mut self.#field, g);)
+    };
+    let backward = plan.layers.iter().rev().map(backward_call);
+    // The same without the first layer's input gradient, which nothing needs.
+    let backward_params = plan.layers.iter().enumerate().rev().map(|(i, l)| {
+        if i == 0 {
+            let field = &l.field;
+            let (a, b) = widths(l);
+            quote_spanned!(l.span=> #krate::Forward::<#a, #b>::backward_params(&mut self.#field, g);)
+        } else {
+            backward_call(l)
+        }
     });
 
     // Only the first layer sees the user's input.
@@ -148,6 +159,10 @@ pub fn expand(plan: &Plan<'_>) -> TokenStream {
             fn backward(&mut self, g: &#krate::BatchSlice<#out_w>) -> &#krate::BatchSlice<#in_w> {
                 #(#backward)*
                 g
+            }
+
+            fn backward_params(&mut self, g: &#krate::BatchSlice<#out_w>) {
+                #(#backward_params)*
             }
 
             fn validate(&self, x: &#krate::BatchSlice<#in_w>) -> ::core::result::Result<(), #krate::InputError> {

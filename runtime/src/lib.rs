@@ -13,6 +13,7 @@ pub mod module;
 pub mod optim;
 pub mod plot;
 pub mod seed;
+pub mod simd;
 pub mod state;
 pub mod summary;
 pub mod tensor;

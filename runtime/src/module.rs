@@ -147,6 +147,16 @@ pub trait Forward<const IN: usize, const OUT: usize>: Module {
     /// Given d loss / d output of the last `forward_train`, adds the parameter gradients and
     /// returns d loss / d input.
     fn backward(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN>;
+    /// `backward` without d loss / d input, for the first layer of a model, whose input never
+    /// needs a gradient (PyTorch skips it for inputs that do not require grad).
+    fn backward_params(&mut self, grad_output: &BatchSlice<OUT>) {
+        self.backward(grad_output);
+    }
+    /// `forward` taking ownership of its input, so that elementwise layers work in place
+    /// and inference allocates once per layer that changes the width.
+    fn forward_owned(&self, x: Batch<IN>) -> Batch<OUT> {
+        self.forward(&x)
+    }
     /// Checks user input that the computation cannot take (an Embedding index out of range).
     /// `fit` calls it on every batch; generated models ask their first layer.
     fn validate(&self, _x: &BatchSlice<IN>) -> Result<(), InputError> {

@@ -59,6 +59,10 @@ impl<const W: usize> Forward<W, W> for Dropout {
         x.to_batch()
     }
 
+    fn forward_owned(&self, x: Batch<W>) -> Batch<W> {
+        x
+    }
+
     fn forward_train(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
         let x = x.as_slice();
         resize(&mut self.mask, x.len());

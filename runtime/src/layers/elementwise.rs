@@ -46,29 +46,45 @@ impl<F: ElementwiseFn, const W: usize> Forward<W, W> for Elementwise<F> {
         out
     }
 
+    fn forward_owned(&self, mut x: Batch<W>) -> Batch<W> {
+        let f = &self.function;
+        let values = x.as_mut_slice();
+        crate::simd::vectorize(|| {
+            for v in values {
+                *v = f.value(*v);
+            }
+        });
+        x
+    }
+
     fn forward_train(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
         let x = x.as_slice();
         self.input.clear();
         self.input.extend_from_slice(x);
         resize(&mut self.output, x.len());
-        for (y, &x) in self.output.iter_mut().zip(x) {
-            *y = self.function.value(x);
-        }
+        let (f, output) = (&self.function, &mut self.output);
+        crate::simd::vectorize(|| {
+            for (y, &x) in output.iter_mut().zip(x) {
+                *y = f.value(x);
+            }
+        });
         BatchSlice::view(&self.output)
     }
 
     fn backward(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
         let g = grad_output.as_slice();
         resize(&mut self.grad_input, g.len());
-        for (((dx, &g), &x), &y) in self
-            .grad_input
-            .iter_mut()
-            .zip(g)
-            .zip(&self.input)
-            .zip(&self.output)
-        {
-            *dx = g * self.function.derivative(x, y);
-        }
+        let (f, input, output, grad_input) = (
+            &self.function,
+            &self.input,
+            &self.output,
+            &mut self.grad_input,
+        );
+        crate::simd::vectorize(|| {
+            for (((dx, &g), &x), &y) in grad_input.iter_mut().zip(g).zip(input).zip(output) {
+                *dx = g * f.derivative(x, y);
+            }
+        });
         BatchSlice::view(&self.grad_input)
     }
 }

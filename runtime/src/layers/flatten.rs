@@ -27,6 +27,9 @@ impl<const W: usize> Forward<W, W> for Flatten {
     fn forward(&self, x: &BatchSlice<W>) -> Batch<W> {
         x.to_batch()
     }
+    fn forward_owned(&self, x: Batch<W>) -> Batch<W> {
+        x
+    }
     fn forward_train(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
         self.output.clear();
         self.output.extend_from_slice(x.as_slice());

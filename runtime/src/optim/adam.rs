@@ -6,6 +6,7 @@ use super::{
     import_step,
 };
 use crate::module::Module;
+use crate::simd;
 use crate::state::NamedTensor;
 
 #[derive(Clone, Debug)]
@@ -90,13 +91,26 @@ impl Optimizer for Adam {
         self.step += 1;
         let t = self.step as i32;
         let (b1, b2) = self.betas;
-        let step_size = (self.lr / (1.0 - b1.powi(t))) as f32;
-        let bc2_sqrt = (1.0 - b2.powi(t)).sqrt() as f32;
-        let (one_minus_b1, b2f, one_minus_b2) = ((1.0 - b1) as f32, b2 as f32, (1.0 - b2) as f32);
-        let eps = self.eps as f32;
-        let wd = self.weight_decay;
-        let decay = (1.0 - self.lr * f64::from(wd)) as f32;
-        let (decoupled, amsgrad) = (self.decoupled, self.amsgrad);
+        let c = Constants {
+            step_size: (self.lr / (1.0 - b1.powi(t))) as f32,
+            bc2_sqrt: (1.0 - b2.powi(t)).sqrt() as f32,
+            one_minus_b1: (1.0 - b1) as f32,
+            b2: b2 as f32,
+            one_minus_b2: (1.0 - b2) as f32,
+            eps: self.eps as f32,
+            // Coupled (Adam) decay adds wd·p to the gradient; decoupled (AdamW) shrinks p.
+            l2: if self.decoupled {
+                0.0
+            } else {
+                self.weight_decay
+            },
+            shrink: if self.decoupled {
+                (1.0 - self.lr * f64::from(self.weight_decay)) as f32
+            } else {
+                1.0
+            },
+        };
+        let amsgrad = self.amsgrad;
         let (ms, vs, vmaxes) = (
             &mut self.exp_avg,
             &mut self.exp_avg_sq,
@@ -106,25 +120,11 @@ impl Optimizer for Adam {
             let n = p.len();
             let m = ms.get(i, n, || vec![0.0; n]);
             let v = vs.get(i, n, || vec![0.0; n]);
-            let mut vmax = amsgrad.then(|| vmaxes.get(i, n, || vec![0.0; n]));
-            for k in 0..n {
-                let mut g = p.grad[k];
-                if decoupled {
-                    p.value[k] *= decay;
-                } else {
-                    g += wd * p.value[k];
-                }
-                m[k] += (g - m[k]) * one_minus_b1;
-                v[k] = v[k] * b2f + one_minus_b2 * g * g;
-                let second = match vmax.as_deref_mut() {
-                    Some(vmax) => {
-                        vmax[k] = vmax[k].max(v[k]);
-                        vmax[k]
-                    }
-                    None => v[k],
-                };
-                let denom = second.sqrt() / bc2_sqrt + eps;
-                p.value[k] -= step_size * m[k] / denom;
+            if amsgrad {
+                let vmax = vmaxes.get(i, n, || vec![0.0; n]);
+                simd::vectorize(|| update_amsgrad(&c, &mut p.value, &p.grad, m, v, vmax));
+            } else {
+                simd::vectorize(|| update(&c, &mut p.value, &p.grad, m, v));
             }
         });
     }
@@ -143,5 +143,55 @@ impl Optimizer for Adam {
         self.exp_avg.import(state)?;
         self.exp_avg_sq.import(state)?;
         self.max_exp_avg_sq.import(state)
+    }
+}
+
+/// The scalars of one step, computed in f64 as PyTorch does and applied in f32.
+struct Constants {
+    step_size: f32,
+    bc2_sqrt: f32,
+    one_minus_b1: f32,
+    b2: f32,
+    one_minus_b2: f32,
+    eps: f32,
+    l2: f32,
+    shrink: f32,
+}
+
+/// `m ← m + (1−β₁)(g − m)`, `v ← β₂v + (1−β₂)g²`, `p ← p − step·m / (√v / √(1−β₂ᵗ) + ε)`.
+#[inline(always)]
+fn update(c: &Constants, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        let g = g + c.l2 * *p;
+        *p *= c.shrink;
+        *m += (g - *m) * c.one_minus_b1;
+        *v = *v * c.b2 + c.one_minus_b2 * g * g;
+        *p -= c.step_size * *m / (v.sqrt() / c.bc2_sqrt + c.eps);
+    }
+}
+
+/// As `update`, with the running maximum of `v` in the denominator.
+#[inline(always)]
+fn update_amsgrad(
+    c: &Constants,
+    p: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    vmax: &mut [f32],
+) {
+    for ((((p, &g), m), v), vmax) in p
+        .iter_mut()
+        .zip(g)
+        .zip(m.iter_mut())
+        .zip(v.iter_mut())
+        .zip(vmax.iter_mut())
+    {
+        let g = g + c.l2 * *p;
+        *p *= c.shrink;
+        *m += (g - *m) * c.one_minus_b1;
+        *v = *v * c.b2 + c.one_minus_b2 * g * g;
+        *vmax = vmax.max(*v);
+        *p -= c.step_size * *m / (vmax.sqrt() / c.bc2_sqrt + c.eps);
     }
 }

@@ -266,7 +266,7 @@ where
             }
             total += f64::from(value) * x.rows() as f64;
             rows += x.rows();
-            model.backward(grad);
+            model.backward_params(grad);
             pending += 1;
             if pending == options.accumulate {
                 apply_step(model, optimizer, options, pending);
