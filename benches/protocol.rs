@@ -173,8 +173,73 @@ fn report(s: &Settings, results: &[(String, f64)]) {
     }
 }
 
+/// The faer-products-alone limit of a training task: per step, every product its network's
+/// forward and backward need (no input gradient for the first layer), nothing else.
+fn matmul_limit(widths: &[usize], batch: usize, samples: usize, timed: usize) -> f64 {
+    use faer::{Accum, Mat, Par};
+    let mat =
+        |r: usize, c: usize| Mat::<f32>::from_fn(r, c, |i, j| ((i * 7 + j * 3) % 11) as f32 / 11.0);
+    let weights: Vec<Mat<f32>> = widths.windows(2).map(|w| mat(w[1], w[0])).collect();
+    let mut grads: Vec<Mat<f32>> = widths.windows(2).map(|w| Mat::zeros(w[1], w[0])).collect();
+    let acts: Vec<Mat<f32>> = widths.iter().map(|&w| mat(batch, w)).collect();
+    let mut outs: Vec<Mat<f32>> = widths.iter().map(|&w| Mat::zeros(batch, w)).collect();
+    let steps = samples.div_ceil(batch);
+    let t = median_seconds(timed, || {
+        for _ in 0..steps {
+            for l in 0..weights.len() {
+                let par = staticnn::linalg::par_for(batch, widths[l + 1], widths[l]);
+                faer::linalg::matmul::matmul(
+                    outs[l + 1].as_mut(),
+                    Accum::Replace,
+                    acts[l].as_ref(),
+                    weights[l].transpose(),
+                    1.0,
+                    par,
+                );
+            }
+            for l in (0..weights.len()).rev() {
+                let par = staticnn::linalg::par_for(widths[l + 1], widths[l], batch);
+                faer::linalg::matmul::matmul(
+                    grads[l].as_mut(),
+                    Accum::Add,
+                    acts[l + 1].transpose(),
+                    acts[l].as_ref(),
+                    1.0,
+                    par,
+                );
+                if l > 0 {
+                    let par = staticnn::linalg::par_for(batch, widths[l], widths[l + 1]);
+                    faer::linalg::matmul::matmul(
+                        outs[l].as_mut(),
+                        Accum::Replace,
+                        acts[l + 1].as_ref(),
+                        weights[l].as_ref(),
+                        1.0,
+                        par,
+                    );
+                }
+            }
+        }
+        std::hint::black_box(&outs);
+        let _ = Par::Seq;
+    });
+    (steps * batch) as f64 / t
+}
+
 fn main() {
     let s = settings();
+    if std::env::args().any(|a| a == "--limits") {
+        staticnn::set_num_threads(s.threads);
+        println!(
+            "faer products alone, {} thread(s): T1 {:.0}, T2 {:.0}, T3 {:.0}, T4 {:.0} samples/s",
+            s.threads,
+            matmul_limit(&[2, 16, 16, 1], 32, 8192, 5),
+            matmul_limit(&[784, 256, 128, 10], 64, 8192, 5),
+            matmul_limit(&[784, 1024, 1024, 10], 256, 4096, 5),
+            matmul_limit(&[20, 10, 1], 100, 200_000, 5)
+        );
+        return;
+    }
     if s.only.is_none() && !s.quick {
         let results = run_isolated(&s);
         report(&s, &results);
