@@ -111,6 +111,26 @@ fn options(args: &Args) -> FitOptions {
         })
 }
 
+/// Prints the model's summary and trains it with cross-entropy and Adam.
+fn train<M, const W: usize, const O: usize>(
+    args: &Args,
+    model: &mut M,
+    data: &Dataset<W, Vec<usize>>,
+) -> Result<History, staticnn::train::FitError>
+where
+    M: Forward<W, O>,
+{
+    let mut options = options(args);
+    fit(
+        model,
+        &mut CrossEntropyLoss::new(),
+        &mut Adam::new(args.lr),
+        data,
+        None,
+        &mut options,
+    )
+}
+
 fn run(args: &Args) -> Result<History, Box<dyn std::error::Error>> {
     let mut rng = seeded_rng(args.seed);
     let history = match (&args.idx_images, &args.idx_labels) {
@@ -120,14 +140,7 @@ fn run(args: &Args) -> Result<History, Box<dyn std::error::Error>> {
             if !args.quiet {
                 println!("{}", model.summary());
             }
-            fit(
-                &mut model,
-                &mut CrossEntropyLoss::new(),
-                &mut Adam::new(args.lr),
-                &data,
-                None,
-                &mut options(args),
-            )?
+            train(args, &mut model, &data)?
         }
         _ => {
             let data = bars(2000, 0.35, &mut rng);
@@ -135,14 +148,7 @@ fn run(args: &Args) -> Result<History, Box<dyn std::error::Error>> {
             if !args.quiet {
                 println!("{}", model.summary());
             }
-            fit(
-                &mut model,
-                &mut CrossEntropyLoss::new(),
-                &mut Adam::new(args.lr),
-                &data,
-                None,
-                &mut options(args),
-            )?
+            train(args, &mut model, &data)?
         }
     };
     if let Some(path) = &args.plot {
