@@ -175,7 +175,7 @@ fn lenet_throughput(threads: usize, samples: usize) -> f64 {
             model.zero_grad();
             let out = model.forward_train(x);
             let (_, grad) = criterion.value_and_grad(out, y).expect("labels below 10");
-            model.backward(grad);
+            model.backward_params(grad);
             optimizer.step(&mut model);
         }
     };

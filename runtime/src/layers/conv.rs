@@ -71,34 +71,67 @@ impl<const IN: usize, const OUT: usize> Conv2d<IN, OUT> {
         )
     }
 
+    /// The output columns `ow` whose input column `ow·stride + offset − padding` lies inside
+    /// the image, and the input column of the first of them.
+    fn valid_columns(&self, kj: usize) -> (usize, usize, usize) {
+        let g = &self.geometry;
+        let offset = kj * g.dilation.1;
+        let wo = g.out_width();
+        // iw = ow·s + offset − p ≥ 0  ⇔  ow ≥ ceil((p − offset) / s)
+        let lo = g
+            .padding
+            .1
+            .saturating_sub(offset)
+            .div_ceil(g.stride.1)
+            .min(wo);
+        // iw < W  ⇔  ow·s < W + p − offset
+        let hi = (g.width + g.padding.1)
+            .saturating_sub(offset)
+            .div_ceil(g.stride.1)
+            .min(wo);
+        let hi = hi.max(lo);
+        (
+            lo,
+            hi,
+            lo * g.stride.1 + offset - g.padding.1.min(lo * g.stride.1 + offset),
+        )
+    }
+
+    /// The input row of output row `oh` for kernel row `ki`, if inside the image.
+    fn input_row(&self, oh: usize, ki: usize) -> Option<usize> {
+        let g = &self.geometry;
+        (oh * g.stride.0 + ki * g.dilation.0)
+            .checked_sub(g.padding.0)
+            .filter(|&ih| ih < g.height)
+    }
+
     /// Writes the patches of one image as `[C_in·kh·kw, Ho·Wo]`.
     fn im2col(&self, image: &[f32], col: &mut [f32]) {
         let g = &self.geometry;
-        let (ho, wo) = (g.out_height(), g.out_width());
-        let mut row = 0;
-        for c in 0..g.in_channels {
-            let plane = &image[c * g.height * g.width..(c + 1) * g.height * g.width];
+        let (ho, wo, sw) = (g.out_height(), g.out_width(), g.stride.1);
+        let mut rows = col.chunks_exact_mut(ho * wo);
+        for plane in image.chunks_exact(g.height * g.width) {
             for ki in 0..g.kernel.0 {
                 for kj in 0..g.kernel.1 {
-                    let out = &mut col[row * ho * wo..(row + 1) * ho * wo];
-                    for oh in 0..ho {
-                        let ih =
-                            (oh * g.stride.0 + ki * g.dilation.0) as isize - g.padding.0 as isize;
-                        for ow in 0..wo {
-                            let iw = (ow * g.stride.1 + kj * g.dilation.1) as isize
-                                - g.padding.1 as isize;
-                            let inside = ih >= 0
-                                && iw >= 0
-                                && (ih as usize) < g.height
-                                && (iw as usize) < g.width;
-                            out[oh * wo + ow] = if inside {
-                                plane[ih as usize * g.width + iw as usize]
-                            } else {
-                                0.0
-                            };
+                    let out = rows.next().expect("one row per (channel, ki, kj)");
+                    let (lo, hi, iw0) = self.valid_columns(kj);
+                    for (oh, seg) in out.chunks_exact_mut(wo).enumerate() {
+                        let Some(ih) = self.input_row(oh, ki) else {
+                            seg.fill(0.0);
+                            continue;
+                        };
+                        let src = &plane[ih * g.width..(ih + 1) * g.width];
+                        seg[..lo].fill(0.0);
+                        seg[hi..].fill(0.0);
+                        if sw == 1 && lo < hi {
+                            seg[lo..hi].copy_from_slice(&src[iw0..iw0 + hi - lo]);
+                        } else if lo < hi {
+                            for (o, i) in seg[lo..hi].iter_mut().zip(src[iw0..].iter().step_by(sw))
+                            {
+                                *o = *i;
+                            }
                         }
                     }
-                    row += 1;
                 }
             }
         }
@@ -107,28 +140,27 @@ impl<const IN: usize, const OUT: usize> Conv2d<IN, OUT> {
     /// Adds patch gradients `[C_in·kh·kw, Ho·Wo]` back onto one image's gradient.
     fn col2im(&self, col: &[f32], image: &mut [f32]) {
         let g = &self.geometry;
-        let (ho, wo) = (g.out_height(), g.out_width());
-        let mut row = 0;
-        for c in 0..g.in_channels {
-            let plane = &mut image[c * g.height * g.width..(c + 1) * g.height * g.width];
+        let (ho, wo, sw) = (g.out_height(), g.out_width(), g.stride.1);
+        let mut rows = col.chunks_exact(ho * wo);
+        for plane in image.chunks_exact_mut(g.height * g.width) {
             for ki in 0..g.kernel.0 {
                 for kj in 0..g.kernel.1 {
-                    let src = &col[row * ho * wo..(row + 1) * ho * wo];
-                    for oh in 0..ho {
-                        let ih =
-                            (oh * g.stride.0 + ki * g.dilation.0) as isize - g.padding.0 as isize;
-                        if ih < 0 || ih as usize >= g.height {
-                            continue;
-                        }
-                        for ow in 0..wo {
-                            let iw = (ow * g.stride.1 + kj * g.dilation.1) as isize
-                                - g.padding.1 as isize;
-                            if iw >= 0 && (iw as usize) < g.width {
-                                plane[ih as usize * g.width + iw as usize] += src[oh * wo + ow];
+                    let src = rows.next().expect("one row per (channel, ki, kj)");
+                    let (lo, hi, iw0) = self.valid_columns(kj);
+                    for (oh, seg) in src.chunks_exact(wo).enumerate() {
+                        if let (Some(ih), true) = (self.input_row(oh, ki), lo < hi) {
+                            let dst = &mut plane[ih * g.width..(ih + 1) * g.width];
+                            if sw == 1 {
+                                for (d, s) in dst[iw0..iw0 + hi - lo].iter_mut().zip(&seg[lo..hi]) {
+                                    *d += s;
+                                }
+                            } else {
+                                for (d, s) in dst[iw0..].iter_mut().step_by(sw).zip(&seg[lo..hi]) {
+                                    *d += s;
+                                }
                             }
                         }
                     }
-                    row += 1;
                 }
             }
         }
@@ -150,6 +182,34 @@ impl<const IN: usize, const OUT: usize> Conv2d<IN, OUT> {
         let cols = MatRef::from_row_major_slice(col, g.patch_len(), hw);
         let dst = MatMut::from_row_major_slice_mut(out, g.out_channels, hw);
         matmul(dst, accum, self.weight_mat(), cols);
+    }
+}
+
+impl<const IN: usize, const OUT: usize> Conv2d<IN, OUT> {
+    /// dW += dY · colᵀ and db += Σ dY, per image, from the patches `forward_train` kept.
+    fn parameter_grads(&mut self, grad_output: &BatchSlice<OUT>) {
+        let g = self.geometry;
+        let hw = g.out_height() * g.out_width();
+        let k = g.patch_len();
+        for (dy, col) in grad_output
+            .as_slice()
+            .chunks_exact(OUT)
+            .zip(self.cols.chunks_exact(k * hw))
+        {
+            let dy_mat = MatRef::from_row_major_slice(dy, g.out_channels, hw);
+            let dw = MatMut::from_row_major_slice_mut(&mut self.weight.grad, g.out_channels, k);
+            matmul(
+                dw,
+                Accum::Add,
+                dy_mat,
+                MatRef::from_row_major_slice(col, k, hw).transpose(),
+            );
+            if let Some(bias) = &mut self.bias {
+                for (gb, plane) in bias.grad.iter_mut().zip(dy.chunks_exact(hw)) {
+                    *gb += plane.iter().sum::<f32>();
+                }
+            }
+        }
     }
 }
 
@@ -215,6 +275,7 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Conv2d<IN, OUT> {
     }
 
     fn backward(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN> {
+        self.parameter_grads(grad_output);
         let g = self.geometry;
         let hw = g.out_height() * g.out_width();
         let k = g.patch_len();
@@ -223,38 +284,28 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Conv2d<IN, OUT> {
         self.grad_input.fill(0.0);
         let mut dcol = std::mem::take(&mut self.dcol);
         let mut grad_input = std::mem::take(&mut self.grad_input);
-        for ((dy, col), dx) in grad_output
+        let w = MatRef::from_row_major_slice(&self.weight.value, g.out_channels, k);
+        for (dy, dx) in grad_output
             .as_slice()
             .chunks_exact(OUT)
-            .zip(self.cols.chunks_exact(k * hw))
             .zip(grad_input.chunks_exact_mut(IN))
         {
-            let dy_mat = MatRef::from_row_major_slice(dy, g.out_channels, hw);
-            // dW += dY · colᵀ
-            let dw = MatMut::from_row_major_slice_mut(&mut self.weight.grad, g.out_channels, k);
-            matmul(
-                dw,
-                Accum::Add,
-                dy_mat,
-                MatRef::from_row_major_slice(col, k, hw).transpose(),
-            );
-            if let Some(bias) = &mut self.bias {
-                for (gb, plane) in bias.grad.iter_mut().zip(dy.chunks_exact(hw)) {
-                    *gb += plane.iter().sum::<f32>();
-                }
-            }
             // dcol = Wᵀ · dY, then back onto the image
-            let w = MatRef::from_row_major_slice(&self.weight.value, g.out_channels, k);
+            let dy = MatRef::from_row_major_slice(dy, g.out_channels, hw);
             matmul(
                 MatMut::from_row_major_slice_mut(&mut dcol, k, hw),
                 Accum::Replace,
                 w.transpose(),
-                dy_mat,
+                dy,
             );
             self.col2im(&dcol, dx);
         }
         self.dcol = dcol;
         self.grad_input = grad_input;
         BatchSlice::view(&self.grad_input)
+    }
+
+    fn backward_params(&mut self, grad_output: &BatchSlice<OUT>) {
+        self.parameter_grads(grad_output);
     }
 }

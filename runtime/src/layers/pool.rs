@@ -5,21 +5,26 @@ use super::geometry::{GeometryError, PoolGeometry};
 use crate::module::{Forward, Module, Shaped, Visitor, VisitorMut};
 use crate::tensor::{Batch, BatchSlice, resize};
 
-/// Calls `f(channel, output index, input indices of its window)` for every window.
-fn windows(g: &PoolGeometry, mut f: impl FnMut(usize, &mut dyn Iterator<Item = usize>)) {
+/// Calls `f(output index, window)` for every window of one image, where `window(i, j)` is the
+/// input index of the window's row `i`, column `j`.
+#[inline(always)]
+fn windows(g: &PoolGeometry, mut f: impl FnMut(usize, usize)) {
     let (ho, wo) = (g.out_height(), g.out_width());
     for c in 0..g.channels {
         for oh in 0..ho {
             for ow in 0..wo {
-                let (h0, w0) = (oh * g.stride.0, ow * g.stride.1);
-                let base = c * g.height * g.width;
-                let mut cells = (0..g.kernel.0).flat_map(move |i| {
-                    (0..g.kernel.1).map(move |j| base + (h0 + i) * g.width + w0 + j)
-                });
-                f((c * ho + oh) * wo + ow, &mut cells);
+                let first = c * g.height * g.width + oh * g.stride.0 * g.width + ow * g.stride.1;
+                f((c * ho + oh) * wo + ow, first);
             }
         }
     }
+}
+
+/// The input indices of the window that starts at `first`.
+#[inline(always)]
+fn cells(g: &PoolGeometry, first: usize) -> impl Iterator<Item = usize> {
+    let (kh, kw, width) = (g.kernel.0, g.kernel.1, g.width);
+    (0..kh).flat_map(move |i| first + i * width..first + i * width + kw)
 }
 
 macro_rules! pool_layer {
@@ -68,12 +73,15 @@ pool_layer!(
 impl<const IN: usize, const OUT: usize> MaxPool2d<IN, OUT> {
     /// Max of each window; `argmax` (when given) receives the winning input index.
     fn pool(g: &PoolGeometry, image: &[f32], out: &mut [f32], mut argmax: Option<&mut [usize]>) {
-        windows(g, |o, cells| {
-            let mut best = usize::MAX;
-            for i in cells {
-                // NaN wins, as in PyTorch, so it is not hidden.
-                if best == usize::MAX || image[i] > image[best] || image[i].is_nan() {
-                    best = i;
+        windows(g, |o, first| {
+            let mut best = first;
+            for r in 0..g.kernel.0 {
+                let row = first + r * g.width;
+                for i in row..row + g.kernel.1 {
+                    // NaN wins, as in PyTorch, so it is not hidden.
+                    if image[i] > image[best] || image[i].is_nan() {
+                        best = i;
+                    }
                 }
             }
             out[o] = image[best];
@@ -134,8 +142,9 @@ impl<const IN: usize, const OUT: usize> AvgPool2d<IN, OUT> {
     }
     fn pool(&self, image: &[f32], out: &mut [f32]) {
         let area = self.area();
-        windows(&self.geometry, |o, cells| {
-            out[o] = cells.map(|i| image[i]).sum::<f32>() / area
+        let g = &self.geometry;
+        windows(g, |o, first| {
+            out[o] = cells(g, first).map(|i| image[i]).sum::<f32>() / area
         });
     }
 }
@@ -177,8 +186,8 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for AvgPool2d<IN, OUT> 
             .chunks_exact(OUT)
             .zip(self.grad_input.chunks_exact_mut(IN))
         {
-            windows(&g, |o, cells| {
-                for i in cells {
+            windows(&g, |o, first| {
+                for i in cells(&g, first) {
                     dx[i] += dy[o] / area;
                 }
             });

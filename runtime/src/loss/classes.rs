@@ -206,9 +206,11 @@ impl<const C: usize> Loss<C> for NLLLoss {
     }
 
     fn value(&self, x: &BatchSlice<C>, target: &[usize]) -> Result<f32, LossError> {
-        let sum: f64 = Loss::<C>::elementwise(self, x, target)?
-            .iter()
-            .map(|&l| f64::from(l))
+        check_classes(x.rows(), C, target)?;
+        let sum: f64 = x
+            .iter_rows()
+            .zip(target)
+            .map(|(r, &y)| -f64::from(class_weight(&self.weight, y)) * f64::from(r[y]))
             .sum();
         Ok((sum / self.divisor(target)) as f32)
     }
