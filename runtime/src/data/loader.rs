@@ -87,15 +87,24 @@ impl<'a, const W: usize, T: Targets> DataLoader<'a, W, T> {
     }
 
     /// The batches of one epoch as owned values, for a hand-written loop:
-    /// `for (x, y) in loader.epoch(&mut rng) { .. }`.
-    pub fn epoch(&mut self, rng: &mut (impl Rng + ?Sized)) -> std::vec::IntoIter<(Batch<W>, T)> {
+    /// `for (x, y) in loader.epoch(&mut rng) { .. }`. Batches are made one at a time.
+    pub fn epoch(&mut self, rng: &mut (impl Rng + ?Sized)) -> Epoch<'_, 'a, W, T> {
         self.start_epoch(rng);
-        let mut batches = Vec::with_capacity(self.num_batches());
-        while let Some((x, _)) = self.next_batch() {
-            let x = x.to_batch();
-            let y = T::from_owned(std::mem::take(&mut self.y));
-            batches.push((x, y));
-        }
-        batches.into_iter()
+        Epoch { loader: self }
+    }
+}
+
+/// The batches of one epoch, each an owned `(features, targets)` pair.
+pub struct Epoch<'l, 'a, const W: usize, T: Targets> {
+    loader: &'l mut DataLoader<'a, W, T>,
+}
+
+impl<const W: usize, T: Targets> Iterator for Epoch<'_, '_, W, T> {
+    type Item = (Batch<W>, T);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (x, _) = self.loader.next_batch()?;
+        let x = x.to_batch();
+        Some((x, T::from_owned(std::mem::take(&mut self.loader.y))))
     }
 }

@@ -10,7 +10,7 @@ mod targets;
 
 pub use csv_file::{Column, CsvError, CsvTable, read_csv};
 pub use idx::{IdxError, read_idx_images, read_idx_labels};
-pub use loader::DataLoader;
+pub use loader::{DataLoader, Epoch};
 pub use standardize::Standardizer;
 pub use targets::{TargetSlice, Targets};
 
