@@ -221,3 +221,29 @@ fn scheduler_gradient_accumulation_and_clipping_run() {
     let json = history.to_json();
     assert_eq!(History::from_json(&json).unwrap(), history);
 }
+
+#[test]
+fn early_stopping_in_max_mode_watches_accuracy() {
+    let mut rng = seeded_rng(8);
+    let data = synthetic::moons(200, 0.1, &mut rng);
+    let mut model = MoonNet::new(&mut rng);
+    let stop = EarlyStopping::new("val_accuracy")
+        .mode(PlateauMode::Max)
+        .patience(2)
+        .min_delta(0.5);
+    let mut options = quiet(50, 16)
+        .validation_split(0.25)
+        .metrics(&[Metric::Accuracy])
+        .callback(stop);
+    let history = fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut Adam::new(0.01),
+        &data,
+        None,
+        &mut options,
+    )
+    .unwrap();
+    // No epoch can beat the first by half a point of accuracy, so it stops after 1 + 3 epochs.
+    assert_eq!(history.epochs.len(), 4);
+}

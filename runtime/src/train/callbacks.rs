@@ -60,6 +60,12 @@ impl EarlyStopping {
             stopped_epoch: None,
         }
     }
+    /// Keras's `mode`: `Max` when larger is better, `Min` when smaller is; the default comes
+    /// from the monitored name.
+    pub fn mode(mut self, mode: crate::optim::PlateauMode) -> Self {
+        self.higher_is_better = mode == crate::optim::PlateauMode::Max;
+        self
+    }
     pub fn patience(mut self, patience: usize) -> Self {
         self.patience = patience;
         self
