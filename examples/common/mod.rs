@@ -13,7 +13,7 @@ use staticnn::tensorboard::SummaryWriter;
 
 pub type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
-/// The options every training example takes.
+/// Trains one of staticnn's example networks; the last line printed is a key=value summary.
 #[derive(Parser, Debug, Clone)]
 pub struct TrainArgs {
     /// Train on this CSV file instead of the built-in data (a header row is expected).
@@ -22,10 +22,13 @@ pub struct TrainArgs {
     /// The CSV column to predict, by name or 0-based index; every other column is a feature.
     #[arg(long, requires = "data")]
     pub target: Option<String>,
+    /// Epochs in total (each example has its own default).
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Samples per mini-batch.
     #[arg(long)]
     pub batch_size: Option<usize>,
+    /// Learning rate.
     #[arg(long)]
     pub lr: Option<f64>,
     /// sgd, momentum, nesterov, adam, adamw, rmsprop or adagrad.
