@@ -94,14 +94,7 @@ fn run(args: &TrainArgs) -> Result<History> {
 }
 
 fn main() {
-    let args = TrainArgs::parse();
-    match run(&args) {
-        Ok(history) => println!("{}", common::summary_line(&history)),
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(1);
-        }
-    }
+    common::finish(run(&TrainArgs::parse()));
 }
 
 #[cfg(test)]

@@ -86,13 +86,7 @@ fn run(args: &TrainArgs) -> Result<History> {
 }
 
 fn main() {
-    match run(&TrainArgs::parse()) {
-        Ok(history) => println!("{}", common::summary_line(&history)),
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(1);
-        }
-    }
+    common::finish(run(&TrainArgs::parse()));
 }
 
 #[cfg(test)]

@@ -85,13 +85,7 @@ fn main() {
         }
         Ok(history)
     })();
-    match result {
-        Ok(history) => println!("{}", common::summary_line(&history)),
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(1);
-        }
-    }
+    common::finish(result);
 }
 
 #[cfg(test)]

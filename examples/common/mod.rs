@@ -220,3 +220,14 @@ pub fn summary_line(history: &History) -> String {
 pub fn probability(row: &[f32; 1]) -> String {
     format!("{:.6}", 1.0 / (1.0 + (-row[0]).exp()))
 }
+
+/// Prints the summary line, or the error and exits non-zero.
+pub fn finish(result: Result<History>) {
+    match result {
+        Ok(history) => println!("{}", summary_line(&history)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    }
+}
