@@ -77,25 +77,33 @@ fn relative(a: f32, b: f32) -> f32 {
     (a - b).abs() / b.abs().max(1e-6)
 }
 
-#[test]
-fn binary_mlp_with_bce_with_logits_and_adam() {
-    let c = case("binary_mlp_bcewithlogits_adam");
-    let mut model = BinaryMlp::new(&mut Pcg64Mcg::seed_from_u64(0));
+/// Replays a case: loads its initial weights, trains on consecutive batches, and compares the
+/// loss of every step, the weights after the first step, each epoch's full-data loss, and the
+/// final weights and outputs.
+fn replay<M, L, O, T, const I: usize, const OUT: usize>(
+    c: &Value,
+    mut model: M,
+    mut criterion: L,
+    mut optimizer: O,
+    targets: &T,
+    slice: impl Fn(&T, usize, usize) -> &L::Target,
+) where
+    M: Forward<I, OUT>,
+    L: Loss<OUT>,
+    O: Optimizer,
+{
     staticnn::load_state_dict(&mut model, &state(&c["initial_params"])).unwrap();
-    let x = Batch::<2>::from_vec(f32s(&c["X"])).unwrap();
-    let y = Batch::<1>::from_vec(f32s(&c["y"])).unwrap();
-    let mut criterion = BCEWithLogitsLoss::new();
-    let mut optimizer = Adam::new(0.01);
+    let x = Batch::<I>::from_vec(f32s(&c["X"])).unwrap();
     let expected_losses = f32s(&c["step_losses"]);
     let batch = c["batch_size"].as_u64().unwrap() as usize;
     let mut step = 0;
-    for epoch in 0..3 {
+    for epoch in 0..c["epochs"].as_u64().unwrap() as usize {
         for start in (0..x.rows()).step_by(batch) {
             let end = (start + batch).min(x.rows());
             model.zero_grad();
             let out = model.forward_train(x.slice_rows(start, end));
             let (loss, grad) = criterion
-                .value_and_grad(out, y.slice_rows(start, end))
+                .value_and_grad(out, slice(targets, start, end))
                 .unwrap();
             let r = relative(loss, expected_losses[step]);
             assert!(
@@ -110,7 +118,9 @@ fn binary_mlp_with_bce_with_logits_and_adam() {
             }
             step += 1;
         }
-        let full = criterion.value(&model.forward(&x), &y).unwrap();
+        let full = criterion
+            .value(&model.forward(&x), slice(targets, 0, x.rows()))
+            .unwrap();
         let expected = f32s(&c["epoch_end_full_dataset_loss"])[epoch];
         assert!(
             relative(full, expected) <= 1e-4,
@@ -129,46 +139,31 @@ fn binary_mlp_with_bce_with_logits_and_adam() {
 }
 
 #[test]
+fn binary_mlp_with_bce_with_logits_and_adam() {
+    let c = case("binary_mlp_bcewithlogits_adam");
+    let y = Batch::<1>::from_vec(f32s(&c["y"])).unwrap();
+    let model = BinaryMlp::new(&mut Pcg64Mcg::seed_from_u64(0));
+    replay(
+        &c,
+        model,
+        BCEWithLogitsLoss::new(),
+        Adam::new(0.01),
+        &y,
+        |y, a, b| y.slice_rows(a, b),
+    );
+}
+
+#[test]
 fn multiclass_mlp_with_cross_entropy_and_sgd_momentum() {
     let c = case("multiclass_mlp_crossentropy_sgd_momentum");
-    let mut model = MulticlassMlp::new(&mut Pcg64Mcg::seed_from_u64(0));
-    staticnn::load_state_dict(&mut model, &state(&c["initial_params"])).unwrap();
-    let x = Batch::<4>::from_vec(f32s(&c["X"])).unwrap();
     let y = usizes(&c["y"]);
-    let mut criterion = CrossEntropyLoss::new();
-    let mut optimizer = SGD::new(0.1).momentum(0.9);
-    let expected_losses = f32s(&c["step_losses"]);
-    let mut step = 0;
-    for epoch in 0..3 {
-        for start in (0..x.rows()).step_by(16) {
-            let end = (start + 16).min(x.rows());
-            model.zero_grad();
-            let out = model.forward_train(x.slice_rows(start, end));
-            let (loss, grad) = criterion.value_and_grad(out, &y[start..end]).unwrap();
-            let r = relative(loss, expected_losses[step]);
-            assert!(
-                r <= 1e-4,
-                "step {step}: loss {loss}, PyTorch {} ({r})",
-                expected_losses[step]
-            );
-            model.backward(grad);
-            optimizer.step(&mut model);
-            step += 1;
-        }
-        let full = criterion.value(&model.forward(&x), &y[..]).unwrap();
-        let expected = f32s(&c["epoch_end_full_dataset_loss"])[epoch];
-        assert!(
-            relative(full, expected) <= 1e-4,
-            "epoch {epoch}: {full} vs {expected}"
-        );
-    }
-    assert_eq!(step, expected_losses.len());
-    assert_params(&model, &c["final_params"], "final");
-    assert_close_tol(
-        model.forward(&x).as_slice(),
-        &f32s(&c["final_outputs"]),
-        1e-5,
-        1e-4,
-        "outputs",
+    let model = MulticlassMlp::new(&mut Pcg64Mcg::seed_from_u64(0));
+    replay(
+        &c,
+        model,
+        CrossEntropyLoss::new(),
+        SGD::new(0.1).momentum(0.9),
+        &y,
+        |y, a, b| &y[a..b],
     );
 }

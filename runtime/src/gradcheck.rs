@@ -7,8 +7,8 @@
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
-use crate::module::{Forward, Parameter, Visitor, VisitorMut};
-use crate::state::KeyPath;
+use crate::module::{Forward, Parameter, VisitorMut};
+use crate::state::{Entry, visit_named};
 use crate::tensor::{Batch, BatchSlice};
 
 /// Step and tolerances: `|analytic − numeric| ≤ atol + rtol · max(|analytic|, |numeric|)`.
@@ -162,21 +162,13 @@ impl GradCheck {
 }
 
 fn named_gradients(module: &impl crate::module::Module) -> Vec<(String, Vec<f32>)> {
-    struct Collect(KeyPath, Vec<(String, Vec<f32>)>);
-    impl Visitor for Collect {
-        fn enter(&mut self, name: &str) {
-            self.0.enter(name);
+    let mut out = Vec::new();
+    visit_named(module, |name, entry| {
+        if let Entry::Parameter(p) = entry {
+            out.push((name.to_string(), p.grad.clone()));
         }
-        fn leave(&mut self) {
-            self.0.leave();
-        }
-        fn parameter(&mut self, name: &str, p: &Parameter) {
-            self.1.push((self.0.key(name), p.grad.clone()));
-        }
-    }
-    let mut collect = Collect(KeyPath::default(), Vec::new());
-    module.visit(&mut collect);
-    collect.1
+    });
+    out
 }
 
 /// Returns value `k` of parameter number `index`, after setting it to `new` if given.

@@ -35,6 +35,21 @@ impl Metric {
     }
 }
 
+const ALL: [Metric; 5] = [
+    Metric::Accuracy,
+    Metric::BinaryAccuracy,
+    Metric::MAE,
+    Metric::MSE,
+    Metric::R2,
+];
+
+/// Whether larger is better for a history key (`val_accuracy`, `r2`, ...); losses, errors and
+/// unknown keys are minimised.
+pub fn higher_is_better(key: &str) -> bool {
+    let name = key.strip_prefix("val_").unwrap_or(key);
+    ALL.iter().any(|m| m.name() == name && m.higher_is_better())
+}
+
 /// Running sums from which every metric is computed at the end.
 #[derive(Clone, Debug, Default)]
 pub struct MetricSums {

@@ -2,6 +2,7 @@
 //! `bn.num_batches_tracked`), and strict loading that reports every difference at once.
 
 use crate::module::{Buffer, BufferMut, Module, Parameter, Visitor, VisitorMut};
+use crate::seed::SeededRng;
 
 /// Builds dotted keys while a visitor walks nested modules.
 #[derive(Clone, Debug, Default)]
@@ -62,46 +63,99 @@ pub struct NamedTensor {
     pub learnable: bool,
 }
 
+/// One item of a module's state, as a named visit sees it.
+pub enum Entry<'a> {
+    Parameter(&'a Parameter),
+    Buffer(Buffer<'a>),
+    Rng(&'a SeededRng),
+}
+
+/// One item of a module's state, mutably.
+pub enum EntryMut<'a> {
+    Parameter(&'a mut Parameter),
+    Buffer(BufferMut<'a>),
+    Rng(&'a mut SeededRng),
+}
+
+/// Adapts a closure over full keys (`enc.0.weight`) to the visitor traits.
+struct Named<F> {
+    path: KeyPath,
+    f: F,
+}
+
+impl<F: FnMut(&str, Entry<'_>)> Visitor for Named<F> {
+    fn enter(&mut self, name: &str) {
+        self.path.enter(name);
+    }
+    fn leave(&mut self) {
+        self.path.leave();
+    }
+    fn parameter(&mut self, name: &str, p: &Parameter) {
+        (self.f)(&self.path.key(name), Entry::Parameter(p));
+    }
+    fn buffer(&mut self, name: &str, b: Buffer<'_>) {
+        (self.f)(&self.path.key(name), Entry::Buffer(b));
+    }
+    fn rng(&mut self, name: &str, rng: &SeededRng) {
+        (self.f)(&self.path.key(name), Entry::Rng(rng));
+    }
+}
+
+impl<F: FnMut(&str, EntryMut<'_>)> VisitorMut for Named<F> {
+    fn enter(&mut self, name: &str) {
+        self.path.enter(name);
+    }
+    fn leave(&mut self) {
+        self.path.leave();
+    }
+    fn parameter(&mut self, name: &str, p: &mut Parameter) {
+        (self.f)(&self.path.key(name), EntryMut::Parameter(p));
+    }
+    fn buffer(&mut self, name: &str, b: BufferMut<'_>) {
+        (self.f)(&self.path.key(name), EntryMut::Buffer(b));
+    }
+    fn rng(&mut self, name: &str, rng: &mut SeededRng) {
+        (self.f)(&self.path.key(name), EntryMut::Rng(rng));
+    }
+}
+
+/// Calls `f(full key, item)` for every parameter, buffer and RNG in state-dict order.
+/// Keys are built as strings, so this is for saving and checking, not the training loop.
+pub fn visit_named(module: &(impl Module + ?Sized), f: impl FnMut(&str, Entry<'_>)) {
+    module.visit(&mut Named {
+        path: KeyPath::default(),
+        f,
+    });
+}
+
+/// [`visit_named`], mutably.
+pub fn visit_named_mut(module: &mut (impl Module + ?Sized), f: impl FnMut(&str, EntryMut<'_>)) {
+    module.visit_mut(&mut Named {
+        path: KeyPath::default(),
+        f,
+    });
+}
+
 /// Every parameter and buffer of `module`, in state-dict order, copied out.
 pub fn state_dict(module: &(impl Module + ?Sized)) -> Vec<NamedTensor> {
-    struct Collect {
-        path: KeyPath,
-        out: Vec<NamedTensor>,
-    }
-    impl Visitor for Collect {
-        fn enter(&mut self, name: &str) {
-            self.path.enter(name);
-        }
-        fn leave(&mut self) {
-            self.path.leave();
-        }
-        fn parameter(&mut self, name: &str, p: &Parameter) {
-            self.out.push(NamedTensor {
-                name: self.path.key(name),
-                shape: p.shape().to_vec(),
-                data: TensorData::F32(p.value.clone()),
-                learnable: true,
-            });
-        }
-        fn buffer(&mut self, name: &str, b: Buffer<'_>) {
-            let (shape, data) = match b {
-                Buffer::F32 { data, shape } => (shape.to_vec(), TensorData::F32(data.to_vec())),
-                Buffer::I64(v) => (Vec::new(), TensorData::I64(vec![*v])),
-            };
-            self.out.push(NamedTensor {
-                name: self.path.key(name),
-                shape,
-                data,
-                learnable: false,
-            });
-        }
-    }
-    let mut collect = Collect {
-        path: KeyPath::default(),
-        out: Vec::new(),
-    };
-    module.visit(&mut collect);
-    collect.out
+    let mut out = Vec::new();
+    visit_named(module, |name, entry| {
+        let (shape, data, learnable) = match entry {
+            Entry::Parameter(p) => (p.shape().to_vec(), TensorData::F32(p.value.clone()), true),
+            Entry::Buffer(Buffer::F32 { data, shape }) => {
+                (shape.to_vec(), TensorData::F32(data.to_vec()), false)
+            }
+            Entry::Buffer(Buffer::I64(v)) => (Vec::new(), TensorData::I64(vec![*v]), false),
+            Entry::Rng(_) => return,
+        };
+        out.push(NamedTensor {
+            name: name.to_string(),
+            shape,
+            data,
+            learnable,
+        });
+    });
+    out
 }
 
 /// One entry whose shape or dtype differs between the module and the loaded state.
@@ -182,44 +236,17 @@ pub fn load_state_dict(
         return Err(error);
     }
 
-    struct Write<'a> {
-        path: KeyPath,
-        entries: &'a [NamedTensor],
-    }
-    impl Write<'_> {
-        fn find(&self, name: &str) -> &TensorData {
-            let key = self.path.key(name);
-            &self
-                .entries
-                .iter()
-                .find(|t| t.name == key)
-                .expect("checked above")
-                .data
-        }
-    }
-    impl VisitorMut for Write<'_> {
-        fn enter(&mut self, name: &str) {
-            self.path.enter(name);
-        }
-        fn leave(&mut self) {
-            self.path.leave();
-        }
-        fn parameter(&mut self, name: &str, p: &mut Parameter) {
-            if let TensorData::F32(d) = self.find(name) {
-                p.value.copy_from_slice(d);
+    visit_named_mut(module, |name, entry| {
+        let data = entries.iter().find(|t| t.name == name).map(|t| &t.data);
+        match (entry, data) {
+            (EntryMut::Parameter(p), Some(TensorData::F32(d))) => p.value.copy_from_slice(d),
+            (EntryMut::Buffer(BufferMut::F32 { data, .. }), Some(TensorData::F32(d))) => {
+                data.copy_from_slice(d)
             }
+            (EntryMut::Buffer(BufferMut::I64(v)), Some(TensorData::I64(d))) => *v = d[0],
+            (EntryMut::Rng(_), _) => {}
+            _ => unreachable!("keys and dtypes checked above"),
         }
-        fn buffer(&mut self, name: &str, b: BufferMut<'_>) {
-            match (b, self.find(name)) {
-                (BufferMut::F32 { data, .. }, TensorData::F32(d)) => data.copy_from_slice(d),
-                (BufferMut::I64(v), TensorData::I64(d)) => *v = d[0],
-                _ => unreachable!("dtypes checked above"),
-            }
-        }
-    }
-    module.visit_mut(&mut Write {
-        path: KeyPath::default(),
-        entries,
     });
     Ok(())
 }

@@ -22,10 +22,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::module::{Module, Parameter, Visitor, VisitorMut};
+use crate::module::Module;
 use crate::optim::{Optimizer, OptimizerStateError};
 use crate::seed::SeededRng;
-use crate::state::{KeyPath, LoadStateError, load_state_dict, state_dict};
+use crate::state::{
+    Entry, EntryMut, LoadStateError, load_state_dict, state_dict, visit_named, visit_named_mut,
+};
 use crate::train::History;
 
 /// The version of the folder layout and `training_state.json`.
@@ -159,41 +161,21 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 }
 
 fn module_rngs(model: &(impl Module + ?Sized)) -> BTreeMap<String, SeededRng> {
-    struct Collect(KeyPath, BTreeMap<String, SeededRng>);
-    impl Visitor for Collect {
-        fn enter(&mut self, name: &str) {
-            self.0.enter(name);
+    let mut rngs = BTreeMap::new();
+    visit_named(model, |name, entry| {
+        if let Entry::Rng(rng) = entry {
+            rngs.insert(name.to_string(), rng.clone());
         }
-        fn leave(&mut self) {
-            self.0.leave();
-        }
-        fn parameter(&mut self, _: &str, _: &Parameter) {}
-        fn rng(&mut self, name: &str, rng: &SeededRng) {
-            self.1.insert(self.0.key(name), rng.clone());
-        }
-    }
-    let mut c = Collect(KeyPath::default(), BTreeMap::new());
-    model.visit(&mut c);
-    c.1
+    });
+    rngs
 }
 
 fn restore_module_rngs(model: &mut (impl Module + ?Sized), rngs: &BTreeMap<String, SeededRng>) {
-    struct Restore<'a>(KeyPath, &'a BTreeMap<String, SeededRng>);
-    impl VisitorMut for Restore<'_> {
-        fn enter(&mut self, name: &str) {
-            self.0.enter(name);
+    visit_named_mut(model, |name, entry| {
+        if let (EntryMut::Rng(rng), Some(saved)) = (entry, rngs.get(name)) {
+            *rng = saved.clone();
         }
-        fn leave(&mut self) {
-            self.0.leave();
-        }
-        fn parameter(&mut self, _: &str, _: &mut Parameter) {}
-        fn rng(&mut self, name: &str, rng: &mut SeededRng) {
-            if let Some(saved) = self.1.get(&self.0.key(name)) {
-                *rng = saved.clone();
-            }
-        }
-    }
-    model.visit_mut(&mut Restore(KeyPath::default(), rngs));
+    });
 }
 
 /// Saves model, optimizer and training state into the folder `dir`, atomically.
@@ -282,7 +264,7 @@ pub fn load_checkpoint<M: Module, O: Optimizer>(
     }
     let weights = from_bytes(&read(&dir.join(MODEL_FILE))?)?;
     let optimizer_state = from_bytes(&read(&dir.join(OPTIMIZER_FILE))?)?;
-    // Check the weights on a copy of the state first, so a bad optimizer file changes nothing.
+    // Keep the current weights, so that a bad optimizer file leaves the model as it was.
     let before = state_dict(model);
     load_state_dict(model, &weights)?;
     if let Err(e) = optimizer.load_state(&optimizer_state) {

@@ -221,11 +221,6 @@ impl CsvTable {
         self.lines.len()
     }
 
-    /// The features alone, for prediction.
-    pub fn features<const W: usize>(&self) -> Result<Batch<W>, CsvError> {
-        self.features_batch()
-    }
-
     fn check_target(&self) -> Result<(), CsvError> {
         if self.targets.len() == self.rows() {
             Ok(())
@@ -236,7 +231,8 @@ impl CsvTable {
         }
     }
 
-    fn features_batch<const W: usize>(&self) -> Result<Batch<W>, CsvError> {
+    /// The features alone (for prediction); their count must be `W`.
+    pub fn features<const W: usize>(&self) -> Result<Batch<W>, CsvError> {
         if self.feature_names.len() != W {
             return Err(CsvError::Width {
                 path: self.path.clone(),
@@ -252,7 +248,7 @@ impl CsvTable {
         self.check_target()?;
         let targets = Batch::from_vec(self.targets.clone()).expect("one value per row");
         Ok(Dataset {
-            features: self.features_batch()?,
+            features: self.features()?,
             targets,
         })
     }
@@ -273,7 +269,7 @@ impl CsvTable {
             classes.push(v as usize);
         }
         Ok(Dataset {
-            features: self.features_batch()?,
+            features: self.features()?,
             targets: classes,
         })
     }

@@ -6,8 +6,10 @@ use crate::tensor::{Batch, BatchSlice, resize};
 
 /// A scalar function and its derivative.
 pub trait ElementwiseFn: Clone + std::fmt::Debug {
+    /// False when `derivative` reads only `y`: the layer then keeps no copy of its input.
+    const NEEDS_INPUT: bool = true;
     fn value(&self, x: f32) -> f32;
-    /// dy/dx at `x`, where `y = value(x)`.
+    /// dy/dx at `x`, where `y = value(x)` (`x` is `y` when `NEEDS_INPUT` is false).
     fn derivative(&self, x: f32, y: f32) -> f32;
 }
 
@@ -39,11 +41,7 @@ impl<F: ElementwiseFn> Module for Elementwise<F> {
 
 impl<F: ElementwiseFn, const W: usize> Forward<W, W> for Elementwise<F> {
     fn forward(&self, x: &BatchSlice<W>) -> Batch<W> {
-        let mut out = x.to_batch();
-        for v in out.as_mut_slice() {
-            *v = self.function.value(*v);
-        }
-        out
+        self.forward_owned(x.to_batch())
     }
 
     fn forward_owned(&self, mut x: Batch<W>) -> Batch<W> {
@@ -60,7 +58,9 @@ impl<F: ElementwiseFn, const W: usize> Forward<W, W> for Elementwise<F> {
     fn forward_train(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
         let x = x.as_slice();
         self.input.clear();
-        self.input.extend_from_slice(x);
+        if F::NEEDS_INPUT {
+            self.input.extend_from_slice(x);
+        }
         resize(&mut self.output, x.len());
         let (f, output) = (&self.function, &mut self.output);
         crate::simd::vectorize(|| {
@@ -74,12 +74,12 @@ impl<F: ElementwiseFn, const W: usize> Forward<W, W> for Elementwise<F> {
     fn backward(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
         let g = grad_output.as_slice();
         resize(&mut self.grad_input, g.len());
-        let (f, input, output, grad_input) = (
-            &self.function,
-            &self.input,
-            &self.output,
-            &mut self.grad_input,
-        );
+        let input = if F::NEEDS_INPUT {
+            &self.input
+        } else {
+            &self.output
+        };
+        let (f, output, grad_input) = (&self.function, &self.output, &mut self.grad_input);
         crate::simd::vectorize(|| {
             for (((dx, &g), &x), &y) in grad_input.iter_mut().zip(g).zip(input).zip(output) {
                 *dx = g * f.derivative(x, y);
@@ -93,11 +93,13 @@ impl<F: ElementwiseFn, const W: usize> Forward<W, W> for Elementwise<F> {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ReLUFn;
 impl ElementwiseFn for ReLUFn {
+    const NEEDS_INPUT: bool = false;
     fn value(&self, x: f32) -> f32 {
         if x <= 0.0 { 0.0 } else { x }
     }
-    fn derivative(&self, x: f32, _: f32) -> f32 {
-        if x > 0.0 { 1.0 } else { 0.0 }
+    /// `y > 0` exactly when `x > 0`.
+    fn derivative(&self, _: f32, y: f32) -> f32 {
+        if y > 0.0 { 1.0 } else { 0.0 }
     }
 }
 
@@ -119,6 +121,7 @@ impl ElementwiseFn for LeakyReLUFn {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SigmoidFn;
 impl ElementwiseFn for SigmoidFn {
+    const NEEDS_INPUT: bool = false;
     fn value(&self, x: f32) -> f32 {
         // Split by sign so that `exp` never overflows.
         if x >= 0.0 {
@@ -137,6 +140,7 @@ impl ElementwiseFn for SigmoidFn {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TanhFn;
 impl ElementwiseFn for TanhFn {
+    const NEEDS_INPUT: bool = false;
     fn value(&self, x: f32) -> f32 {
         x.tanh()
     }

@@ -120,11 +120,8 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
     /// dW += gᵀ·x and db += Σ g, from the input kept by `forward_train`.
     fn parameter_grads(&mut self, g: &BatchSlice<OUT>) {
         let x = &self.input;
+        let dw = &mut self.weight.grad;
         if Self::small(g.rows()) {
-            let (dw, db) = (
-                &mut self.weight.grad,
-                self.bias.as_mut().map(|b| &mut b.grad),
-            );
             vectorize(|| {
                 for (gr, xr) in g
                     .as_slice()
@@ -135,16 +132,11 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
                         axpy(dwr, go, xr);
                     }
                 }
-                if let Some(db) = db {
-                    for gr in g.as_slice().chunks_exact(OUT) {
-                        axpy(db, 1.0, gr);
-                    }
-                }
             });
-            return;
+        } else {
+            let dw = MatMut::from_row_major_slice_mut(dw, OUT, IN);
+            matmul(dw, Accum::Add, g.as_mat().transpose(), x.as_mat());
         }
-        let dw = MatMut::from_row_major_slice_mut(&mut self.weight.grad, OUT, IN);
-        matmul(dw, Accum::Add, g.as_mat().transpose(), x.as_mat());
         if let Some(bias) = &mut self.bias {
             let db = &mut bias.grad;
             vectorize(|| {

@@ -46,10 +46,9 @@ impl EarlyStopping {
     /// Watches `monitor` (`val_loss`, `val_accuracy`, ...); larger is better for accuracies
     /// and R², smaller for everything else. Patience 0, as in Keras.
     pub fn new(monitor: &str) -> Self {
-        let higher = monitor.contains("accuracy") || monitor.ends_with("r2");
         EarlyStopping {
             monitor: monitor.to_string(),
-            higher_is_better: higher,
+            higher_is_better: crate::metrics::higher_is_better(monitor),
             patience: 0,
             min_delta: 0.0,
             restore_best_weights: false,

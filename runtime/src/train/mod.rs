@@ -243,40 +243,48 @@ where
         let (mut total, mut rows, mut pending) = (0.0f64, 0usize, 0usize);
         model.zero_grad();
         let mut step = 0;
-        while let Some((x, y)) = loader.next_batch() {
-            step += 1;
-            if let Err(error) = model.validate(x) {
-                load_state_dict(model, &last_good).expect("the model's own state");
-                reporter.finish();
-                return Err(FitError::Input { epoch, step, error });
-            }
-            let out = model.forward_train(x);
-            if !options.metrics.is_empty() {
-                sums.update(out, y);
-            }
-            let (value, grad) = loss.value_and_grad(out, y)?;
-            if !value.is_finite() {
-                load_state_dict(model, &last_good).expect("the model's own state");
-                reporter.finish();
-                return Err(FitError::NonFiniteLoss {
-                    epoch,
-                    step,
-                    loss: value,
-                });
-            }
-            total += f64::from(value) * x.rows() as f64;
-            rows += x.rows();
-            model.backward_params(grad);
-            pending += 1;
-            if pending == options.accumulate {
-                apply_step(model, optimizer, options, pending);
-                pending = 0;
-                global_step += 1;
-                if let Some((s, Every::Batch)) = &mut options.scheduler {
-                    s.step(optimizer);
+        // Any failure inside the epoch puts back the weights it started with.
+        let failure: Option<FitError> = 'batches: {
+            while let Some((x, y)) = loader.next_batch() {
+                step += 1;
+                if let Err(error) = model.validate(x) {
+                    break 'batches Some(FitError::Input { epoch, step, error });
                 }
+                let out = model.forward_train(x);
+                if !options.metrics.is_empty() {
+                    sums.update(out, y);
+                }
+                let (value, grad) = match loss.value_and_grad(out, y) {
+                    Ok(v) => v,
+                    Err(e) => break 'batches Some(e.into()),
+                };
+                if !value.is_finite() {
+                    break 'batches Some(FitError::NonFiniteLoss {
+                        epoch,
+                        step,
+                        loss: value,
+                    });
+                }
+                total += f64::from(value) * x.rows() as f64;
+                rows += x.rows();
+                model.backward_params(grad);
+                pending += 1;
+                if pending == options.accumulate {
+                    apply_step(model, optimizer, options, pending);
+                    pending = 0;
+                    global_step += 1;
+                    if let Some((s, Every::Batch)) = &mut options.scheduler {
+                        s.step(optimizer);
+                    }
+                }
+                reporter.batch(f64::from(value));
             }
-            reporter.batch(f64::from(value));
+            None
+        };
+        if let Some(error) = failure {
+            load_state_dict(model, &last_good).expect("the model's own state");
+            reporter.finish();
+            return Err(error);
         }
         if pending > 0 {
             apply_step(model, optimizer, options, pending);
@@ -328,7 +336,7 @@ where
             );
             state.scheduler = options.scheduler.as_ref().map(|(s, _)| s.state());
             save_checkpoint(dir.join("last"), model, optimizer, &state)?;
-            let higher = monitor.contains("accuracy") || monitor.ends_with("r2");
+            let higher = crate::metrics::higher_is_better(&monitor);
             let improved = match (value, best) {
                 (Some(v), Some(b)) => {
                     if higher {
