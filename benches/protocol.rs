@@ -99,10 +99,10 @@ fn train_epoch<M, L, O, T, const I: usize, const OUT: usize>(
         model.zero_grad();
         let out = model.forward_train(x.slice_rows(start, end));
         let (_, grad) = loss
-            .value_and_grad(out, slice(y, start, end))
+            .value_and_grad(&out, slice(y, start, end))
             .expect("targets fit");
         // The input needs no gradient, as in PyTorch for data that does not require grad.
-        model.backward_params(grad);
+        out.backward_params(grad);
         optimizer.step(model);
     }
 }

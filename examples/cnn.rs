@@ -174,8 +174,8 @@ fn lenet_throughput(threads: usize, samples: usize) -> f64 {
         while let Some((x, y)) = loader.next_batch() {
             model.zero_grad();
             let out = model.forward_train(x);
-            let (_, grad) = criterion.value_and_grad(out, y).expect("labels below 10");
-            model.backward_params(grad);
+            let (_, grad) = criterion.value_and_grad(&out, y).expect("labels below 10");
+            out.backward_params(grad);
             optimizer.step(&mut model);
         }
     };

@@ -38,8 +38,8 @@ fn one_step() -> (Vec<f32>, Vec<f32>) {
     model.zero_grad();
     let out = model.forward_train(&x);
     let mut criterion = MSELoss::new();
-    let (_, grad) = criterion.value_and_grad(out, &y).expect("same shapes");
-    model.backward(grad);
+    let (_, grad) = criterion.value_and_grad(&out, &y).expect("same shapes");
+    out.backward(grad);
     optimizer.step(&mut model);
     (before, model.fc.weight.value.clone())
 }
@@ -64,9 +64,9 @@ fn ten_epochs() -> Vec<f32> {
             model.zero_grad();
             let out = model.forward_train(&data.features);
             let (loss, grad) = criterion
-                .value_and_grad(out, &data.targets)
+                .value_and_grad(&out, &data.targets)
                 .expect("same shapes");
-            model.backward(grad);
+            out.backward(grad);
             optimizer.step(&mut model);
             loss
         })

@@ -37,9 +37,9 @@ fn run(epochs: usize, verbose: bool) -> f64 {
             model.zero_grad();
             let out = model.forward_train(&x);
             let (loss, grad) = criterion
-                .value_and_grad(out, &y)
+                .value_and_grad(&out, &y)
                 .expect("targets fit the outputs");
-            model.backward(grad);
+            out.backward(grad);
             optimizer.step(&mut model);
             running += f64::from(loss);
             batches += 1;

@@ -67,9 +67,10 @@ fn dropout_in_eval_mode() {
 fn dropout_backward_uses_the_forward_mask() {
     let mut d = Dropout::new(0.5, &mut rng());
     let x = random_batch::<8>(4, 3);
-    let y = d.forward_train(&x).to_batch();
+    let trace = d.forward_train(&x);
+    let y = trace.to_batch();
     let ones = Batch::<8>::from_vec(vec![1.0; 32]).unwrap();
-    let g = d.backward(&ones).to_batch();
+    let g = trace.backward(&ones).to_batch();
     for ((&y, &x), &g) in y.as_slice().iter().zip(x.as_slice()).zip(g.as_slice()) {
         assert!(
             (y - x * g).abs() < 1e-6,
@@ -118,11 +119,14 @@ fn the_checker_catches_a_wrong_gradient() {
         fn forward(&self, x: &BatchSlice<3>) -> Batch<3> {
             Batch::from_vec(x.as_slice().iter().map(|v| v * v).collect()).unwrap()
         }
-        fn forward_train(&mut self, x: &BatchSlice<3>) -> &BatchSlice<3> {
+        fn forward_train_raw(&mut self, x: &BatchSlice<3>) -> &BatchSlice<3> {
             self.0 = x.as_slice().iter().map(|v| v * v).collect();
             BatchSlice::try_from_slice(&self.0).unwrap()
         }
-        fn backward(&mut self, g: &BatchSlice<3>) -> &BatchSlice<3> {
+        fn last_output(&self) -> &BatchSlice<3> {
+            BatchSlice::try_from_slice(&self.0).unwrap()
+        }
+        fn backward_raw(&mut self, g: &BatchSlice<3>) -> &BatchSlice<3> {
             self.1 = g.as_slice().to_vec(); // wrong: should be 2·x·g
             BatchSlice::try_from_slice(&self.1).unwrap()
         }

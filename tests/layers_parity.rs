@@ -33,7 +33,7 @@ fn check<M: Forward<IN, OUT>, const IN: usize, const OUT: usize>(module: &mut M,
         module.train();
     }
     module.zero_grad();
-    let y = module.forward_train(&x).to_batch();
+    let y = module.forward_train_raw(&x).to_batch();
     assert_close(
         y.as_slice(),
         &f32s(&case["output"]),
@@ -47,7 +47,7 @@ fn check<M: Forward<IN, OUT>, const IN: usize, const OUT: usize>(module: &mut M,
             &format!("{name} forward"),
         );
     }
-    let dx = module.backward(&g).to_batch();
+    let dx = module.backward_raw(&g).to_batch();
     assert_close(
         dx.as_slice(),
         &f32s(&case["grad_input"]),
@@ -353,9 +353,9 @@ fn embedding() {
     let x = Batch::<3>::from_vec(f32s(&c["input"])).unwrap();
     let g = Batch::<12>::from_vec(f32s(&c["grad_output"])).unwrap();
     emb.zero_grad();
-    let y = Forward::<3, 12>::forward_train(&mut emb, &x).to_batch();
-    assert_close(y.as_slice(), &f32s(&c["output"]), "embedding output");
-    Forward::<3, 12>::backward(&mut emb, &g);
+    let trace = Forward::<3, 12>::forward_train(&mut emb, &x);
+    assert_close(trace.as_slice(), &f32s(&c["output"]), "embedding output");
+    trace.backward_params(&g);
     assert_close(
         &emb.weight.grad,
         &f32s(&c["param_grads"]["weight"]),

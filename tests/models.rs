@@ -231,11 +231,9 @@ fn gradients_accumulate_until_zero_grad() {
     m.eval();
     let x = Batch::<2>::from_rows(&[[0.5, -1.0]]);
     let g = Batch::<1>::from_rows(&[[1.0]]);
-    m.forward_train(&x);
-    m.backward(&g);
+    m.forward_train(&x).backward(&g);
     let once = m.out.weight.grad.clone();
-    m.forward_train(&x);
-    m.backward(&g);
+    m.forward_train(&x).backward(&g);
     let twice = m.out.weight.grad.clone();
     for (a, b) in once.iter().zip(&twice) {
         assert!((2.0 * a - b).abs() < 1e-6);

@@ -103,7 +103,7 @@ fn replay<M, L, O, T, const I: usize, const OUT: usize>(
             model.zero_grad();
             let out = model.forward_train(x.slice_rows(start, end));
             let (loss, grad) = criterion
-                .value_and_grad(out, slice(targets, start, end))
+                .value_and_grad(&out, slice(targets, start, end))
                 .unwrap();
             let r = relative(loss, expected_losses[step]);
             assert!(
@@ -111,7 +111,7 @@ fn replay<M, L, O, T, const I: usize, const OUT: usize>(
                 "step {step}: loss {loss}, PyTorch {} ({r})",
                 expected_losses[step]
             );
-            model.backward(grad);
+            out.backward(grad);
             optimizer.step(&mut model);
             if step == 0 {
                 assert_params(&model, &c["params_after_first_step"], "after step 0");

@@ -5,5 +5,7 @@
 fn ui() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/fail/*.rs");
+    // The training step's order, enforced by types: backward only from forward_train's trace.
+    t.compile_fail("tests/ui/step/*.rs");
     t.pass("tests/ui/pass/*.rs");
 }

@@ -51,12 +51,12 @@ pub fn expand(plan: &Plan<'_>) -> TokenStream {
     let forward_train = plan.layers.iter().map(|l| {
         let field = &l.field;
         let (a, b) = widths(l);
-        quote_spanned!(l.span=> let x = #krate::Forward::<#a, #b>::forward_train(&mut self.#field, x);)
+        quote_spanned!(l.span=> let x = #krate::Forward::<#a, #b>::forward_train_raw(&mut self.#field, x);)
     });
     let backward_call = |l: &crate::valid::Planned| {
         let field = &l.field;
         let (a, b) = widths(l);
-        quote_spanned!(l.span=> let g = #krate::Forward::<#a, #b>::backward(&mut self.#field, g);)
+        quote_spanned!(l.span=> let g = #krate::Forward::<#a, #b>::backward_raw(&mut self.#field, g);)
     };
     let backward = plan.layers.iter().rev().map(backward_call);
     // The same without the first layer's input gradient, which nothing needs.
@@ -64,11 +64,21 @@ pub fn expand(plan: &Plan<'_>) -> TokenStream {
         if i == 0 {
             let field = &l.field;
             let (a, b) = widths(l);
-            quote_spanned!(l.span=> #krate::Forward::<#a, #b>::backward_params(&mut self.#field, g);)
+            quote_spanned!(l.span=> #krate::Forward::<#a, #b>::backward_params_raw(&mut self.#field, g);)
         } else {
             backward_call(l)
         }
     });
+
+    // The model's output is its last layer's.
+    let last_output = match plan.layers.last() {
+        Some(l) => {
+            let field = &l.field;
+            let (a, b) = widths(l);
+            quote!(#krate::Forward::<#a, #b>::last_output(&self.#field))
+        }
+        None => quote!(::core::unreachable!()),
+    };
 
     // Only the first layer sees the user's input.
     let validate = match plan.layers.first() {
@@ -151,17 +161,21 @@ pub fn expand(plan: &Plan<'_>) -> TokenStream {
                 x
             }
 
-            fn forward_train(&mut self, x: &#krate::BatchSlice<#in_w>) -> &#krate::BatchSlice<#out_w> {
+            fn forward_train_raw(&mut self, x: &#krate::BatchSlice<#in_w>) -> &#krate::BatchSlice<#out_w> {
                 #(#forward_train)*
                 x
             }
 
-            fn backward(&mut self, g: &#krate::BatchSlice<#out_w>) -> &#krate::BatchSlice<#in_w> {
+            fn last_output(&self) -> &#krate::BatchSlice<#out_w> {
+                #last_output
+            }
+
+            fn backward_raw(&mut self, g: &#krate::BatchSlice<#out_w>) -> &#krate::BatchSlice<#in_w> {
                 #(#backward)*
                 g
             }
 
-            fn backward_params(&mut self, g: &#krate::BatchSlice<#out_w>) {
+            fn backward_params_raw(&mut self, g: &#krate::BatchSlice<#out_w>) {
                 #(#backward_params)*
             }
 

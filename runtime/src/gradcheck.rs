@@ -78,8 +78,7 @@ impl GradCheck {
         };
 
         module.zero_grad();
-        module.forward_train(x);
-        let grad_x = module.backward(&weights).to_batch();
+        let grad_x = module.forward_train(x).backward(&weights).to_batch();
         let params = named_gradients(module);
 
         let mut report = GradCheckReport {

@@ -27,7 +27,8 @@ pub use layers::*;
 pub use linalg::{num_threads, set_num_threads};
 pub use loss::{Loss, LossError, Reduction};
 pub use module::{
-    Buffer, BufferMut, Forward, Init, InputError, Module, Parameter, Shaped, Visitor, VisitorMut,
+    BackwardNeedsTrace, Buffer, BufferMut, Forward, Init, InputError, Module, Parameter,
+    ParameterId, Shaped, Trace, Visitor, VisitorMut,
 };
 pub use optim::{LearningRate, Optimizer};
 pub use seed::{SeededRng, seeded_rng};
@@ -47,7 +48,7 @@ pub mod prelude {
     pub use crate::layers::*;
     pub use crate::loss::*;
     pub use crate::metrics::Metric;
-    pub use crate::module::{Forward, Init, Module, Shaped};
+    pub use crate::module::{Forward, Init, Module, Shaped, Trace};
     pub use crate::optim::*;
     pub use crate::seed::{SeededRng, seeded_rng};
     pub use crate::tensor::{Batch, BatchSlice};

@@ -8,13 +8,41 @@
 use crate::tensor::{Batch, BatchSlice};
 
 /// A learnable tensor and its accumulated gradient, in PyTorch's layout.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Parameter {
     /// The values, row-major in `shape`.
     pub value: Vec<f32>,
     /// d loss / d value, summed over every `backward` since the last `zero_grad`.
     pub grad: Vec<f32>,
+    /// PyTorch's `requires_grad`: when false the layer skips this parameter's gradient work,
+    /// its gradient stays zero and optimizers neither update it nor keep state for it.
+    pub requires_grad: bool,
     shape: Vec<usize>,
+    /// Which tensor this is, so an optimizer can tell the parameters it was bound to from
+    /// others of the same shape. Kept by `clone` (a copy is the same slot, as after
+    /// `load_state_dict`), fresh for every `Parameter::new`.
+    id: ParameterId,
+}
+
+/// The identity of a [`Parameter`], unique within a process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ParameterId(u64);
+
+impl ParameterId {
+    fn fresh() -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        ParameterId(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+/// Values, gradients, shape and `requires_grad`; not identity.
+impl PartialEq for Parameter {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+            && self.grad == other.grad
+            && self.shape == other.shape
+            && self.requires_grad == other.requires_grad
+    }
 }
 
 impl Parameter {
@@ -31,8 +59,15 @@ impl Parameter {
         Parameter {
             grad: vec![0.0; value.len()],
             value,
+            requires_grad: true,
             shape: shape.to_vec(),
+            id: ParameterId::fresh(),
         }
+    }
+
+    /// This tensor's identity (see [`ParameterId`]).
+    pub fn id(&self) -> ParameterId {
+        self.id
     }
 
     /// PyTorch's shape of this tensor (`Linear.weight` is `[out, in]`).
@@ -138,20 +173,42 @@ pub trait Module {
 }
 
 /// The computation of a module that maps rows of width `IN` to rows of width `OUT`.
+///
+/// Users call [`forward`](Forward::forward) for inference and
+/// [`forward_train`](Forward::forward_train) for training; the [`Trace`] that `forward_train`
+/// returns is the only way to `backward`, so backward without a forward pass, backward twice
+/// and backward through an inference output do not compile.
+///
+/// The `*_raw` methods are the layer protocol: a layer (or a model the macros generate)
+/// implements them, and a generated model calls them on its layers in straight-line order.
+/// They do not check their order; [`Trace`] is what does.
 pub trait Forward<const IN: usize, const OUT: usize>: Module {
     /// Inference: eval-mode semantics whatever the mode, nothing kept for backward.
     fn forward(&self, x: &BatchSlice<IN>) -> Batch<OUT>;
-    /// Forward in the current mode, keeping what `backward` needs in buffers the module owns
-    /// and reuses from step to step.
-    fn forward_train(&mut self, x: &BatchSlice<IN>) -> &BatchSlice<OUT>;
-    /// Given d loss / d output of the last `forward_train`, adds the parameter gradients and
-    /// returns d loss / d input.
-    fn backward(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN>;
-    /// `backward` without d loss / d input, for the first layer of a model, whose input never
-    /// needs a gradient (PyTorch skips it for inputs that do not require grad).
-    fn backward_params(&mut self, grad_output: &BatchSlice<OUT>) {
-        self.backward(grad_output);
+
+    /// Forward in the current mode (Dropout drops, BatchNorm uses batch statistics in train
+    /// mode), keeping what backward needs. The returned [`Trace`] borrows the model, reads as
+    /// the output, and is consumed by [`Trace::backward`].
+    fn forward_train(&mut self, x: &BatchSlice<IN>) -> Trace<'_, Self, IN, OUT> {
+        self.forward_train_raw(x);
+        Trace { module: self }
     }
+
+    /// Layer protocol: forward in the current mode, keeping what `backward_raw` needs in
+    /// buffers the module owns and reuses from step to step.
+    fn forward_train_raw(&mut self, x: &BatchSlice<IN>) -> &BatchSlice<OUT>;
+    /// Layer protocol: the output of the last `forward_train_raw`.
+    fn last_output(&self) -> &BatchSlice<OUT>;
+    /// Layer protocol: given d loss / d output of the last `forward_train_raw`, adds the
+    /// parameter gradients and returns d loss / d input.
+    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN>;
+    /// Layer protocol: `backward_raw` without d loss / d input, for the first layer of a
+    /// model, whose input never needs a gradient (PyTorch skips it for inputs that do not
+    /// require grad).
+    fn backward_params_raw(&mut self, grad_output: &BatchSlice<OUT>) {
+        self.backward_raw(grad_output);
+    }
+
     /// `forward` taking ownership of its input, so that elementwise layers work in place
     /// and inference allocates once per layer that changes the width.
     fn forward_owned(&self, x: Batch<IN>) -> Batch<OUT> {
@@ -162,7 +219,72 @@ pub trait Forward<const IN: usize, const OUT: usize>: Module {
     fn validate(&self, _x: &BatchSlice<IN>) -> Result<(), InputError> {
         Ok(())
     }
+
+    /// Not callable: backward belongs to the [`Trace`] that `forward_train` returns. Present
+    /// only so that `model.backward(..)` (the PyTorch habit) says what to write instead.
+    #[doc(hidden)]
+    fn backward(&mut self, _grad_output: &BatchSlice<OUT>)
+    where
+        Self: BackwardNeedsTrace,
+    {
+    }
+    /// Not callable, as [`Forward::backward`].
+    #[doc(hidden)]
+    fn backward_params(&mut self, _grad_output: &BatchSlice<OUT>)
+    where
+        Self: BackwardNeedsTrace,
+    {
+    }
 }
+
+/// What [`Forward::forward_train`] returns: the module, borrowed until backward, whose last
+/// forward pass this is. Reads as the output (`&*trace`, or wherever a `&BatchSlice<OUT>` is
+/// expected). Consumed by [`Trace::backward`], so each forward pass is backpropagated at most
+/// once, and nothing else can be. Gradients accumulate over several `forward_train` /
+/// `backward` pairs until `zero_grad`, as in PyTorch.
+#[must_use = "a training forward pass is for `backward`; use `forward` for inference"]
+pub struct Trace<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize> {
+    module: &'m mut M,
+}
+
+impl<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize> Trace<'m, M, IN, OUT> {
+    /// The output of the forward pass.
+    pub fn output(&self) -> &BatchSlice<OUT> {
+        self.module.last_output()
+    }
+    /// PyTorch's `loss.backward()` from d loss / d output: adds every parameter gradient
+    /// and returns d loss / d input.
+    pub fn backward(self, grad_output: &BatchSlice<OUT>) -> &'m BatchSlice<IN> {
+        self.module.backward_raw(grad_output)
+    }
+    /// `backward` without d loss / d input, which a model's input never needs: what `fit`
+    /// uses, one product cheaper per step.
+    pub fn backward_params(self, grad_output: &BatchSlice<OUT>) {
+        self.module.backward_params_raw(grad_output)
+    }
+}
+
+impl<M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize> std::ops::Deref
+    for Trace<'_, M, IN, OUT>
+{
+    type Target = BatchSlice<OUT>;
+    fn deref(&self) -> &BatchSlice<OUT> {
+        self.output()
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Implemented by nothing: the bound that makes `model.backward(..)` and
+/// `output.backward(..)` compile errors that say what to call instead.
+#[diagnostic::on_unimplemented(
+    message = "backward is called on what `forward_train` returns, not on `{Self}`",
+    label = "this has no forward pass to backpropagate",
+    note = "write `let out = model.forward_train(&x);` then `out.backward(&grad)`: the trace `forward_train` returns is the only way to backward (`forward` is inference and keeps nothing)"
+)]
+pub trait BackwardNeedsTrace: sealed::Sealed {}
 
 /// Input a module cannot compute with.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]

@@ -216,6 +216,27 @@ impl<const W: usize> Batch<W> {
     }
 }
 
+impl<const W: usize> Batch<W> {
+    /// Not callable: an inference output has nothing to backpropagate. Present only so that
+    /// `model.forward(&x).backward(..)` says what to write instead.
+    #[doc(hidden)]
+    pub fn backward(&self, _grad_output: &BatchSlice<W>)
+    where
+        Self: crate::module::BackwardNeedsTrace,
+    {
+    }
+}
+
+impl<const W: usize> BatchSlice<W> {
+    /// Not callable, as [`Batch::backward`].
+    #[doc(hidden)]
+    pub fn backward(&self, _grad_output: &BatchSlice<W>)
+    where
+        Self: crate::module::BackwardNeedsTrace,
+    {
+    }
+}
+
 impl<const W: usize> Deref for Batch<W> {
     type Target = BatchSlice<W>;
     fn deref(&self) -> &BatchSlice<W> {

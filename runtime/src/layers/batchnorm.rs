@@ -136,7 +136,11 @@ impl<const C: usize, const W: usize> Forward<W, W> for BatchNorm<C> {
         out
     }
 
-    fn forward_train(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
+    fn last_output(&self) -> &BatchSlice<W> {
+        BatchSlice::view(&self.output)
+    }
+
+    fn forward_train_raw(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
         const {
             assert!(
                 W.is_multiple_of(C),
@@ -193,7 +197,7 @@ impl<const C: usize, const W: usize> Forward<W, W> for BatchNorm<C> {
         BatchSlice::view(&self.output)
     }
 
-    fn backward(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
         let l = W / C;
         let g = grad_output.as_slice();
         let count = g.len() / C;

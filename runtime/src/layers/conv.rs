@@ -253,7 +253,11 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Conv2d<IN, OUT> {
         out
     }
 
-    fn forward_train(&mut self, x: &BatchSlice<IN>) -> &BatchSlice<OUT> {
+    fn last_output(&self) -> &BatchSlice<OUT> {
+        BatchSlice::view(&self.output)
+    }
+
+    fn forward_train_raw(&mut self, x: &BatchSlice<IN>) -> &BatchSlice<OUT> {
         let per_image =
             self.geometry.patch_len() * self.geometry.out_height() * self.geometry.out_width();
         let mut cols = std::mem::take(&mut self.cols);
@@ -274,7 +278,7 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Conv2d<IN, OUT> {
         BatchSlice::view(&self.output)
     }
 
-    fn backward(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN> {
         self.parameter_grads(grad_output);
         let g = self.geometry;
         let hw = g.out_height() * g.out_width();
@@ -305,7 +309,7 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Conv2d<IN, OUT> {
         BatchSlice::view(&self.grad_input)
     }
 
-    fn backward_params(&mut self, grad_output: &BatchSlice<OUT>) {
+    fn backward_params_raw(&mut self, grad_output: &BatchSlice<OUT>) {
         self.parameter_grads(grad_output);
     }
 }

@@ -63,7 +63,11 @@ impl<const W: usize> Forward<W, W> for Dropout {
         x
     }
 
-    fn forward_train(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
+    fn last_output(&self) -> &BatchSlice<W> {
+        BatchSlice::view(&self.output)
+    }
+
+    fn forward_train_raw(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
         let x = x.as_slice();
         resize(&mut self.mask, x.len());
         if !self.training || self.p == 0.0 {
@@ -84,7 +88,7 @@ impl<const W: usize> Forward<W, W> for Dropout {
         BatchSlice::view(&self.output)
     }
 
-    fn backward(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
         let g = grad_output.as_slice();
         resize(&mut self.grad_input, g.len());
         for ((dx, &g), &m) in self.grad_input.iter_mut().zip(g).zip(&self.mask) {

@@ -55,7 +55,11 @@ impl<F: ElementwiseFn, const W: usize> Forward<W, W> for Elementwise<F> {
         x
     }
 
-    fn forward_train(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
+    fn last_output(&self) -> &BatchSlice<W> {
+        BatchSlice::view(&self.output)
+    }
+
+    fn forward_train_raw(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
         let x = x.as_slice();
         self.input.clear();
         if F::NEEDS_INPUT {
@@ -71,7 +75,7 @@ impl<F: ElementwiseFn, const W: usize> Forward<W, W> for Elementwise<F> {
         BatchSlice::view(&self.output)
     }
 
-    fn backward(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
         let g = grad_output.as_slice();
         resize(&mut self.grad_input, g.len());
         let input = if F::NEEDS_INPUT {

@@ -85,7 +85,11 @@ impl<const NUM: usize, const DIM: usize, const L: usize, const OUT: usize> Forwa
         out
     }
 
-    fn forward_train(&mut self, x: &BatchSlice<L>) -> &BatchSlice<OUT> {
+    fn last_output(&self) -> &BatchSlice<OUT> {
+        BatchSlice::view(&self.output)
+    }
+
+    fn forward_train_raw(&mut self, x: &BatchSlice<L>) -> &BatchSlice<OUT> {
         const { assert!(OUT == L * DIM, "Embedding: OUT must be L × DIM") };
         let mut output = std::mem::take(&mut self.output);
         resize(&mut output, x.rows() * OUT);
@@ -100,7 +104,7 @@ impl<const NUM: usize, const DIM: usize, const L: usize, const OUT: usize> Forwa
         BatchSlice::view(&self.output)
     }
 
-    fn backward(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<L> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<L> {
         for (&i, g) in self
             .indices
             .iter()

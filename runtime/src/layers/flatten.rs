@@ -30,12 +30,16 @@ impl<const W: usize> Forward<W, W> for Flatten {
     fn forward_owned(&self, x: Batch<W>) -> Batch<W> {
         x
     }
-    fn forward_train(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
+    fn last_output(&self) -> &BatchSlice<W> {
+        BatchSlice::view(&self.output)
+    }
+
+    fn forward_train_raw(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
         self.output.clear();
         self.output.extend_from_slice(x.as_slice());
         BatchSlice::view(&self.output)
     }
-    fn backward(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
         self.grad_input.clear();
         self.grad_input.extend_from_slice(grad_output.as_slice());
         BatchSlice::view(&self.grad_input)

@@ -85,7 +85,11 @@ impl<const D: usize, const W: usize> Forward<W, W> for LayerNorm<D> {
         out
     }
 
-    fn forward_train(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
+    fn last_output(&self) -> &BatchSlice<W> {
+        BatchSlice::view(&self.output)
+    }
+
+    fn forward_train_raw(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
         const {
             assert!(
                 W.is_multiple_of(D),
@@ -111,7 +115,7 @@ impl<const D: usize, const W: usize> Forward<W, W> for LayerNorm<D> {
         BatchSlice::view(&self.output)
     }
 
-    fn backward(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
         let g = grad_output.as_slice();
         resize(&mut self.grad_input, g.len());
         let n = D as f32;

@@ -176,7 +176,11 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
         out
     }
 
-    fn forward_train(&mut self, x: &BatchSlice<IN>) -> &BatchSlice<OUT> {
+    fn last_output(&self) -> &BatchSlice<OUT> {
+        &self.output
+    }
+
+    fn forward_train_raw(&mut self, x: &BatchSlice<IN>) -> &BatchSlice<OUT> {
         self.input.copy_from(x);
         let mut output = std::mem::take(&mut self.output);
         output.resize_rows(x.rows());
@@ -185,7 +189,7 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
         &self.output
     }
 
-    fn backward(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN> {
         self.parameter_grads(grad_output);
         // dx = g · W  ([n, OUT] · [OUT, IN])
         self.grad_input.resize_rows(grad_output.rows());
@@ -216,7 +220,7 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
         &self.grad_input
     }
 
-    fn backward_params(&mut self, grad_output: &BatchSlice<OUT>) {
+    fn backward_params_raw(&mut self, grad_output: &BatchSlice<OUT>) {
         self.parameter_grads(grad_output);
     }
 }

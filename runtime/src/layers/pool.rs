@@ -105,7 +105,11 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for MaxPool2d<IN, OUT> 
         out
     }
 
-    fn forward_train(&mut self, x: &BatchSlice<IN>) -> &BatchSlice<OUT> {
+    fn last_output(&self) -> &BatchSlice<OUT> {
+        BatchSlice::view(&self.output)
+    }
+
+    fn forward_train_raw(&mut self, x: &BatchSlice<IN>) -> &BatchSlice<OUT> {
         resize(&mut self.output, x.rows() * OUT);
         self.argmax.resize(x.rows() * OUT, 0);
         for ((image, o), a) in x
@@ -119,7 +123,7 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for MaxPool2d<IN, OUT> 
         BatchSlice::view(&self.output)
     }
 
-    fn backward(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN> {
         resize(&mut self.grad_input, grad_output.rows() * IN);
         self.grad_input.fill(0.0);
         for ((dy, dx), a) in grad_output
@@ -162,7 +166,11 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for AvgPool2d<IN, OUT> 
         out
     }
 
-    fn forward_train(&mut self, x: &BatchSlice<IN>) -> &BatchSlice<OUT> {
+    fn last_output(&self) -> &BatchSlice<OUT> {
+        BatchSlice::view(&self.output)
+    }
+
+    fn forward_train_raw(&mut self, x: &BatchSlice<IN>) -> &BatchSlice<OUT> {
         let mut output = std::mem::take(&mut self.output);
         resize(&mut output, x.rows() * OUT);
         for (image, o) in x
@@ -176,7 +184,7 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for AvgPool2d<IN, OUT> 
         BatchSlice::view(&self.output)
     }
 
-    fn backward(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN> {
         let area = self.area();
         resize(&mut self.grad_input, grad_output.rows() * IN);
         self.grad_input.fill(0.0);
@@ -233,7 +241,11 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for AdaptiveAvgPool2d {
         Batch::from_vec(values).expect("one value per channel")
     }
 
-    fn forward_train(&mut self, x: &BatchSlice<IN>) -> &BatchSlice<OUT> {
+    fn last_output(&self) -> &BatchSlice<OUT> {
+        BatchSlice::view(&self.output)
+    }
+
+    fn forward_train_raw(&mut self, x: &BatchSlice<IN>) -> &BatchSlice<OUT> {
         const {
             assert!(
                 IN.is_multiple_of(OUT),
@@ -250,7 +262,7 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for AdaptiveAvgPool2d {
         BatchSlice::view(&self.output)
     }
 
-    fn backward(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN> {
         let plane = IN / OUT;
         resize(&mut self.grad_input, grad_output.rows() * IN);
         for (dx, &g) in self

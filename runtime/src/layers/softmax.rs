@@ -59,7 +59,11 @@ macro_rules! row_layer {
                 out
             }
 
-            fn forward_train(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
+            fn last_output(&self) -> &BatchSlice<W> {
+                BatchSlice::view(&self.output)
+            }
+
+            fn forward_train_raw(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
                 resize(&mut self.output, x.as_slice().len());
                 for (o, r) in self.output.chunks_exact_mut(W).zip(x.as_slice().chunks_exact(W)) {
                     $row_fn(r, o);
@@ -67,7 +71,7 @@ macro_rules! row_layer {
                 BatchSlice::view(&self.output)
             }
 
-            fn backward(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
+            fn backward_raw(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
                 let g = grad_output.as_slice();
                 resize(&mut self.grad_input, g.len());
                 for ((dx, g), y) in self

@@ -252,9 +252,9 @@ where
                 }
                 let out = model.forward_train(x);
                 if !options.metrics.is_empty() {
-                    sums.update(out, y);
+                    sums.update(&out, y);
                 }
-                let (value, grad) = match loss.value_and_grad(out, y) {
+                let (value, grad) = match loss.value_and_grad(&out, y) {
                     Ok(v) => v,
                     Err(e) => break 'batches Some(e.into()),
                 };
@@ -267,7 +267,7 @@ where
                 }
                 total += f64::from(value) * x.rows() as f64;
                 rows += x.rows();
-                model.backward_params(grad);
+                out.backward_params(grad);
                 pending += 1;
                 if pending == options.accumulate {
                     apply_step(model, optimizer, options, pending);

@@ -72,7 +72,7 @@ model! {
 
 fn main() {
     let mut m = Deep::new(&mut seeded_rng(0));
-    m.forward_train(&Batch::from_rows(&[[0.1; 32]]));
-    m.backward(&Batch::from_rows(&[[1.0; 32]]));
+    m.forward_train(&Batch::from_rows(&[[0.1; 32]]))
+        .backward(&Batch::from_rows(&[[1.0; 32]]));
     assert_eq!(m.summary().rows.len(), 64);
 }
