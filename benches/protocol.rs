@@ -103,7 +103,7 @@ fn train_epoch<M, L, O, T, const I: usize, const OUT: usize>(
             .expect("targets fit");
         // The input needs no gradient, as in PyTorch for data that does not require grad.
         out.backward_params(grad);
-        optimizer.step(model);
+        optimizer.step(model).expect("the optimizer's own model");
     }
 }
 

@@ -176,7 +176,9 @@ fn lenet_throughput(threads: usize, samples: usize) -> f64 {
             let out = model.forward_train(x);
             let (_, grad) = criterion.value_and_grad(&out, y).expect("labels below 10");
             out.backward_params(grad);
-            optimizer.step(&mut model);
+            optimizer
+                .step(&mut model)
+                .expect("the optimizer's own model");
         }
     };
     epoch(); // warm-up

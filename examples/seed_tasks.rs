@@ -40,7 +40,9 @@ fn one_step() -> (Vec<f32>, Vec<f32>) {
     let mut criterion = MSELoss::new();
     let (_, grad) = criterion.value_and_grad(&out, &y).expect("same shapes");
     out.backward(grad);
-    optimizer.step(&mut model);
+    optimizer
+        .step(&mut model)
+        .expect("the optimizer's own model");
     (before, model.fc.weight.value.clone())
 }
 
@@ -67,7 +69,9 @@ fn ten_epochs() -> Vec<f32> {
                 .value_and_grad(&out, &data.targets)
                 .expect("same shapes");
             out.backward(grad);
-            optimizer.step(&mut model);
+            optimizer
+                .step(&mut model)
+                .expect("the optimizer's own model");
             loss
         })
         .collect()

@@ -19,7 +19,7 @@ model! {
 }
 
 /// Trains for `epochs` and returns the last validation accuracy.
-fn run(epochs: usize, verbose: bool) -> f64 {
+fn run(epochs: usize, verbose: bool) -> Result<f64, Box<dyn std::error::Error>> {
     let mut rng = seeded_rng(7);
     let data = synthetic::moons(1000, 0.2, &mut rng);
     let (train, val) = data.split(0.2, true, &mut rng).expect("a valid split");
@@ -36,20 +36,16 @@ fn run(epochs: usize, verbose: bool) -> f64 {
         for (x, y) in loader.epoch(&mut rng) {
             model.zero_grad();
             let out = model.forward_train(&x);
-            let (loss, grad) = criterion
-                .value_and_grad(&out, &y)
-                .expect("targets fit the outputs");
+            let (loss, grad) = criterion.value_and_grad(&out, &y)?;
             out.backward(grad);
-            optimizer.step(&mut model);
+            optimizer.step(&mut model)?;
             running += f64::from(loss);
             batches += 1;
         }
 
         model.eval();
         let logits = model.forward(&val.features);
-        let val_loss = criterion
-            .value(&logits, &val.targets)
-            .expect("targets fit the outputs");
+        let val_loss = criterion.value(&logits, &val.targets)?;
         let correct = logits
             .iter_rows()
             .zip(val.targets.iter_rows())
@@ -63,18 +59,19 @@ fn run(epochs: usize, verbose: bool) -> f64 {
             );
         }
     }
-    accuracy
+    Ok(accuracy)
 }
 
-fn main() {
-    let accuracy = run(50, true);
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let accuracy = run(50, true)?;
     println!("epochs=50 val_accuracy={accuracy:.6}");
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn the_hand_written_loop_learns() {
-        assert!(super::run(30, false) > 0.95);
+        assert!(super::run(30, false).unwrap() > 0.95);
     }
 }

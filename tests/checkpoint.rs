@@ -41,7 +41,7 @@ fn resume_is_exact<O: Optimizer>(make_optimizer: impl Fn() -> O, name: &str) {
     // Ten epochs straight.
     let mut model = Net::new(&mut seeded_rng(2));
     let mut opt = make_optimizer();
-    let mut o = options(10).scheduler(StepLR::new(&opt, 3, 0.5), Every::Epoch);
+    let mut o = options(10).scheduler(StepLR::new(&mut opt, 3, 0.5), Every::Epoch);
     let straight = fit(
         &mut model,
         &mut BCEWithLogitsLoss::new(),
@@ -57,7 +57,7 @@ fn resume_is_exact<O: Optimizer>(make_optimizer: impl Fn() -> O, name: &str) {
     let mut model = Net::new(&mut seeded_rng(2));
     let mut opt = make_optimizer();
     let mut o = options(5)
-        .scheduler(StepLR::new(&opt, 3, 0.5), Every::Epoch)
+        .scheduler(StepLR::new(&mut opt, 3, 0.5), Every::Epoch)
         .checkpoint_dir(dir.path());
     fit(
         &mut model,
@@ -73,7 +73,7 @@ fn resume_is_exact<O: Optimizer>(make_optimizer: impl Fn() -> O, name: &str) {
     let mut model = Net::new(&mut seeded_rng(99));
     let mut opt = make_optimizer();
     let mut o = options(10)
-        .scheduler(StepLR::new(&opt, 3, 0.5), Every::Epoch)
+        .scheduler(StepLR::new(&mut opt, 3, 0.5), Every::Epoch)
         .resume_from(dir.path().join("last"));
     let resumed = fit(
         &mut model,
@@ -198,7 +198,7 @@ fn a_wrong_model_names_missing_unexpected_and_misshaped_keys() {
 fn a_checkpoint_of_another_model_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let model = Net::new(&mut seeded_rng(9));
-    let state = TrainingState::new::<Net>(1, 10, 0.1, seeded_rng(0), History::default());
+    let state = TrainingState::new::<Net>(1, 10, vec![0.1], seeded_rng(0), History::default());
     save_checkpoint(dir.path().join("c"), &model, &Adam::new(0.1), &state).unwrap();
     let mut other = Other::new(&mut seeded_rng(9));
     let before = state_dict(&other);
@@ -213,7 +213,7 @@ fn an_interrupted_save_leaves_the_last_checkpoint_whole() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("last");
     let model = Net::new(&mut seeded_rng(10));
-    let state = TrainingState::new::<Net>(3, 30, 0.1, seeded_rng(0), History::default());
+    let state = TrainingState::new::<Net>(3, 30, vec![0.1], seeded_rng(0), History::default());
     save_checkpoint(&target, &model, &SGD::new(0.1), &state).unwrap();
 
     // A crash while writing the next one leaves a half-written `.partial` folder beside it.

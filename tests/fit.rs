@@ -192,7 +192,7 @@ fn scheduler_gradient_accumulation_and_clipping_run() {
     let mut optimizer = SGD::new(0.1).momentum(0.9);
     let mut options = quiet(6, 10)
         .metrics(&[Metric::Accuracy])
-        .scheduler(StepLR::new(&optimizer, 2, 0.5), Every::Epoch)
+        .scheduler(StepLR::new(&mut optimizer, 2, 0.5), Every::Epoch)
         .accumulate(3)
         .clip(Clip::Norm(1.0));
     let history = fit(

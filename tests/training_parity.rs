@@ -112,7 +112,9 @@ fn replay<M, L, O, T, const I: usize, const OUT: usize>(
                 expected_losses[step]
             );
             out.backward(grad);
-            optimizer.step(&mut model);
+            optimizer
+                .step(&mut model)
+                .expect("the optimizer's own model");
             if step == 0 {
                 assert_params(&model, &c["params_after_first_step"], "after step 0");
             }

@@ -158,6 +158,32 @@ pub trait Module {
         }
         self.visit_mut(&mut ZeroGrad);
     }
+    /// PyTorch's `module.requires_grad_(flag)`: sets `requires_grad` on every parameter.
+    fn set_requires_grad(&mut self, requires_grad: bool) {
+        struct Set(bool);
+        impl VisitorMut for Set {
+            fn parameter(&mut self, _: &str, p: &mut Parameter) {
+                p.requires_grad = self.0;
+            }
+        }
+        self.visit_mut(&mut Set(requires_grad));
+    }
+    /// Freezes the parameters whose state-dict keys `pattern` selects (`"fc1."`,
+    /// `"encoder.*"`; see [`KeyPattern`](crate::optim::KeyPattern)): no gradient work in
+    /// backward, no update and no state in the optimizer. Returns how many it froze.
+    fn freeze(&mut self, pattern: &str) -> Result<usize, SelectError>
+    where
+        Self: Sized,
+    {
+        crate::state::set_requires_grad(self, pattern, false)
+    }
+    /// Undoes [`freeze`](Module::freeze) for the parameters `pattern` selects.
+    fn unfreeze(&mut self, pattern: &str) -> Result<usize, SelectError>
+    where
+        Self: Sized,
+    {
+        crate::state::set_requires_grad(self, pattern, true)
+    }
     /// The number of learnable values.
     fn num_params(&self) -> usize {
         struct Count(usize);
@@ -285,6 +311,14 @@ mod sealed {
     note = "write `let out = model.forward_train(&x);` then `out.backward(&grad)`: the trace `forward_train` returns is the only way to backward (`forward` is inference and keeps nothing)"
 )]
 pub trait BackwardNeedsTrace: sealed::Sealed {}
+
+/// A key pattern that selects no parameter.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{pattern}` selects no parameter; the parameters are {keys}")]
+pub struct SelectError {
+    pub pattern: String,
+    pub keys: String,
+}
 
 /// Input a module cannot compute with.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]

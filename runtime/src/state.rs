@@ -250,3 +250,31 @@ pub fn load_state_dict(
     });
     Ok(())
 }
+
+/// Sets `requires_grad` on the parameters `pattern` selects; an error naming every key when
+/// it selects none.
+pub fn set_requires_grad(
+    module: &mut (impl Module + ?Sized),
+    pattern: &str,
+    requires_grad: bool,
+) -> Result<usize, crate::module::SelectError> {
+    let pattern = crate::optim::KeyPattern::new(pattern);
+    let mut count = 0;
+    let mut keys = Vec::new();
+    visit_named_mut(module, |key, entry| {
+        if let EntryMut::Parameter(p) = entry {
+            if pattern.matches(key) {
+                p.requires_grad = requires_grad;
+                count += 1;
+            }
+            keys.push(key.to_string());
+        }
+    });
+    if count == 0 {
+        return Err(crate::module::SelectError {
+            pattern: pattern.to_string(),
+            keys: keys.join(", "),
+        });
+    }
+    Ok(count)
+}

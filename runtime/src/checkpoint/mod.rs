@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::module::Module;
-use crate::optim::{Optimizer, OptimizerStateError};
+use crate::optim::{LearningRate, Optimizer, OptimizerError};
 use crate::seed::SeededRng;
 use crate::state::{
     Entry, EntryMut, LoadStateError, load_state_dict, state_dict, visit_named, visit_named_mut,
@@ -55,7 +55,7 @@ pub enum CheckpointError {
     #[error("the checkpoint is of model `{found}`, not `{expected}`")]
     ModelType { expected: String, found: String },
     #[error("optimizer state: {0}")]
-    Optimizer(#[from] OptimizerStateError),
+    Optimizer(#[from] OptimizerError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
@@ -119,8 +119,9 @@ pub struct TrainingState {
     pub epoch: usize,
     /// Optimizer steps taken.
     pub global_step: usize,
-    /// The learning rate for the next step (PyTorch keeps it in the optimizer's param groups).
-    pub lr: f64,
+    /// Each parameter group's learning rate for the next step (PyTorch keeps them in the
+    /// optimizer's `param_groups`).
+    pub lrs: Vec<f64>,
     /// The RNG that shuffles the batches.
     pub rng: SeededRng,
     /// Each Dropout's RNG, by key.
@@ -129,11 +130,18 @@ pub struct TrainingState {
     pub history: History,
 }
 
+/// Every parameter group's current learning rate, as `TrainingState::lrs` keeps them.
+pub fn group_lrs(optimizer: &(impl LearningRate + ?Sized)) -> Vec<f64> {
+    (0..optimizer.num_groups())
+        .map(|g| optimizer.group_lr(g))
+        .collect()
+}
+
 impl TrainingState {
     pub fn new<M: ?Sized>(
         epoch: usize,
         global_step: usize,
-        lr: f64,
+        lrs: Vec<f64>,
         rng: SeededRng,
         history: History,
     ) -> Self {
@@ -142,7 +150,7 @@ impl TrainingState {
             model_type: std::any::type_name::<M>().to_string(),
             epoch,
             global_step,
-            lr,
+            lrs,
             rng,
             module_rngs: BTreeMap::new(),
             scheduler: None,
@@ -267,11 +275,23 @@ pub fn load_checkpoint<M: Module, O: Optimizer>(
     // Keep the current weights, so that a bad optimizer file leaves the model as it was.
     let before = state_dict(model);
     load_state_dict(model, &weights)?;
-    if let Err(e) = optimizer.load_state(&optimizer_state) {
+    if state.lrs.len() != optimizer.num_groups() {
+        return Err(CheckpointError::State {
+            path: state_path,
+            message: format!(
+                "{} learning rates for an optimizer with {} parameter groups",
+                state.lrs.len(),
+                optimizer.num_groups()
+            ),
+        });
+    }
+    if let Err(e) = optimizer.load_state(&*model, &optimizer_state) {
         load_state_dict(model, &before).expect("the model's own state");
         return Err(e.into());
     }
     restore_module_rngs(model, &state.module_rngs);
-    optimizer.set_lr(state.lr);
+    for (g, &lr) in state.lrs.iter().enumerate() {
+        optimizer.set_group_lr(g, lr);
+    }
     Ok(state)
 }

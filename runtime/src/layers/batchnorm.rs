@@ -207,8 +207,13 @@ impl<const C: usize, const W: usize> Forward<W, W> for BatchNorm<C> {
             let idx = || (0..rows).flat_map(move |r| r * W + c * l..r * W + (c + 1) * l);
             let sum_g: f32 = idx().map(|i| g[i]).sum();
             let sum_gx: f32 = idx().map(|i| g[i] * self.xhat[i]).sum();
-            self.weight.grad[c] += sum_gx;
-            self.bias.grad[c] += sum_g;
+            // Frozen parameters keep a zero gradient.
+            if self.weight.requires_grad {
+                self.weight.grad[c] += sum_gx;
+            }
+            if self.bias.requires_grad {
+                self.bias.grad[c] += sum_g;
+            }
             let scale = self.weight.value[c] * self.invstd[c];
             if self.batch_stats {
                 let n = count as f32;

@@ -188,6 +188,13 @@ impl<const IN: usize, const OUT: usize> Conv2d<IN, OUT> {
 impl<const IN: usize, const OUT: usize> Conv2d<IN, OUT> {
     /// dW += dY · colᵀ and db += Σ dY, per image, from the patches `forward_train` kept.
     fn parameter_grads(&mut self, grad_output: &BatchSlice<OUT>) {
+        let (weight, bias) = (
+            self.weight.requires_grad,
+            self.bias.as_ref().is_some_and(|b| b.requires_grad),
+        );
+        if !weight && !bias {
+            return;
+        }
         let g = self.geometry;
         let hw = g.out_height() * g.out_width();
         let k = g.patch_len();
@@ -196,15 +203,17 @@ impl<const IN: usize, const OUT: usize> Conv2d<IN, OUT> {
             .chunks_exact(OUT)
             .zip(self.cols.chunks_exact(k * hw))
         {
-            let dy_mat = MatRef::from_row_major_slice(dy, g.out_channels, hw);
-            let dw = MatMut::from_row_major_slice_mut(&mut self.weight.grad, g.out_channels, k);
-            matmul(
-                dw,
-                Accum::Add,
-                dy_mat,
-                MatRef::from_row_major_slice(col, k, hw).transpose(),
-            );
-            if let Some(bias) = &mut self.bias {
+            if weight {
+                let dy_mat = MatRef::from_row_major_slice(dy, g.out_channels, hw);
+                let dw = MatMut::from_row_major_slice_mut(&mut self.weight.grad, g.out_channels, k);
+                matmul(
+                    dw,
+                    Accum::Add,
+                    dy_mat,
+                    MatRef::from_row_major_slice(col, k, hw).transpose(),
+                );
+            }
+            if let Some(bias) = self.bias.as_mut().filter(|b| b.requires_grad) {
                 for (gb, plane) in bias.grad.iter_mut().zip(dy.chunks_exact(hw)) {
                     *gb += plane.iter().sum::<f32>();
                 }

@@ -110,7 +110,7 @@ impl<const NUM: usize, const DIM: usize, const L: usize, const OUT: usize> Forwa
             .iter()
             .zip(grad_output.as_slice().chunks_exact(DIM))
         {
-            if i != usize::MAX {
+            if i != usize::MAX && self.weight.requires_grad {
                 for (w, g) in self.weight.grad[i * DIM..(i + 1) * DIM].iter_mut().zip(g) {
                     *w += g;
                 }

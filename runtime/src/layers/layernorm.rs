@@ -128,8 +128,13 @@ impl<const D: usize, const W: usize> Forward<W, W> for LayerNorm<D> {
             let mut sum_d = 0.0;
             let mut sum_dh = 0.0;
             for i in 0..D {
-                self.weight.grad[i] += gg[i] * hg[i];
-                self.bias.grad[i] += gg[i];
+                // Frozen parameters keep a zero gradient.
+                if self.weight.requires_grad {
+                    self.weight.grad[i] += gg[i] * hg[i];
+                }
+                if self.bias.requires_grad {
+                    self.bias.grad[i] += gg[i];
+                }
                 let d = gg[i] * self.weight.value[i];
                 sum_d += d;
                 sum_dh += d * hg[i];

@@ -117,11 +117,13 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
         matmul(out.as_mat_mut(), accum, x.as_mat(), w.transpose());
     }
 
-    /// dW += gᵀ·x and db += Σ g, from the input kept by `forward_train`.
+    /// dW += gᵀ·x and db += Σ g, from the input kept by `forward_train`; a parameter that
+    /// does not require grad costs nothing (a frozen layer skips its weight product).
     fn parameter_grads(&mut self, g: &BatchSlice<OUT>) {
         let x = &self.input;
         let dw = &mut self.weight.grad;
-        if Self::small(g.rows()) {
+        if !self.weight.requires_grad {
+        } else if Self::small(g.rows()) {
             vectorize(|| {
                 for (gr, xr) in g
                     .as_slice()
@@ -137,7 +139,7 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
             let dw = MatMut::from_row_major_slice_mut(dw, OUT, IN);
             matmul(dw, Accum::Add, g.as_mat().transpose(), x.as_mat());
         }
-        if let Some(bias) = &mut self.bias {
+        if let Some(bias) = self.bias.as_mut().filter(|b| b.requires_grad) {
             let db = &mut bias.grad;
             vectorize(|| {
                 for gr in g.as_slice().chunks_exact(OUT) {

@@ -1,34 +1,44 @@
 //! Adagrad (lr decay, weight decay, initial accumulator), as `torch.optim.Adagrad`.
 
-use super::{
-    LearningRate, Optimizer, OptimizerStateError, Slots, export_step, for_each_parameter,
-    import_step,
-};
+use super::params::{ParamGroup, ParamSet, Slots};
+use super::{Optimizer, OptimizerError, check, check_lr, learning_rate_from_params};
 use crate::module::Module;
 use crate::state::NamedTensor;
 
 #[derive(Clone, Debug)]
 pub struct Adagrad {
-    pub lr: f64,
     pub lr_decay: f64,
     pub weight_decay: f32,
     pub initial_accumulator_value: f32,
     pub eps: f32,
-    step: u64,
-    sum: Slots,
+    params: ParamSet<AdagradSlots>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AdagradSlots {
+    sum: Vec<f32>,
+}
+
+impl Slots for AdagradSlots {
+    const NAMES: &'static [&'static str] = &["sum"];
+    const HAS_STEP: bool = true;
+    fn slot(&self, _: usize) -> &Vec<f32> {
+        &self.sum
+    }
+    fn slot_mut(&mut self, _: usize) -> &mut Vec<f32> {
+        &mut self.sum
+    }
 }
 
 impl Adagrad {
     /// PyTorch's defaults: no decay, accumulator starting at 0, eps 1e-10.
     pub fn new(lr: f64) -> Self {
         Adagrad {
-            lr,
             lr_decay: 0.0,
             weight_decay: 0.0,
             initial_accumulator_value: 0.0,
             eps: 1e-10,
-            step: 0,
-            sum: Slots::new("sum"),
+            params: ParamSet::new(lr),
         }
     }
     pub fn lr_decay(mut self, lr_decay: f64) -> Self {
@@ -47,43 +57,91 @@ impl Adagrad {
         self.eps = eps;
         self
     }
+    /// A parameter group with its own lr or weight decay (PyTorch's `param_groups`).
+    pub fn param_group(mut self, group: ParamGroup) -> Self {
+        self.params.add_group(group);
+        self
+    }
+    /// The groups: 0 is this optimizer's own settings, then each `param_group` in order.
+    pub fn param_groups(&self) -> &[ParamGroup] {
+        self.params.groups()
+    }
 }
 
-impl LearningRate for Adagrad {
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-}
+learning_rate_from_params!(Adagrad);
 
 impl Optimizer for Adagrad {
-    fn step<M: Module + ?Sized>(&mut self, model: &mut M) {
-        self.step += 1;
-        let clr = (self.lr / (1.0 + (self.step - 1) as f64 * self.lr_decay)) as f32;
-        let (wd, eps, init) = (self.weight_decay, self.eps, self.initial_accumulator_value);
-        let sums = &mut self.sum;
-        for_each_parameter(model, |i, p| {
-            let n = p.len();
-            let sum = sums.get(i, n, || vec![init; n]);
+    fn step<M: Module + ?Sized>(&mut self, model: &mut M) -> Result<(), OptimizerError> {
+        self.validate()?;
+        let (lr_decay, default_wd, eps, init) = (
+            self.lr_decay,
+            self.weight_decay,
+            self.eps,
+            self.initial_accumulator_value,
+        );
+        self.params.update(model, |group, p, state| {
+            state.step += 1;
+            let clr = (group.lr / (1.0 + (state.step - 1) as f64 * lr_decay)) as f32;
+            let wd = group.options.weight_decay.unwrap_or(default_wd);
+            if state.slots.sum.is_empty() {
+                state.slots.sum = vec![init; p.len()];
+            }
+            let sum = &mut state.slots.sum;
             for ((w, &g), s) in p.value.iter_mut().zip(&p.grad).zip(sum.iter_mut()) {
                 let g = g + wd * *w;
                 *s += g * g;
                 *w -= clr * g / (s.sqrt() + eps);
             }
-        });
+        })
     }
 
     fn state(&self) -> Vec<NamedTensor> {
-        let mut out = Vec::new();
-        export_step(self.step, &mut out);
-        self.sum.export(&mut out);
-        out
+        self.params.export()
     }
 
-    fn load_state(&mut self, state: &[NamedTensor]) -> Result<(), OptimizerStateError> {
-        self.step = import_step(state)?;
-        self.sum.import(state)
+    fn load_state<M: Module + ?Sized>(
+        &mut self,
+        model: &M,
+        state: &[NamedTensor],
+    ) -> Result<(), OptimizerError> {
+        self.params.import(model, state, "Adagrad", |_, _| true)
+    }
+
+    fn validate(&self) -> Result<(), OptimizerError> {
+        let name = "Adagrad";
+        check(
+            name,
+            "lr_decay",
+            self.lr_decay,
+            self.lr_decay >= 0.0,
+            "lr_decay must be >= 0",
+        )?;
+        check(
+            name,
+            "eps",
+            self.eps.into(),
+            self.eps >= 0.0,
+            "eps must be >= 0",
+        )?;
+        let init = self.initial_accumulator_value;
+        check(
+            name,
+            "initial_accumulator_value",
+            init.into(),
+            init >= 0.0,
+            "the initial accumulator must be >= 0",
+        )?;
+        for (g, group) in self.params.groups().iter().enumerate() {
+            check_lr(name, self.params.lr(g))?;
+            let wd = group.weight_decay.unwrap_or(self.weight_decay);
+            check(
+                name,
+                "weight_decay",
+                wd.into(),
+                wd >= 0.0,
+                "weight decay must be >= 0",
+            )?;
+        }
+        Ok(())
     }
 }

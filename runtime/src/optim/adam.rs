@@ -1,26 +1,42 @@
 //! Adam (L2 weight decay, AMSGrad) and AdamW (decoupled weight decay), as `torch.optim`.
 //! Scalars are computed in f64 and the tensors updated in f32, the way PyTorch does.
 
-use super::{
-    LearningRate, Optimizer, OptimizerStateError, Slots, export_step, for_each_parameter,
-    import_step,
-};
+use super::params::{ParamGroup, ParamSet, Slots, zeros};
+use super::{Optimizer, OptimizerError, check, check_lr, learning_rate_from_params};
 use crate::module::Module;
 use crate::simd;
 use crate::state::NamedTensor;
 
 #[derive(Clone, Debug)]
 pub struct Adam {
-    pub lr: f64,
     pub betas: (f64, f64),
     pub eps: f64,
     pub weight_decay: f32,
     pub amsgrad: bool,
     decoupled: bool,
-    step: u64,
-    exp_avg: Slots,
-    exp_avg_sq: Slots,
-    max_exp_avg_sq: Slots,
+    params: ParamSet<AdamSlots>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AdamSlots {
+    exp_avg: Vec<f32>,
+    exp_avg_sq: Vec<f32>,
+    max_exp_avg_sq: Vec<f32>,
+}
+
+impl Slots for AdamSlots {
+    const NAMES: &'static [&'static str] = &["exp_avg", "exp_avg_sq", "max_exp_avg_sq"];
+    const HAS_STEP: bool = true;
+    fn slot(&self, index: usize) -> &Vec<f32> {
+        [&self.exp_avg, &self.exp_avg_sq, &self.max_exp_avg_sq][index]
+    }
+    fn slot_mut(&mut self, index: usize) -> &mut Vec<f32> {
+        match index {
+            0 => &mut self.exp_avg,
+            1 => &mut self.exp_avg_sq,
+            _ => &mut self.max_exp_avg_sq,
+        }
+    }
 }
 
 /// AdamW is Adam whose weight decay shrinks the weights directly.
@@ -43,16 +59,12 @@ impl Adam {
     /// PyTorch's defaults: betas (0.9, 0.999), eps 1e-8, no weight decay.
     pub fn new(lr: f64) -> Self {
         Adam {
-            lr,
             betas: (0.9, 0.999),
             eps: 1e-8,
             weight_decay: 0.0,
             amsgrad: false,
             decoupled: false,
-            step: 0,
-            exp_avg: Slots::new("exp_avg"),
-            exp_avg_sq: Slots::new("exp_avg_sq"),
-            max_exp_avg_sq: Slots::new("max_exp_avg_sq"),
+            params: ParamSet::new(lr),
         }
     }
     pub fn betas(mut self, beta1: f64, beta2: f64) -> Self {
@@ -71,78 +83,103 @@ impl Adam {
         self.amsgrad = amsgrad;
         self
     }
-    /// Steps taken so far.
-    pub fn steps(&self) -> u64 {
-        self.step
+    /// A parameter group with its own lr, weight decay or betas (PyTorch's `param_groups`).
+    pub fn param_group(mut self, group: ParamGroup) -> Self {
+        self.params.add_group(group);
+        self
+    }
+    /// The groups: 0 is this optimizer's own settings, then each `param_group` in order.
+    pub fn param_groups(&self) -> &[ParamGroup] {
+        self.params.groups()
+    }
+    fn name(&self) -> &'static str {
+        if self.decoupled { "AdamW" } else { "Adam" }
     }
 }
 
-impl LearningRate for Adam {
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-}
+learning_rate_from_params!(Adam);
 
 impl Optimizer for Adam {
-    fn step<M: Module + ?Sized>(&mut self, model: &mut M) {
-        self.step += 1;
-        let t = self.step as i32;
-        let (b1, b2) = self.betas;
-        let c = Constants {
-            step_size: (self.lr / (1.0 - b1.powi(t))) as f32,
-            bc2_sqrt: (1.0 - b2.powi(t)).sqrt() as f32,
-            one_minus_b1: (1.0 - b1) as f32,
-            b2: b2 as f32,
-            one_minus_b2: (1.0 - b2) as f32,
-            eps: self.eps as f32,
-            // Coupled (Adam) decay adds wd·p to the gradient; decoupled (AdamW) shrinks p.
-            l2: if self.decoupled {
-                0.0
-            } else {
-                self.weight_decay
-            },
-            shrink: if self.decoupled {
-                (1.0 - self.lr * f64::from(self.weight_decay)) as f32
-            } else {
-                1.0
-            },
-        };
-        let amsgrad = self.amsgrad;
-        let (ms, vs, vmaxes) = (
-            &mut self.exp_avg,
-            &mut self.exp_avg_sq,
-            &mut self.max_exp_avg_sq,
-        );
-        for_each_parameter(model, |i, p| {
+    fn step<M: Module + ?Sized>(&mut self, model: &mut M) -> Result<(), OptimizerError> {
+        self.validate()?;
+        let Adam {
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            decoupled,
+            params,
+        } = self;
+        let (amsgrad, decoupled, eps) = (*amsgrad, *decoupled, *eps);
+        params.update(model, |group, p, state| {
+            state.step += 1;
+            let t = state.step as i32;
+            let (b1, b2) = group.options.betas.unwrap_or(*betas);
+            let wd = group.options.weight_decay.unwrap_or(*weight_decay);
+            let lr = group.lr;
+            let c = Constants {
+                step_size: (lr / (1.0 - b1.powi(t))) as f32,
+                bc2_sqrt: (1.0 - b2.powi(t)).sqrt() as f32,
+                one_minus_b1: (1.0 - b1) as f32,
+                b2: b2 as f32,
+                one_minus_b2: (1.0 - b2) as f32,
+                eps: eps as f32,
+                // Coupled (Adam) decay adds wd·p to the gradient; decoupled (AdamW) shrinks p.
+                l2: if decoupled { 0.0 } else { wd },
+                shrink: if decoupled {
+                    (1.0 - lr * f64::from(wd)) as f32
+                } else {
+                    1.0
+                },
+            };
             let n = p.len();
-            let m = ms.get(i, n, || vec![0.0; n]);
-            let v = vs.get(i, n, || vec![0.0; n]);
+            let slots = &mut state.slots;
+            let m = zeros(&mut slots.exp_avg, n);
+            let v = zeros(&mut slots.exp_avg_sq, n);
             if amsgrad {
-                let vmax = vmaxes.get(i, n, || vec![0.0; n]);
+                let vmax = zeros(&mut slots.max_exp_avg_sq, n);
                 simd::vectorize(|| update_amsgrad(&c, &mut p.value, &p.grad, m, v, vmax));
             } else {
                 simd::vectorize(|| update(&c, &mut p.value, &p.grad, m, v));
             }
-        });
+        })
     }
 
     fn state(&self) -> Vec<NamedTensor> {
-        let mut out = Vec::new();
-        export_step(self.step, &mut out);
-        self.exp_avg.export(&mut out);
-        self.exp_avg_sq.export(&mut out);
-        self.max_exp_avg_sq.export(&mut out);
-        out
+        self.params.export()
     }
 
-    fn load_state(&mut self, state: &[NamedTensor]) -> Result<(), OptimizerStateError> {
-        self.step = import_step(state)?;
-        self.exp_avg.import(state)?;
-        self.exp_avg_sq.import(state)?;
-        self.max_exp_avg_sq.import(state)
+    fn load_state<M: Module + ?Sized>(
+        &mut self,
+        model: &M,
+        state: &[NamedTensor],
+    ) -> Result<(), OptimizerError> {
+        let amsgrad = self.amsgrad;
+        let name = self.name();
+        self.params.import(model, state, name, |_, slot| {
+            amsgrad || slot != "max_exp_avg_sq"
+        })
+    }
+
+    fn validate(&self) -> Result<(), OptimizerError> {
+        let name = self.name();
+        check(name, "eps", self.eps, self.eps >= 0.0, "eps must be >= 0")?;
+        for (g, group) in self.params.groups().iter().enumerate() {
+            check_lr(name, self.params.lr(g))?;
+            let (b1, b2) = group.betas.unwrap_or(self.betas);
+            let beta = |v: f64| (0.0..1.0).contains(&v);
+            check(name, "beta1", b1, beta(b1), "betas must be in [0, 1)")?;
+            check(name, "beta2", b2, beta(b2), "betas must be in [0, 1)")?;
+            let wd = group.weight_decay.unwrap_or(self.weight_decay);
+            check(
+                name,
+                "weight_decay",
+                wd.into(),
+                wd >= 0.0,
+                "weight decay must be >= 0",
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -1,7 +1,7 @@
 //! An optimizer chosen by name at run time (`--optimizer adam`), as a config file or a
 //! command line picks one in PyTorch.
 
-use super::{Adagrad, Adam, AdamW, LearningRate, Optimizer, OptimizerStateError, RMSprop, SGD};
+use super::{Adagrad, Adam, AdamW, LearningRate, Optimizer, OptimizerError, RMSprop, SGD};
 use crate::module::Module;
 use crate::state::NamedTensor;
 
@@ -50,22 +50,35 @@ macro_rules! each {
 }
 
 impl LearningRate for AnyOptimizer {
-    fn lr(&self) -> f64 {
-        each!(self, o => o.lr())
+    fn num_groups(&self) -> usize {
+        each!(self, o => o.num_groups())
     }
-    fn set_lr(&mut self, lr: f64) {
-        each!(self, o => o.set_lr(lr))
+    fn group_lr(&self, group: usize) -> f64 {
+        each!(self, o => o.group_lr(group))
+    }
+    fn set_group_lr(&mut self, group: usize, lr: f64) {
+        each!(self, o => o.set_group_lr(group, lr))
+    }
+    fn initial_lr(&mut self, group: usize) -> f64 {
+        each!(self, o => o.initial_lr(group))
     }
 }
 
 impl Optimizer for AnyOptimizer {
-    fn step<M: Module + ?Sized>(&mut self, model: &mut M) {
+    fn step<M: Module + ?Sized>(&mut self, model: &mut M) -> Result<(), OptimizerError> {
         each!(self, o => o.step(model))
     }
     fn state(&self) -> Vec<NamedTensor> {
         each!(self, o => o.state())
     }
-    fn load_state(&mut self, state: &[NamedTensor]) -> Result<(), OptimizerStateError> {
-        each!(self, o => o.load_state(state))
+    fn load_state<M: Module + ?Sized>(
+        &mut self,
+        model: &M,
+        state: &[NamedTensor],
+    ) -> Result<(), OptimizerError> {
+        each!(self, o => o.load_state(model, state))
+    }
+    fn validate(&self) -> Result<(), OptimizerError> {
+        each!(self, o => o.validate())
     }
 }

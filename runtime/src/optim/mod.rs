@@ -1,14 +1,18 @@
 //! Optimizers with PyTorch's update rules and defaults, one file each, plus learning-rate
 //! schedules and gradient clipping.
 //!
-//! An optimizer walks the model's parameters in state-dict order and keeps its per-parameter
-//! state in that order, created on the first step; `state` and `load_state` turn it into named
-//! tensors (`"{index}.exp_avg"`, ...) for checkpoints.
+//! An optimizer belongs to one parameter set (`params.rs`): it binds on its first step to the
+//! names, shapes and identities of the parameters it was given, and stepping any other set is
+//! an error. Parameter groups (`param_group`) give the parameters a key pattern selects their
+//! own hyperparameters; parameters with `requires_grad == false` are skipped and keep no
+//! state. `state` and `load_state` turn the per-parameter state into named tensors
+//! (`"fc1.weight.exp_avg"`, `"fc1.weight.step"`) for checkpoints.
 
 mod adagrad;
 mod adam;
 mod any;
 mod clip;
+mod params;
 mod rmsprop;
 pub mod schedule;
 mod sgd;
@@ -17,33 +21,89 @@ pub use adagrad::Adagrad;
 pub use adam::{Adam, AdamW};
 pub use any::{AnyOptimizer, UnknownOptimizer};
 pub use clip::{clip_grad_norm, clip_grad_value, scale_grad};
+pub use params::{KeyPattern, ParamGroup};
 pub use rmsprop::RMSprop;
 pub use schedule::{
     CosineAnnealingLR, ExponentialLR, LinearLR, MultiStepLR, OneCycleLR, PlateauMode,
-    ReduceLROnPlateau, Scheduler, StepLR, ThresholdMode,
+    ReduceLROnPlateau, Scheduler, SequentialError, SequentialLR, StepLR, ThresholdMode,
 };
 pub use sgd::SGD;
 
 use crate::module::{Module, Parameter, VisitorMut};
-use crate::state::{NamedTensor, TensorData};
+use crate::state::NamedTensor;
 
-/// The learning rate, which schedulers read and write.
+/// The learning rate of each parameter group, which schedulers read and write (PyTorch's
+/// `param_groups[g]["lr"]`). Group 0 holds the parameters no `param_group` selects.
 pub trait LearningRate {
-    fn lr(&self) -> f64;
-    fn set_lr(&mut self, lr: f64);
+    fn num_groups(&self) -> usize;
+    fn group_lr(&self, group: usize) -> f64;
+    fn set_group_lr(&mut self, group: usize, lr: f64);
+    /// PyTorch's `group["initial_lr"]`: the group's rate when the first scheduler was attached
+    /// (recorded by that call), which every schedule scales from.
+    fn initial_lr(&mut self, group: usize) -> f64;
+    /// Group 0's rate.
+    fn lr(&self) -> f64 {
+        self.group_lr(0)
+    }
+    /// Sets every group's rate.
+    fn set_lr(&mut self, lr: f64) {
+        for g in 0..self.num_groups() {
+            self.set_group_lr(g, lr);
+        }
+    }
 }
 
-/// An optimizer over a model's parameters.
+/// An optimizer over one model's parameters.
 pub trait Optimizer: LearningRate {
-    /// One update from the accumulated gradients.
-    fn step<M: Module + ?Sized>(&mut self, model: &mut M);
-    /// The per-parameter state as named tensors, in a stable order.
+    /// One update from the accumulated gradients. The first call binds the optimizer to
+    /// `model`'s parameters; a later call with other parameters is an error, as is a
+    /// hyperparameter PyTorch would refuse. Nothing is updated on error.
+    fn step<M: Module + ?Sized>(&mut self, model: &mut M) -> Result<(), OptimizerError>;
+    /// The per-parameter state as named tensors (`fc1.weight.exp_avg`), in state-dict order.
     fn state(&self) -> Vec<NamedTensor>;
-    /// Restores what `state` returned.
-    fn load_state(&mut self, state: &[NamedTensor]) -> Result<(), OptimizerStateError>;
+    /// Restores what `state` returned, for `model`'s parameters (and binds to them). Every
+    /// tensor is checked — parameter name, buffer name, length, dtype, completeness — before
+    /// anything changes.
+    fn load_state<M: Module + ?Sized>(
+        &mut self,
+        model: &M,
+        state: &[NamedTensor],
+    ) -> Result<(), OptimizerError>;
+    /// The hyperparameters, checked as PyTorch's constructors check them.
+    fn validate(&self) -> Result<(), OptimizerError>;
 }
 
-/// Optimizer state that does not fit the optimizer.
+/// Why an optimizer refused to step or to load state.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum OptimizerError {
+    #[error(
+        "this optimizer is bound to the parameters {bound} but was given {given}; first difference: {first}. An optimizer belongs to one parameter set: make one per module, or one over the whole model with `param_group` for per-layer settings"
+    )]
+    ForeignParameters {
+        bound: String,
+        given: String,
+        first: String,
+    },
+    #[error("parameter `{key}` is selected by two parameter groups, `{first}` and `{second}`")]
+    ParameterInTwoGroups {
+        key: String,
+        first: String,
+        second: String,
+    },
+    #[error("parameter group `{pattern}` selects no parameter; the parameters are {keys}")]
+    GroupSelectsNothing { pattern: String, keys: String },
+    #[error("{optimizer}: invalid {name} {value}: {expected}")]
+    Hyperparameter {
+        optimizer: &'static str,
+        name: &'static str,
+        value: f64,
+        expected: &'static str,
+    },
+    #[error(transparent)]
+    State(#[from] OptimizerStateError),
+}
+
+/// Optimizer state that does not fit the optimizer or the model.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum OptimizerStateError {
     #[error("optimizer state is missing {0}")]
@@ -54,8 +114,51 @@ pub enum OptimizerStateError {
         expected: usize,
         found: usize,
     },
-    #[error("optimizer state {0} is not float32")]
+    #[error("optimizer state {0} has the wrong dtype")]
     DType(String),
+    #[error(
+        "optimizer state {name} names no parameter of this model (state of another model?); the parameters are {parameters}"
+    )]
+    UnknownParameter { name: String, parameters: String },
+    #[error(
+        "optimizer state {name} is not a buffer {optimizer} keeps here (state of another optimizer?); it keeps: {slots}"
+    )]
+    UnknownSlot {
+        name: String,
+        optimizer: &'static str,
+        slots: String,
+    },
+}
+
+/// Checks one hyperparameter against PyTorch's rule for it.
+pub(crate) fn check(
+    optimizer: &'static str,
+    name: &'static str,
+    value: f64,
+    ok: bool,
+    expected: &'static str,
+) -> Result<(), OptimizerError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(OptimizerError::Hyperparameter {
+            optimizer,
+            name,
+            value,
+            expected,
+        })
+    }
+}
+
+/// A learning rate: finite and not negative.
+pub(crate) fn check_lr(optimizer: &'static str, lr: f64) -> Result<(), OptimizerError> {
+    check(
+        optimizer,
+        "lr",
+        lr,
+        lr.is_finite() && lr >= 0.0,
+        "a learning rate must be finite and >= 0",
+    )
 }
 
 /// Calls `f(index, parameter)` for every parameter in state-dict order.
@@ -73,80 +176,23 @@ pub(crate) fn for_each_parameter<M: Module + ?Sized>(
     model.visit_mut(&mut Each(0, f));
 }
 
-/// Per-parameter buffers of one kind (`exp_avg`, `momentum_buffer`, ...), created lazily.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Slots {
-    pub name: &'static str,
-    pub values: Vec<Vec<f32>>,
-}
-
-impl Slots {
-    pub fn new(name: &'static str) -> Self {
-        Slots {
-            name,
-            values: Vec::new(),
-        }
-    }
-
-    /// The slot of parameter `index`, created from `init` on first use.
-    pub fn get(&mut self, index: usize, len: usize, init: impl FnOnce() -> Vec<f32>) -> &mut [f32] {
-        if self.values.len() <= index {
-            debug_assert_eq!(self.values.len(), index, "parameters are visited in order");
-            self.values.push(init());
-        }
-        debug_assert_eq!(self.values[index].len(), len);
-        &mut self.values[index]
-    }
-
-    pub fn export(&self, out: &mut Vec<NamedTensor>) {
-        for (i, v) in self.values.iter().enumerate() {
-            out.push(NamedTensor {
-                name: format!("{i}.{}", self.name),
-                shape: vec![v.len()],
-                data: TensorData::F32(v.clone()),
-                learnable: false,
-            });
-        }
-    }
-
-    pub fn import(&mut self, state: &[NamedTensor]) -> Result<(), OptimizerStateError> {
-        self.values.clear();
-        let suffix = format!(".{}", self.name);
-        let mut found: Vec<(usize, &NamedTensor)> = state
-            .iter()
-            .filter_map(|t| {
-                let index = t.name.strip_suffix(&suffix)?.parse().ok()?;
-                Some((index, t))
-            })
-            .collect();
-        found.sort_by_key(|(i, _)| *i);
-        for (expected, (i, t)) in found.into_iter().enumerate() {
-            if i != expected {
-                return Err(OptimizerStateError::Missing(format!("{expected}{suffix}")));
+/// `LearningRate` for an optimizer whose groups live in `self.params`.
+macro_rules! learning_rate_from_params {
+    ($name:ty) => {
+        impl $crate::optim::LearningRate for $name {
+            fn num_groups(&self) -> usize {
+                self.params.num_groups()
             }
-            match &t.data {
-                TensorData::F32(v) => self.values.push(v.clone()),
-                TensorData::I64(_) => return Err(OptimizerStateError::DType(t.name.clone())),
+            fn group_lr(&self, group: usize) -> f64 {
+                self.params.lr(group)
+            }
+            fn set_group_lr(&mut self, group: usize, lr: f64) {
+                self.params.set_lr(group, lr)
+            }
+            fn initial_lr(&mut self, group: usize) -> f64 {
+                self.params.initial_lr(group)
             }
         }
-        Ok(())
-    }
+    };
 }
-
-/// The step count (PyTorch keeps one per parameter; they are always equal here).
-pub(crate) fn export_step(step: u64, out: &mut Vec<NamedTensor>) {
-    out.push(NamedTensor {
-        name: "step".into(),
-        shape: Vec::new(),
-        data: TensorData::I64(vec![step as i64]),
-        learnable: false,
-    });
-}
-
-pub(crate) fn import_step(state: &[NamedTensor]) -> Result<u64, OptimizerStateError> {
-    match state.iter().find(|t| t.name == "step").map(|t| &t.data) {
-        Some(TensorData::I64(v)) if v.len() == 1 => Ok(v[0].max(0) as u64),
-        Some(_) => Err(OptimizerStateError::DType("step".into())),
-        None => Err(OptimizerStateError::Missing("step".into())),
-    }
-}
+pub(crate) use learning_rate_from_params;

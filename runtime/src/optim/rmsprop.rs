@@ -1,40 +1,52 @@
 //! RMSprop (momentum, centered, weight decay), as `torch.optim.RMSprop`.
 
-use super::{
-    LearningRate, Optimizer, OptimizerStateError, Slots, export_step, for_each_parameter,
-    import_step,
-};
+use super::params::{ParamGroup, ParamSet, Slots, zeros};
+use super::{Optimizer, OptimizerError, check, check_lr, learning_rate_from_params};
 use crate::module::Module;
 use crate::state::NamedTensor;
 
 #[derive(Clone, Debug)]
 pub struct RMSprop {
-    pub lr: f64,
     pub alpha: f32,
     pub eps: f32,
     pub weight_decay: f32,
     pub momentum: f32,
     pub centered: bool,
-    step: u64,
-    square_avg: Slots,
-    grad_avg: Slots,
-    momentum_buffer: Slots,
+    params: ParamSet<RmspropSlots>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RmspropSlots {
+    square_avg: Vec<f32>,
+    momentum_buffer: Vec<f32>,
+    grad_avg: Vec<f32>,
+}
+
+impl Slots for RmspropSlots {
+    const NAMES: &'static [&'static str] = &["square_avg", "momentum_buffer", "grad_avg"];
+    const HAS_STEP: bool = true;
+    fn slot(&self, index: usize) -> &Vec<f32> {
+        [&self.square_avg, &self.momentum_buffer, &self.grad_avg][index]
+    }
+    fn slot_mut(&mut self, index: usize) -> &mut Vec<f32> {
+        match index {
+            0 => &mut self.square_avg,
+            1 => &mut self.momentum_buffer,
+            _ => &mut self.grad_avg,
+        }
+    }
 }
 
 impl RMSprop {
     /// PyTorch's defaults: alpha 0.99, eps 1e-8, no momentum, not centered.
     pub fn new(lr: f64) -> Self {
         RMSprop {
-            lr,
             alpha: 0.99,
             eps: 1e-8,
             weight_decay: 0.0,
             momentum: 0.0,
             centered: false,
-            step: 0,
-            square_avg: Slots::new("square_avg"),
-            grad_avg: Slots::new("grad_avg"),
-            momentum_buffer: Slots::new("momentum_buffer"),
+            params: ParamSet::new(lr),
         }
     }
     pub fn alpha(mut self, alpha: f32) -> Self {
@@ -57,38 +69,41 @@ impl RMSprop {
         self.centered = centered;
         self
     }
+    /// A parameter group with its own lr, weight decay or momentum (PyTorch's `param_groups`).
+    pub fn param_group(mut self, group: ParamGroup) -> Self {
+        self.params.add_group(group);
+        self
+    }
+    /// The groups: 0 is this optimizer's own settings, then each `param_group` in order.
+    pub fn param_groups(&self) -> &[ParamGroup] {
+        self.params.groups()
+    }
 }
 
-impl LearningRate for RMSprop {
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-}
+learning_rate_from_params!(RMSprop);
 
 impl Optimizer for RMSprop {
-    fn step<M: Module + ?Sized>(&mut self, model: &mut M) {
-        self.step += 1;
-        let lr = self.lr as f32;
-        let (alpha, eps, wd, momentum, centered) = (
-            self.alpha,
-            self.eps,
-            self.weight_decay,
-            self.momentum,
-            self.centered,
-        );
-        let (sq, ga, mb) = (
-            &mut self.square_avg,
-            &mut self.grad_avg,
-            &mut self.momentum_buffer,
-        );
-        for_each_parameter(model, |i, p| {
+    fn step<M: Module + ?Sized>(&mut self, model: &mut M) -> Result<(), OptimizerError> {
+        self.validate()?;
+        let RMSprop {
+            alpha,
+            eps,
+            weight_decay,
+            momentum: default_momentum,
+            centered,
+            params,
+        } = self;
+        let (alpha, eps, centered) = (*alpha, *eps, *centered);
+        params.update(model, |group, p, state| {
+            state.step += 1;
+            let lr = group.lr as f32;
+            let wd = group.options.weight_decay.unwrap_or(*weight_decay);
+            let momentum = group.options.momentum.unwrap_or(*default_momentum);
             let n = p.len();
-            let s = sq.get(i, n, || vec![0.0; n]);
-            let mut gavg = centered.then(|| ga.get(i, n, || vec![0.0; n]));
-            let mut buf = (momentum > 0.0).then(|| mb.get(i, n, || vec![0.0; n]));
+            let slots = &mut state.slots;
+            let s = zeros(&mut slots.square_avg, n);
+            let mut gavg = centered.then(|| zeros(&mut slots.grad_avg, n));
+            let mut buf = (momentum > 0.0).then(|| zeros(&mut slots.momentum_buffer, n));
             for k in 0..n {
                 let g = p.grad[k] + wd * p.value[k];
                 s[k] = s[k] * alpha + (1.0 - alpha) * g * g;
@@ -107,22 +122,62 @@ impl Optimizer for RMSprop {
                     None => p.value[k] -= lr * g / avg,
                 }
             }
-        });
+        })
     }
 
     fn state(&self) -> Vec<NamedTensor> {
-        let mut out = Vec::new();
-        export_step(self.step, &mut out);
-        self.square_avg.export(&mut out);
-        self.grad_avg.export(&mut out);
-        self.momentum_buffer.export(&mut out);
-        out
+        self.params.export()
     }
 
-    fn load_state(&mut self, state: &[NamedTensor]) -> Result<(), OptimizerStateError> {
-        self.step = import_step(state)?;
-        self.square_avg.import(state)?;
-        self.grad_avg.import(state)?;
-        self.momentum_buffer.import(state)
+    fn load_state<M: Module + ?Sized>(
+        &mut self,
+        model: &M,
+        state: &[NamedTensor],
+    ) -> Result<(), OptimizerError> {
+        let (default_momentum, centered) = (self.momentum, self.centered);
+        self.params
+            .import(model, state, "RMSprop", |group, slot| match slot {
+                "momentum_buffer" => group.momentum.unwrap_or(default_momentum) > 0.0,
+                "grad_avg" => centered,
+                _ => true,
+            })
+    }
+
+    fn validate(&self) -> Result<(), OptimizerError> {
+        let name = "RMSprop";
+        check(
+            name,
+            "alpha",
+            self.alpha.into(),
+            self.alpha >= 0.0,
+            "alpha must be >= 0",
+        )?;
+        check(
+            name,
+            "eps",
+            self.eps.into(),
+            self.eps >= 0.0,
+            "eps must be >= 0",
+        )?;
+        for (g, group) in self.params.groups().iter().enumerate() {
+            check_lr(name, self.params.lr(g))?;
+            let m = group.momentum.unwrap_or(self.momentum);
+            check(
+                name,
+                "momentum",
+                m.into(),
+                m >= 0.0,
+                "momentum must be >= 0",
+            )?;
+            let wd = group.weight_decay.unwrap_or(self.weight_decay);
+            check(
+                name,
+                "weight_decay",
+                wd.into(),
+                wd >= 0.0,
+                "weight decay must be >= 0",
+            )?;
+        }
+        Ok(())
     }
 }

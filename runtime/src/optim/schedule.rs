@@ -15,9 +15,13 @@ pub type SchedulerState = BTreeMap<String, f64>;
 #[error("scheduler state is missing {0}")]
 pub struct SchedulerStateError(pub String);
 
-/// A learning-rate schedule.
+/// A learning-rate schedule over every parameter group of an optimizer.
+///
+/// Constructing one attaches it: like PyTorch's constructors it records each group's
+/// `initial_lr` (once per optimizer, so chained schedules share it) and writes the epoch-0
+/// rate into the optimizer, so the first epoch already trains at a warm-up's starting rate.
 pub trait Scheduler {
-    /// The learning rate in effect now.
+    /// Group 0's rate in effect now.
     fn lr(&self) -> f64;
     /// Advances one step; `metric` is what ReduceLROnPlateau watches (others ignore it).
     fn step_with(&mut self, metric: Option<f64>, optimizer: &mut dyn LearningRate);
@@ -25,6 +29,10 @@ pub trait Scheduler {
     fn step(&mut self, optimizer: &mut dyn LearningRate) {
         self.step_with(None, optimizer);
     }
+    /// Writes the rates of the current position into `optimizer` (after `load_state`).
+    fn apply(&self, optimizer: &mut dyn LearningRate);
+    /// Starts over at epoch 0 and writes that rate (what `SequentialLR` does at a milestone).
+    fn restart(&mut self, optimizer: &mut dyn LearningRate);
     fn state(&self) -> SchedulerState;
     fn load_state(&mut self, state: &SchedulerState) -> Result<(), SchedulerStateError>;
 }
@@ -36,27 +44,44 @@ fn get(state: &SchedulerState, key: &str) -> Result<f64, SchedulerStateError> {
         .ok_or_else(|| SchedulerStateError(key.to_string()))
 }
 
-/// A schedule given in closed form as the rate at each epoch.
+/// Every group's `initial_lr`, recorded on first use.
+fn initial_lrs(optimizer: &mut dyn LearningRate) -> Vec<f64> {
+    (0..optimizer.num_groups())
+        .map(|g| optimizer.initial_lr(g))
+        .collect()
+}
+
+/// A schedule given in closed form as the rate at each epoch, from each group's base rate.
 trait ClosedForm {
-    fn base_lr(&self) -> f64;
+    fn base_lrs(&self) -> &[f64];
     fn epoch(&self) -> u64;
     fn set_epoch(&mut self, epoch: u64);
-    fn lr_at(&self, epoch: u64) -> f64;
+    fn lr_at(&self, base_lr: f64, epoch: u64) -> f64;
 }
 
 impl<T: ClosedForm> Scheduler for T {
     fn lr(&self) -> f64 {
-        self.lr_at(self.epoch())
+        self.lr_at(self.base_lrs()[0], self.epoch())
     }
     fn step_with(&mut self, _: Option<f64>, optimizer: &mut dyn LearningRate) {
         self.set_epoch(self.epoch() + 1);
-        optimizer.set_lr(self.lr());
+        self.apply(optimizer);
+    }
+    fn apply(&self, optimizer: &mut dyn LearningRate) {
+        for (g, &base) in self.base_lrs().iter().enumerate() {
+            optimizer.set_group_lr(g, self.lr_at(base, self.epoch()));
+        }
+    }
+    fn restart(&mut self, optimizer: &mut dyn LearningRate) {
+        self.set_epoch(0);
+        self.apply(optimizer);
     }
     fn state(&self) -> SchedulerState {
-        SchedulerState::from([
-            ("epoch".to_string(), self.epoch() as f64),
-            ("base_lr".to_string(), self.base_lr()),
-        ])
+        let mut state = SchedulerState::from([("epoch".to_string(), self.epoch() as f64)]);
+        for (g, &base) in self.base_lrs().iter().enumerate() {
+            state.insert(format!("base_lr.{g}"), base);
+        }
+        state
     }
     fn load_state(&mut self, state: &SchedulerState) -> Result<(), SchedulerStateError> {
         self.set_epoch(get(state, "epoch")? as u64);
@@ -64,11 +89,18 @@ impl<T: ClosedForm> Scheduler for T {
     }
 }
 
+/// A closed-form schedule attached to `optimizer`: its base rates recorded and the epoch-0
+/// rate written.
+fn attach<T: ClosedForm>(schedule: T, optimizer: &mut dyn LearningRate) -> T {
+    schedule.apply(optimizer);
+    schedule
+}
+
 macro_rules! closed_form {
-    ($name:ident, |$s:ident, $e:ident| $lr:expr) => {
+    ($name:ident, |$s:ident, $base:ident, $e:ident| $lr:expr) => {
         impl ClosedForm for $name {
-            fn base_lr(&self) -> f64 {
-                self.base_lr
+            fn base_lrs(&self) -> &[f64] {
+                &self.base_lrs
             }
             fn epoch(&self) -> u64 {
                 self.epoch
@@ -76,7 +108,7 @@ macro_rules! closed_form {
             fn set_epoch(&mut self, epoch: u64) {
                 self.epoch = epoch;
             }
-            fn lr_at(&self, $e: u64) -> f64 {
+            fn lr_at(&self, $base: f64, $e: u64) -> f64 {
                 let $s = self;
                 $lr
             }
@@ -89,20 +121,21 @@ macro_rules! closed_form {
 pub struct StepLR {
     pub step_size: u64,
     pub gamma: f64,
-    base_lr: f64,
+    base_lrs: Vec<f64>,
     epoch: u64,
 }
 impl StepLR {
-    pub fn new(optimizer: &dyn LearningRate, step_size: u64, gamma: f64) -> Self {
-        StepLR {
+    pub fn new(optimizer: &mut dyn LearningRate, step_size: u64, gamma: f64) -> Self {
+        let schedule = StepLR {
             step_size: step_size.max(1),
             gamma,
-            base_lr: optimizer.lr(),
+            base_lrs: initial_lrs(optimizer),
             epoch: 0,
-        }
+        };
+        attach(schedule, optimizer)
     }
 }
-closed_form!(StepLR, |s, e| s.base_lr
+closed_form!(StepLR, |s, base, e| base
     * s.gamma.powi((e / s.step_size) as i32));
 
 /// Multiplies the rate by `gamma` at each milestone epoch.
@@ -110,63 +143,66 @@ closed_form!(StepLR, |s, e| s.base_lr
 pub struct MultiStepLR {
     pub milestones: Vec<u64>,
     pub gamma: f64,
-    base_lr: f64,
+    base_lrs: Vec<f64>,
     epoch: u64,
 }
 impl MultiStepLR {
-    pub fn new(optimizer: &dyn LearningRate, milestones: Vec<u64>, gamma: f64) -> Self {
-        MultiStepLR {
+    pub fn new(optimizer: &mut dyn LearningRate, milestones: Vec<u64>, gamma: f64) -> Self {
+        let schedule = MultiStepLR {
             milestones,
             gamma,
-            base_lr: optimizer.lr(),
+            base_lrs: initial_lrs(optimizer),
             epoch: 0,
-        }
+        };
+        attach(schedule, optimizer)
     }
 }
-closed_form!(MultiStepLR, |s, e| {
-    s.base_lr
-        * s.gamma
-            .powi(s.milestones.iter().filter(|&&m| m <= e).count() as i32)
+closed_form!(MultiStepLR, |s, base, e| {
+    base * s
+        .gamma
+        .powi(s.milestones.iter().filter(|&&m| m <= e).count() as i32)
 });
 
 /// Multiplies the rate by `gamma` every epoch.
 #[derive(Clone, Debug)]
 pub struct ExponentialLR {
     pub gamma: f64,
-    base_lr: f64,
+    base_lrs: Vec<f64>,
     epoch: u64,
 }
 impl ExponentialLR {
-    pub fn new(optimizer: &dyn LearningRate, gamma: f64) -> Self {
-        ExponentialLR {
+    pub fn new(optimizer: &mut dyn LearningRate, gamma: f64) -> Self {
+        let schedule = ExponentialLR {
             gamma,
-            base_lr: optimizer.lr(),
+            base_lrs: initial_lrs(optimizer),
             epoch: 0,
-        }
+        };
+        attach(schedule, optimizer)
     }
 }
-closed_form!(ExponentialLR, |s, e| s.base_lr * s.gamma.powi(e as i32));
+closed_form!(ExponentialLR, |s, base, e| base * s.gamma.powi(e as i32));
 
 /// Follows a cosine from the base rate down to `eta_min` over `t_max` epochs (and on past it).
 #[derive(Clone, Debug)]
 pub struct CosineAnnealingLR {
     pub t_max: u64,
     pub eta_min: f64,
-    base_lr: f64,
+    base_lrs: Vec<f64>,
     epoch: u64,
 }
 impl CosineAnnealingLR {
-    pub fn new(optimizer: &dyn LearningRate, t_max: u64, eta_min: f64) -> Self {
-        CosineAnnealingLR {
+    pub fn new(optimizer: &mut dyn LearningRate, t_max: u64, eta_min: f64) -> Self {
+        let schedule = CosineAnnealingLR {
             t_max: t_max.max(1),
             eta_min,
-            base_lr: optimizer.lr(),
+            base_lrs: initial_lrs(optimizer),
             epoch: 0,
-        }
+        };
+        attach(schedule, optimizer)
     }
 }
-closed_form!(CosineAnnealingLR, |s, e| {
-    s.eta_min + (s.base_lr - s.eta_min) * (1.0 + (PI * e as f64 / s.t_max as f64).cos()) / 2.0
+closed_form!(CosineAnnealingLR, |s, base, e| {
+    s.eta_min + (base - s.eta_min) * (1.0 + (PI * e as f64 / s.t_max as f64).cos()) / 2.0
 });
 
 /// Scales the rate linearly from `start_factor` to `end_factor` over `total_iters` epochs
@@ -176,36 +212,38 @@ pub struct LinearLR {
     pub start_factor: f64,
     pub end_factor: f64,
     pub total_iters: u64,
-    base_lr: f64,
+    base_lrs: Vec<f64>,
     epoch: u64,
 }
 impl LinearLR {
     /// PyTorch's defaults are `start_factor = 1/3`, `end_factor = 1`, `total_iters = 5`.
     pub fn new(
-        optimizer: &dyn LearningRate,
+        optimizer: &mut dyn LearningRate,
         start_factor: f64,
         end_factor: f64,
         total_iters: u64,
     ) -> Self {
-        LinearLR {
+        let schedule = LinearLR {
             start_factor,
             end_factor,
             total_iters,
-            base_lr: optimizer.lr(),
+            base_lrs: initial_lrs(optimizer),
             epoch: 0,
-        }
+        };
+        attach(schedule, optimizer)
     }
 }
-closed_form!(LinearLR, |s, e| {
+closed_form!(LinearLR, |s, base, e| {
     let progress = if s.total_iters == 0 {
         1.0
     } else {
         e.min(s.total_iters) as f64 / s.total_iters as f64
     };
-    s.base_lr * (s.start_factor + (s.end_factor - s.start_factor) * progress)
+    base * (s.start_factor + (s.end_factor - s.start_factor) * progress)
 });
 
-/// The one-cycle policy (two phases, cosine annealing, no momentum cycling).
+/// The one-cycle policy (two phases, cosine annealing, no momentum cycling). Every group
+/// runs the same cycle, from `max_lr / div_factor` (written into the optimizer when attached).
 #[derive(Clone, Debug)]
 pub struct OneCycleLR {
     pub max_lr: f64,
@@ -213,21 +251,22 @@ pub struct OneCycleLR {
     pub pct_start: f64,
     pub div_factor: f64,
     pub final_div_factor: f64,
-    base_lr: f64,
+    base_lrs: Vec<f64>,
     epoch: u64,
 }
 impl OneCycleLR {
     /// PyTorch's defaults: `pct_start = 0.3`, `div_factor = 25`, `final_div_factor = 1e4`.
-    pub fn new(max_lr: f64, total_steps: u64) -> Self {
-        OneCycleLR {
+    pub fn new(optimizer: &mut dyn LearningRate, max_lr: f64, total_steps: u64) -> Self {
+        let schedule = OneCycleLR {
             max_lr,
             total_steps: total_steps.max(2),
             pct_start: 0.3,
             div_factor: 25.0,
             final_div_factor: 1e4,
-            base_lr: max_lr / 25.0,
+            base_lrs: vec![max_lr / 25.0; optimizer.num_groups()],
             epoch: 0,
-        }
+        };
+        attach(schedule, optimizer)
     }
     pub fn pct_start(mut self, pct_start: f64) -> Self {
         self.pct_start = pct_start;
@@ -237,7 +276,7 @@ impl OneCycleLR {
 fn cos_anneal(start: f64, end: f64, pct: f64) -> f64 {
     end + (start - end) / 2.0 * ((PI * pct).cos() + 1.0)
 }
-closed_form!(OneCycleLR, |s, e| {
+closed_form!(OneCycleLR, |s, _base, e| {
     let initial = s.max_lr / s.div_factor;
     let min_lr = initial / s.final_div_factor;
     let warm_end = s.pct_start * s.total_steps as f64 - 1.0;
@@ -270,7 +309,8 @@ pub enum ThresholdMode {
     Abs,
 }
 
-/// Cuts the rate by `factor` once the monitored metric has not improved for `patience` epochs.
+/// Cuts every group's rate by `factor` once the monitored metric has not improved for
+/// `patience` epochs (not below `min_lr`).
 #[derive(Clone, Debug)]
 pub struct ReduceLROnPlateau {
     pub mode: PlateauMode,
@@ -281,7 +321,7 @@ pub struct ReduceLROnPlateau {
     pub cooldown: u64,
     pub min_lr: f64,
     pub eps: f64,
-    lr: f64,
+    lrs: Vec<f64>,
     best: f64,
     num_bad_epochs: u64,
     cooldown_counter: u64,
@@ -289,8 +329,8 @@ pub struct ReduceLROnPlateau {
 
 impl ReduceLROnPlateau {
     /// PyTorch's defaults: mode min, factor 0.1, patience 10, threshold 1e-4 relative,
-    /// cooldown 0, min_lr 0.
-    pub fn new(optimizer: &dyn LearningRate) -> Self {
+    /// cooldown 0, min_lr 0. Attaching changes no rate.
+    pub fn new(optimizer: &mut dyn LearningRate) -> Self {
         ReduceLROnPlateau {
             mode: PlateauMode::Min,
             factor: 0.1,
@@ -300,7 +340,9 @@ impl ReduceLROnPlateau {
             cooldown: 0,
             min_lr: 0.0,
             eps: 1e-8,
-            lr: optimizer.lr(),
+            lrs: (0..optimizer.num_groups())
+                .map(|g| optimizer.group_lr(g))
+                .collect(),
             best: f64::INFINITY,
             num_bad_epochs: 0,
             cooldown_counter: 0,
@@ -349,7 +391,7 @@ impl ReduceLROnPlateau {
 
 impl Scheduler for ReduceLROnPlateau {
     fn lr(&self) -> f64 {
-        self.lr
+        self.lrs[0]
     }
 
     /// Without a metric nothing changes: the plateau is judged on the monitored value only.
@@ -366,30 +408,154 @@ impl Scheduler for ReduceLROnPlateau {
             self.num_bad_epochs = 0;
         }
         if self.num_bad_epochs > self.patience {
-            let new_lr = (self.lr * self.factor).max(self.min_lr);
-            if self.lr - new_lr > self.eps {
-                self.lr = new_lr;
+            // Each group from the rate it has now, as PyTorch reads `group["lr"]`.
+            for (g, lr) in self.lrs.iter_mut().enumerate() {
+                let old = optimizer.group_lr(g);
+                let new = (old * self.factor).max(self.min_lr);
+                *lr = if old - new > self.eps { new } else { old };
             }
             self.cooldown_counter = self.cooldown;
             self.num_bad_epochs = 0;
         }
-        optimizer.set_lr(self.lr);
+        self.apply(optimizer);
     }
 
+    fn apply(&self, optimizer: &mut dyn LearningRate) {
+        for (g, &lr) in self.lrs.iter().enumerate() {
+            optimizer.set_group_lr(g, lr);
+        }
+    }
+
+    /// A plateau has no epoch 0 to return to.
+    fn restart(&mut self, _: &mut dyn LearningRate) {}
+
     fn state(&self) -> SchedulerState {
-        SchedulerState::from([
-            ("lr".to_string(), self.lr),
+        let mut state = SchedulerState::from([
             ("best".to_string(), self.best),
             ("num_bad_epochs".to_string(), self.num_bad_epochs as f64),
             ("cooldown_counter".to_string(), self.cooldown_counter as f64),
-        ])
+        ]);
+        for (g, &lr) in self.lrs.iter().enumerate() {
+            state.insert(format!("lr.{g}"), lr);
+        }
+        state
     }
 
     fn load_state(&mut self, state: &SchedulerState) -> Result<(), SchedulerStateError> {
-        self.lr = get(state, "lr")?;
-        self.best = get(state, "best")?;
-        self.num_bad_epochs = get(state, "num_bad_epochs")? as u64;
-        self.cooldown_counter = get(state, "cooldown_counter")? as u64;
+        let lrs = (0..self.lrs.len())
+            .map(|g| get(state, &format!("lr.{g}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let best = get(state, "best")?;
+        let num_bad_epochs = get(state, "num_bad_epochs")? as u64;
+        let cooldown_counter = get(state, "cooldown_counter")? as u64;
+        (
+            self.lrs,
+            self.best,
+            self.num_bad_epochs,
+            self.cooldown_counter,
+        ) = (lrs, best, num_bad_epochs, cooldown_counter);
+        Ok(())
+    }
+}
+
+/// Runs one schedule after another, switching at each milestone epoch (PyTorch's
+/// `SequentialLR`): a warm-up then a decay, each attached to the same optimizer.
+///
+/// ```
+/// # use staticnn::prelude::*;
+/// let mut optimizer = SGD::new(0.1);
+/// let warmup = LinearLR::new(&mut optimizer, 0.1, 1.0, 5);
+/// let decay = CosineAnnealingLR::new(&mut optimizer, 95, 0.0);
+/// let schedule =
+///     SequentialLR::new(&mut optimizer, vec![Box::new(warmup), Box::new(decay)], vec![5])
+///         .unwrap();
+/// assert!((optimizer.lr() - 0.01).abs() < 1e-12); // the warm-up's first rate
+/// # let _ = schedule;
+/// ```
+pub struct SequentialLR {
+    schedulers: Vec<Box<dyn Scheduler>>,
+    milestones: Vec<u64>,
+    epoch: u64,
+}
+
+/// Schedules and milestones that do not fit together.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "SequentialLR takes one milestone fewer than schedulers, in increasing order; got {schedulers} schedulers and milestones {milestones:?}"
+)]
+pub struct SequentialError {
+    pub schedulers: usize,
+    pub milestones: Vec<u64>,
+}
+
+impl SequentialLR {
+    pub fn new(
+        optimizer: &mut dyn LearningRate,
+        mut schedulers: Vec<Box<dyn Scheduler>>,
+        milestones: Vec<u64>,
+    ) -> Result<Self, SequentialError> {
+        if schedulers.is_empty()
+            || milestones.len() + 1 != schedulers.len()
+            || milestones.windows(2).any(|w| w[0] >= w[1])
+        {
+            return Err(SequentialError {
+                schedulers: schedulers.len(),
+                milestones,
+            });
+        }
+        schedulers[0].restart(optimizer);
+        Ok(SequentialLR {
+            schedulers,
+            milestones,
+            epoch: 0,
+        })
+    }
+
+    fn current(&self) -> usize {
+        self.milestones.partition_point(|&m| m <= self.epoch)
+    }
+}
+
+impl Scheduler for SequentialLR {
+    fn lr(&self) -> f64 {
+        self.schedulers[self.current()].lr()
+    }
+    fn step_with(&mut self, metric: Option<f64>, optimizer: &mut dyn LearningRate) {
+        self.epoch += 1;
+        let i = self.current();
+        if i > 0 && self.milestones[i - 1] == self.epoch {
+            self.schedulers[i].restart(optimizer);
+        } else {
+            self.schedulers[i].step_with(metric, optimizer);
+        }
+    }
+    fn apply(&self, optimizer: &mut dyn LearningRate) {
+        self.schedulers[self.current()].apply(optimizer);
+    }
+    fn restart(&mut self, optimizer: &mut dyn LearningRate) {
+        self.epoch = 0;
+        self.schedulers[0].restart(optimizer);
+    }
+    fn state(&self) -> SchedulerState {
+        let mut state = SchedulerState::from([("epoch".to_string(), self.epoch as f64)]);
+        for (i, s) in self.schedulers.iter().enumerate() {
+            for (k, v) in s.state() {
+                state.insert(format!("{i}.{k}"), v);
+            }
+        }
+        state
+    }
+    fn load_state(&mut self, state: &SchedulerState) -> Result<(), SchedulerStateError> {
+        let epoch = get(state, "epoch")? as u64;
+        for (i, s) in self.schedulers.iter_mut().enumerate() {
+            let prefix = format!("{i}.");
+            let own: SchedulerState = state
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix(&prefix)?.to_string(), *v)))
+                .collect();
+            s.load_state(&own)?;
+        }
+        self.epoch = epoch;
         Ok(())
     }
 }

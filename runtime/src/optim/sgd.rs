@@ -1,29 +1,44 @@
 //! SGD with momentum, dampening, Nesterov and weight decay, as `torch.optim.SGD`.
 
-use super::{LearningRate, Optimizer, OptimizerStateError, Slots, for_each_parameter};
+use super::params::{ParamGroup, ParamSet, Slots, zeros};
+use super::{Optimizer, OptimizerError, check, check_lr, learning_rate_from_params};
 use crate::module::Module;
 use crate::state::NamedTensor;
 
 #[derive(Clone, Debug)]
 pub struct SGD {
-    pub lr: f64,
     pub momentum: f32,
     pub dampening: f32,
     pub nesterov: bool,
     pub weight_decay: f32,
-    momentum_buffer: Slots,
+    params: ParamSet<SgdSlots>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SgdSlots {
+    momentum_buffer: Vec<f32>,
+}
+
+impl Slots for SgdSlots {
+    const NAMES: &'static [&'static str] = &["momentum_buffer"];
+    const HAS_STEP: bool = false;
+    fn slot(&self, _: usize) -> &Vec<f32> {
+        &self.momentum_buffer
+    }
+    fn slot_mut(&mut self, _: usize) -> &mut Vec<f32> {
+        &mut self.momentum_buffer
+    }
 }
 
 impl SGD {
     /// Plain SGD; set the other hyperparameters with the builder methods.
     pub fn new(lr: f64) -> Self {
         SGD {
-            lr,
             momentum: 0.0,
             dampening: 0.0,
             nesterov: false,
             weight_decay: 0.0,
-            momentum_buffer: Slots::new("momentum_buffer"),
+            params: ParamSet::new(lr),
         }
     }
     pub fn momentum(mut self, momentum: f32) -> Self {
@@ -42,28 +57,37 @@ impl SGD {
         self.weight_decay = weight_decay;
         self
     }
+    /// A parameter group with its own lr, weight decay or momentum (PyTorch's `param_groups`).
+    pub fn param_group(mut self, group: ParamGroup) -> Self {
+        self.params.add_group(group);
+        self
+    }
+    /// The groups: 0 is this optimizer's own settings, then each `param_group` in order.
+    pub fn param_groups(&self) -> &[ParamGroup] {
+        self.params.groups()
+    }
+    fn group_momentum(&self, group: &ParamGroup) -> f32 {
+        group.momentum.unwrap_or(self.momentum)
+    }
 }
 
-impl LearningRate for SGD {
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-}
+learning_rate_from_params!(SGD);
 
 impl Optimizer for SGD {
-    fn step<M: Module + ?Sized>(&mut self, model: &mut M) {
-        let lr = self.lr as f32;
-        let (momentum, dampening, nesterov, wd) = (
-            self.momentum,
-            self.dampening,
-            self.nesterov,
-            self.weight_decay,
-        );
-        let buffers = &mut self.momentum_buffer;
-        for_each_parameter(model, |i, p| {
+    fn step<M: Module + ?Sized>(&mut self, model: &mut M) -> Result<(), OptimizerError> {
+        self.validate()?;
+        let SGD {
+            momentum: default_momentum,
+            dampening,
+            nesterov,
+            weight_decay,
+            params,
+        } = self;
+        let (dampening, nesterov) = (*dampening, *nesterov);
+        params.update(model, |group, p, state| {
+            let lr = group.lr as f32;
+            let wd = group.options.weight_decay.unwrap_or(*weight_decay);
+            let momentum = group.options.momentum.unwrap_or(*default_momentum);
             if momentum == 0.0 {
                 for (w, &g) in p.value.iter_mut().zip(&p.grad) {
                     let g = g + wd * *w;
@@ -71,11 +95,8 @@ impl Optimizer for SGD {
                 }
                 return;
             }
-            let mut first = false;
-            let buf = buffers.get(i, p.len(), || {
-                first = true;
-                vec![0.0; p.len()]
-            });
+            let first = state.slots.momentum_buffer.is_empty();
+            let buf = zeros(&mut state.slots.momentum_buffer, p.len());
             for ((w, &g), b) in p.value.iter_mut().zip(&p.grad).zip(buf.iter_mut()) {
                 let g = g + wd * *w;
                 // The first step takes the gradient as the buffer, undamped.
@@ -87,16 +108,51 @@ impl Optimizer for SGD {
                 let d = if nesterov { g + momentum * *b } else { *b };
                 *w -= lr * d;
             }
-        });
+        })
     }
 
     fn state(&self) -> Vec<NamedTensor> {
-        let mut out = Vec::new();
-        self.momentum_buffer.export(&mut out);
-        out
+        self.params.export()
     }
 
-    fn load_state(&mut self, state: &[NamedTensor]) -> Result<(), OptimizerStateError> {
-        self.momentum_buffer.import(state)
+    fn load_state<M: Module + ?Sized>(
+        &mut self,
+        model: &M,
+        state: &[NamedTensor],
+    ) -> Result<(), OptimizerError> {
+        let default = self.momentum;
+        self.params.import(model, state, "SGD", |group, _| {
+            group.momentum.unwrap_or(default) != 0.0
+        })
+    }
+
+    fn validate(&self) -> Result<(), OptimizerError> {
+        for (g, group) in self.params.groups().iter().enumerate() {
+            check_lr("SGD", self.params.lr(g))?;
+            let m = self.group_momentum(group);
+            check(
+                "SGD",
+                "momentum",
+                m.into(),
+                m >= 0.0,
+                "momentum must be >= 0",
+            )?;
+            let wd = group.weight_decay.unwrap_or(self.weight_decay);
+            check(
+                "SGD",
+                "weight_decay",
+                wd.into(),
+                wd >= 0.0,
+                "weight decay must be >= 0",
+            )?;
+            check(
+                "SGD",
+                "nesterov",
+                m.into(),
+                !self.nesterov || (m > 0.0 && self.dampening == 0.0),
+                "Nesterov momentum requires a momentum and zero dampening",
+            )?;
+        }
+        Ok(())
     }
 }

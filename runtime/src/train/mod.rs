@@ -16,12 +16,16 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::checkpoint::{CheckpointError, TrainingState, load_checkpoint, save_checkpoint};
+use crate::checkpoint::{
+    CheckpointError, TrainingState, group_lrs, load_checkpoint, save_checkpoint,
+};
 use crate::data::{DataError, DataLoader, Dataset, Targets};
 use crate::loss::{Loss, LossError};
 use crate::metrics::{Metric, MetricSums};
 use crate::module::Forward;
-use crate::optim::{Optimizer, Scheduler, clip_grad_norm, clip_grad_value, scale_grad};
+use crate::optim::{
+    Optimizer, OptimizerError, Scheduler, clip_grad_norm, clip_grad_value, scale_grad,
+};
 use crate::seed::seeded_rng;
 use crate::state::{load_state_dict, state_dict};
 
@@ -66,6 +70,8 @@ pub enum FitError {
     Data(#[from] DataError),
     #[error("checkpoint: {0}")]
     Checkpoint(#[from] CheckpointError),
+    #[error("optimizer: {0}")]
+    Optimizer(#[from] OptimizerError),
 }
 
 /// Everything `fit` can be told; `FitOptions::new(epochs, batch_size)` then builder methods.
@@ -188,6 +194,8 @@ where
     O: Optimizer,
     T: Targets,
 {
+    // PyTorch refuses a bad hyperparameter when the optimizer is built; here, before any epoch.
+    optimizer.validate()?;
     // The split has its own stream so that a resumed run splits the same way.
     let mut split_rng = seeded_rng(options.seed);
     let mut rng = seeded_rng(options.seed ^ 0x5eed_5eed_5eed_5eed);
@@ -217,6 +225,7 @@ where
                     message: e.to_string(),
                 })
             })?;
+            s.apply(optimizer);
         }
     }
     let mut best: Option<f64> = None;
@@ -270,14 +279,20 @@ where
                 out.backward_params(grad);
                 pending += 1;
                 if pending == options.accumulate {
-                    apply_step(model, optimizer, options, pending);
+                    if let Err(e) = apply_step(model, optimizer, options, pending) {
+                        break 'batches Some(e.into());
+                    }
                     pending = 0;
                     global_step += 1;
-                    if let Some((s, Every::Batch)) = &mut options.scheduler {
-                        s.step(optimizer);
-                    }
                 }
                 reporter.batch(f64::from(value));
+            }
+            // The epoch's last, partial accumulation is a step like the others.
+            if pending > 0 {
+                if let Err(e) = apply_step(model, optimizer, options, pending) {
+                    break 'batches Some(e.into());
+                }
+                global_step += 1;
             }
             None
         };
@@ -285,10 +300,6 @@ where
             load_state_dict(model, &last_good).expect("the model's own state");
             reporter.finish();
             return Err(error);
-        }
-        if pending > 0 {
-            apply_step(model, optimizer, options, pending);
-            global_step += 1;
         }
 
         let mut record = EpochRecord {
@@ -330,7 +341,7 @@ where
             let mut state = TrainingState::new::<M>(
                 epoch,
                 global_step,
-                optimizer.lr(),
+                group_lrs(optimizer),
                 rng.clone(),
                 history.clone(),
             );
@@ -364,12 +375,13 @@ where
     Ok(history)
 }
 
+/// Averages accumulated gradients, clips, steps the optimizer (and a per-batch scheduler).
 fn apply_step<M: crate::module::Module, O: Optimizer>(
     model: &mut M,
     optimizer: &mut O,
-    options: &FitOptions,
+    options: &mut FitOptions,
     batches: usize,
-) {
+) -> Result<(), OptimizerError> {
     if batches > 1 {
         scale_grad(model, 1.0 / batches as f32);
     }
@@ -380,6 +392,10 @@ fn apply_step<M: crate::module::Module, O: Optimizer>(
         Some(Clip::Value(v)) => clip_grad_value(model, v),
         None => {}
     }
-    optimizer.step(model);
+    optimizer.step(model)?;
     model.zero_grad();
+    if let Some((s, Every::Batch)) = &mut options.scheduler {
+        s.step(optimizer);
+    }
+    Ok(())
 }
