@@ -198,7 +198,7 @@ fn a_wrong_model_names_missing_unexpected_and_misshaped_keys() {
 fn a_checkpoint_of_another_model_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let model = Net::new(&mut seeded_rng(9));
-    let state = TrainingState::new::<Net>(1, 10, vec![0.1], seeded_rng(0), History::default());
+    let state = TrainingState::new(&model, 1, 10, vec![0.1], seeded_rng(0), History::default());
     save_checkpoint(dir.path().join("c"), &model, &Adam::new(0.1), &state).unwrap();
     let mut other = Other::new(&mut seeded_rng(9));
     let before = state_dict(&other);
@@ -213,7 +213,7 @@ fn an_interrupted_save_leaves_the_last_checkpoint_whole() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("last");
     let model = Net::new(&mut seeded_rng(10));
-    let state = TrainingState::new::<Net>(3, 30, vec![0.1], seeded_rng(0), History::default());
+    let state = TrainingState::new(&model, 3, 30, vec![0.1], seeded_rng(0), History::default());
     save_checkpoint(&target, &model, &SGD::new(0.1), &state).unwrap();
 
     // A crash while writing the next one leaves a half-written `.partial` folder beside it.

@@ -90,7 +90,12 @@ fn replay_groups<O: Optimizer>(case: &Value, mut optimizer: O) {
         let lrs: Vec<f64> = (0..optimizer.num_groups())
             .map(|g| optimizer.group_lr(g))
             .collect();
-        for (g, expected) in case["lrs_per_step"][step].as_array().unwrap().iter().enumerate() {
+        for (g, expected) in case["lrs_per_step"][step]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
             let expected = expected.as_f64().unwrap();
             assert!(
                 (lrs[g] - expected).abs() <= 1e-12 + 1e-9 * expected,
@@ -103,7 +108,11 @@ fn replay_groups<O: Optimizer>(case: &Value, mut optimizer: O) {
             s.step(&mut optimizer);
         }
         let expected_loss = case["losses"][step].as_f64().unwrap() as f32;
-        assert_close(&[loss], &[expected_loss], &format!("{name} step {step} loss"));
+        assert_close(
+            &[loss],
+            &[expected_loss],
+            &format!("{name} step {step} loss"),
+        );
         let expected = tensors(&case["state_after_step"][step]);
         assert_eq!(state_dict(&model).len(), expected.len());
         for ours in state_dict(&model) {
@@ -164,8 +173,12 @@ fn schedule(config: &Value, optimizer: &mut dyn LearningRate) -> Box<dyn Schedul
     match config["kind"].as_str().unwrap() {
         "LinearLR" => Box::new(linear(config, optimizer)),
         "OneCycleLR" => Box::new(
-            OneCycleLR::new(optimizer, f(config, "max_lr"), f(config, "total_steps") as u64)
-                .pct_start(f(config, "pct_start")),
+            OneCycleLR::new(
+                optimizer,
+                f(config, "max_lr"),
+                f(config, "total_steps") as u64,
+            )
+            .pct_start(f(config, "pct_start")),
         ),
         "SequentialLR" => {
             let warmup = linear(&config["warmup"], optimizer);
@@ -200,7 +213,10 @@ fn assert_rate(ours: f64, expected: &Value, what: &str) {
 
 #[test]
 fn schedules_hand_the_optimizer_pytorchs_rate_from_the_first_step() {
-    for case in fixture("training_step.json")["schedules"].as_array().unwrap() {
+    for case in fixture("training_step.json")["schedules"]
+        .as_array()
+        .unwrap()
+    {
         let name = case["name"].as_str().unwrap();
         let lrs: Vec<f64> = case["group_lrs"]
             .as_array()
@@ -230,7 +246,10 @@ fn schedules_hand_the_optimizer_pytorchs_rate_from_the_first_step() {
 #[test]
 fn inside_fit_each_epoch_trains_at_pytorchs_rate() {
     let data = synthetic::moons(64, 0.2, &mut seeded_rng(3));
-    for case in fixture("training_step.json")["schedules"].as_array().unwrap() {
+    for case in fixture("training_step.json")["schedules"]
+        .as_array()
+        .unwrap()
+    {
         let name = case["name"].as_str().unwrap();
         let expected = case["lrs_per_step"].as_array().unwrap();
         let mut model = Pair::new(&mut seeded_rng(0));
@@ -264,9 +283,18 @@ fn one_optimizer_over_two_modules_is_an_error_naming_both() {
     let before = state_dict(&model);
     let err = adam.step(&mut model.out).unwrap_err();
     let text = err.to_string();
-    assert!(matches!(err, OptimizerError::ForeignParameters { .. }), "{text}");
-    assert!(text.contains("weight [4, 2]"), "names the bound set: {text}");
-    assert!(text.contains("weight [1, 4]"), "names the given set: {text}");
+    assert!(
+        matches!(err, OptimizerError::ForeignParameters { .. }),
+        "{text}"
+    );
+    assert!(
+        text.contains("weight [4, 2]"),
+        "names the bound set: {text}"
+    );
+    assert!(
+        text.contains("weight [1, 4]"),
+        "names the given set: {text}"
+    );
     assert_eq!(state_dict(&model), before, "nothing was updated");
     // The same shapes are not enough: another tensor is another parameter.
     let mut twin = Pair::new(&mut seeded_rng(1));
@@ -291,7 +319,11 @@ fn state_is_keyed_by_parameter_name() {
     let mut model = Pair::new(&mut seeded_rng(1));
     let adam = stepped(&mut model);
     let names: Vec<String> = adam.state().into_iter().map(|t| t.name).collect();
-    for key in ["fc1.weight.exp_avg", "fc1.weight.exp_avg_sq", "fc1.weight.step"] {
+    for key in [
+        "fc1.weight.exp_avg",
+        "fc1.weight.exp_avg_sq",
+        "fc1.weight.step",
+    ] {
         assert!(names.iter().any(|n| n == key), "{key} in {names:?}");
     }
     let mut fresh = Adam::new(0.01);
@@ -313,7 +345,10 @@ fn bad_state_is_a_named_error_and_changes_nothing() {
     exp_avg.data = TensorData::F32(vec![0.0; 3]);
     exp_avg.shape = vec![3];
     let err = adam.load_state(&model, &short).unwrap_err().to_string();
-    assert!(err.contains("out.weight.exp_avg has 3 values, expected 4"), "{err}");
+    assert!(
+        err.contains("out.weight.exp_avg has 3 values, expected 4"),
+        "{err}"
+    );
     assert_eq!(adam.state(), good);
 
     // State of another model: its parameters have other names.
@@ -334,8 +369,14 @@ fn bad_state_is_a_named_error_and_changes_nothing() {
     // State of another optimizer: SGD's momentum buffers are not Adam's.
     let mut sgd = SGD::new(0.1).momentum(0.9);
     sgd.step(&mut model).unwrap();
-    let err = adam.load_state(&model, &sgd.state()).unwrap_err().to_string();
-    assert!(err.contains("momentum_buffer is not a buffer Adam keeps"), "{err}");
+    let err = adam
+        .load_state(&model, &sgd.state())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("momentum_buffer is not a buffer Adam keeps"),
+        "{err}"
+    );
     assert_eq!(adam.state(), good);
 
     // A stepped parameter missing one of its buffers.
@@ -358,13 +399,19 @@ fn hyperparameters_pytorch_refuses_are_errors_before_any_update() {
         (AnyOptimizer::SGD(SGD::new(f64::NAN)), "lr"),
         (AnyOptimizer::Adam(Adam::new(f64::INFINITY)), "lr"),
         (AnyOptimizer::Adam(Adam::new(0.1).betas(0.9, 1.0)), "beta2"),
-        (AnyOptimizer::Adam(Adam::new(0.1).weight_decay(-1.0)), "weight_decay"),
+        (
+            AnyOptimizer::Adam(Adam::new(0.1).weight_decay(-1.0)),
+            "weight_decay",
+        ),
         (
             AnyOptimizer::SGD(SGD::new(0.1).param_group(ParamGroup::new("out").lr(-1.0))),
             "lr",
         ),
         (AnyOptimizer::SGD(SGD::new(0.1).nesterov(true)), "nesterov"),
-        (AnyOptimizer::RMSprop(RMSprop::new(0.1).momentum(-0.5)), "momentum"),
+        (
+            AnyOptimizer::RMSprop(RMSprop::new(0.1).momentum(-0.5)),
+            "momentum",
+        ),
     ];
     for (mut optimizer, what) in bad {
         let err = optimizer.step(&mut model).unwrap_err();
@@ -392,7 +439,10 @@ fn groups_must_select_and_must_not_overlap() {
         .step(&mut model)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("`fc1.weight` is selected by two parameter groups"), "{err}");
+    assert!(
+        err.contains("`fc1.weight` is selected by two parameter groups"),
+        "{err}"
+    );
     // `fc1` is a module prefix, not a string prefix.
     assert!(model.freeze("fc").is_err());
 }
@@ -416,4 +466,104 @@ fn a_frozen_layer_gets_no_gradient_and_no_update() {
     let step = state.iter().find(|t| t.name == "fc1.weight.step").unwrap();
     assert_eq!(step.data, TensorData::I64(vec![1]));
     assert_ne!(model.fc1.weight.value, frozen);
+}
+
+/// The same model declared in two places, as a train binary and a serve binary would.
+mod train_binary {
+    staticnn::model! {
+        pub struct Classifier: [2] -> [1] { fc1: Linear(8), ReLU, drop: Dropout(0.1), out: Linear(1) }
+    }
+}
+mod serve_binary {
+    staticnn::model! {
+        pub struct Classifier: [2] -> [1] { fc1: Linear(8), ReLU, drop: Dropout(0.1), out: Linear(1) }
+    }
+}
+mod other_architecture {
+    staticnn::model! {
+        pub struct Classifier: [2] -> [1] { fc1: Linear(8), GELU, drop: Dropout(0.1), out: Linear(2), Linear(1) }
+    }
+}
+
+#[test]
+fn a_checkpoint_saved_by_one_binary_resumes_in_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = synthetic::moons(96, 0.2, &mut seeded_rng(5));
+    let options = |epochs| {
+        FitOptions::new(epochs, 16)
+            .progress(Progress::Quiet)
+            .checkpoint_dir(dir.path())
+    };
+    let train = |model: &mut dyn FnMut(&mut FitOptions, &mut Adam) -> History, epochs| {
+        let mut adam = Adam::new(0.01);
+        let mut o = options(epochs);
+        model(&mut o, &mut adam)
+    };
+    let mut straight = train_binary::Classifier::new(&mut seeded_rng(6));
+    let full = train(
+        &mut |o, adam| {
+            fit(
+                &mut straight,
+                &mut BCEWithLogitsLoss::new(),
+                adam,
+                &data,
+                None,
+                o,
+            )
+            .unwrap()
+        },
+        6,
+    );
+    let mut first = train_binary::Classifier::new(&mut seeded_rng(6));
+    train(
+        &mut |o, adam| {
+            fit(
+                &mut first,
+                &mut BCEWithLogitsLoss::new(),
+                adam,
+                &data,
+                None,
+                o,
+            )
+            .unwrap()
+        },
+        3,
+    );
+    let mut served = serve_binary::Classifier::new(&mut seeded_rng(99));
+    let resumed = train(
+        &mut |o, adam| {
+            o.resume_from = Some(dir.path().join("last"));
+            fit(
+                &mut served,
+                &mut BCEWithLogitsLoss::new(),
+                adam,
+                &data,
+                None,
+                o,
+            )
+            .unwrap()
+        },
+        6,
+    );
+    assert_eq!(state_dict(&served), state_dict(&straight));
+    let losses = |h: &History| h.epochs.iter().map(|e| e.loss).collect::<Vec<_>>();
+    assert_eq!(losses(&resumed), losses(&full));
+
+    let mut other = other_architecture::Classifier::new(&mut seeded_rng(6));
+    let before = state_dict(&other);
+    let err = staticnn::checkpoint::load_checkpoint(
+        dir.path().join("last"),
+        &mut other,
+        &mut Adam::new(0.01),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("another model than `Classifier`"), "{err}");
+    assert!(err.contains("- 1: Elementwise<ReLUFn>"), "{err}");
+    assert!(err.contains("+ out.weight [2, 8]"), "{err}");
+    assert_eq!(
+        state_dict(&other),
+        before,
+        "a refused checkpoint changes nothing"
+    );
 }

@@ -134,9 +134,13 @@ pub fn expand(plan: &Plan<'_>) -> TokenStream {
         }
 
         impl #krate::Module for #name {
+            fn type_name(&self) -> &'static str {
+                #model_name
+            }
+
             fn visit(&self, visitor: &mut dyn #krate::Visitor) {
                 #(
-                    visitor.enter(#keys);
+                    visitor.enter_module(#keys, #krate::Module::type_name(&self.#fields));
                     #krate::Module::visit(&self.#fields, visitor);
                     visitor.leave();
                 )*

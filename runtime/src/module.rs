@@ -113,6 +113,11 @@ pub enum BufferMut<'a> {
 /// keeps the path itself and one that does not (an optimizer) pays nothing for names.
 pub trait Visitor {
     fn enter(&mut self, _name: &str) {}
+    /// `enter` for a sub-module whose type is `type_name` (what checkpoints record as the
+    /// architecture); generated models call this one.
+    fn enter_module(&mut self, name: &str, _type_name: &'static str) {
+        self.enter(name);
+    }
     fn leave(&mut self) {}
     fn parameter(&mut self, name: &str, parameter: &Parameter);
     fn buffer(&mut self, _name: &str, _buffer: Buffer<'_>) {}
@@ -133,6 +138,11 @@ pub trait VisitorMut {
 
 /// A layer or a model: parameters, buffers and mode, whatever its widths.
 pub trait Module {
+    /// The type's name: a generated model's declared name (`BinaryClassifier`), otherwise
+    /// Rust's type name. Checkpoints record it (without module paths) with the architecture.
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<Self>()
+    }
     /// Visits every parameter and buffer in state-dict order.
     fn visit(&self, visitor: &mut dyn Visitor);
     /// Visits every parameter and buffer mutably in state-dict order.

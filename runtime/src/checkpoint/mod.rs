@@ -11,8 +11,10 @@
 //! removed). A crash at any moment leaves a whole checkpoint under `<name>` or, during the
 //! swap itself, under `<name>.previous`, which `load` falls back to.
 
+mod identity;
 mod weights;
 
+pub use identity::{ModelIdentity, short_type_name};
 pub use weights::{from_bytes, to_bytes};
 
 use std::collections::BTreeMap;
@@ -52,8 +54,15 @@ pub enum CheckpointError {
     Keys(#[from] LoadStateError),
     #[error("{path}: {message}")]
     State { path: PathBuf, message: String },
-    #[error("the checkpoint is of model `{found}`, not `{expected}`")]
-    ModelType { expected: String, found: String },
+    #[error(
+        "{path}: the checkpoint is of another model than `{expected}`:\n  {}",
+        differences.join("\n  ")
+    )]
+    ModelType {
+        path: PathBuf,
+        expected: String,
+        differences: Vec<String>,
+    },
     #[error("optimizer state: {0}")]
     Optimizer(#[from] OptimizerError),
 }
@@ -114,7 +123,8 @@ pub fn load_weights(
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainingState {
     pub format_version: u32,
-    pub model_type: String,
+    /// The model's declared name and architecture, checked on load.
+    pub model: ModelIdentity,
     /// Epochs completed.
     pub epoch: usize,
     /// Optimizer steps taken.
@@ -138,7 +148,8 @@ pub fn group_lrs(optimizer: &(impl LearningRate + ?Sized)) -> Vec<f64> {
 }
 
 impl TrainingState {
-    pub fn new<M: ?Sized>(
+    pub fn new(
+        model: &(impl Module + ?Sized),
         epoch: usize,
         global_step: usize,
         lrs: Vec<f64>,
@@ -147,7 +158,7 @@ impl TrainingState {
     ) -> Self {
         TrainingState {
             format_version: FORMAT_VERSION,
-            model_type: std::any::type_name::<M>().to_string(),
+            model: ModelIdentity::of(model),
             epoch,
             global_step,
             lrs,
@@ -263,11 +274,12 @@ pub fn load_checkpoint<M: Module, O: Optimizer>(
             ),
         });
     }
-    let expected = std::any::type_name::<M>();
-    if state.model_type != expected {
+    let expected = ModelIdentity::of(model);
+    if state.model != expected {
         return Err(CheckpointError::ModelType {
-            expected: expected.to_string(),
-            found: state.model_type,
+            path: state_path,
+            expected: expected.name.clone(),
+            differences: state.model.differences(&expected, 10),
         });
     }
     let weights = from_bytes(&read(&dir.join(MODEL_FILE))?)?;

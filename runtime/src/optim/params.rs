@@ -71,7 +71,7 @@ fn glob(p: &[u8], s: &[u8]) -> bool {
 /// hyperparameters where set (the optimizer's own otherwise).
 ///
 /// ```
-/// # use staticnn::prelude::*;
+/// # use staticnn_runtime::prelude::*;
 /// let optimizer = SGD::new(0.1)
 ///     .momentum(0.9)
 ///     .param_group(ParamGroup::new("fc1.").lr(0.01).weight_decay(1e-4));

@@ -462,7 +462,7 @@ impl Scheduler for ReduceLROnPlateau {
 /// `SequentialLR`): a warm-up then a decay, each attached to the same optimizer.
 ///
 /// ```
-/// # use staticnn::prelude::*;
+/// # use staticnn_runtime::prelude::*;
 /// let mut optimizer = SGD::new(0.1);
 /// let warmup = LinearLR::new(&mut optimizer, 0.1, 1.0, 5);
 /// let decay = CosineAnnealingLR::new(&mut optimizer, 95, 0.0);

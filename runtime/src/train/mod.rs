@@ -338,7 +338,8 @@ where
         let value = record.get(&monitor);
         history.epochs.push(record);
         if let Some(dir) = &options.checkpoint_dir {
-            let mut state = TrainingState::new::<M>(
+            let mut state = TrainingState::new(
+                &*model,
                 epoch,
                 global_step,
                 group_lrs(optimizer),
