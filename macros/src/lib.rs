@@ -1,12 +1,17 @@
 //! The macros of staticnn: `model!` declares a network; `#[derive(Module)]` implements one
 //! from a struct of layers. Both parse into one description (`ast`), are checked in one pass
-//! that reports every error at its token (`valid`), and are written out by one expander
-//! (`expand`).
+//! that reports every error at its token (`valid`, with each kind's rule in `catalog`), and
+//! are written out by one expander (`expand`).
 
+mod args;
 mod ast;
 mod catalog;
 mod ctxt;
+mod derive;
+mod dims;
 mod expand;
+mod layer;
+mod plan;
 mod valid;
 
 #[cfg(test)]
