@@ -35,8 +35,12 @@ fn expand_one(plan: &Plan) -> TokenStream {
     let (item_assertions, evaluate_assertions) = if assertions.is_empty() {
         (TokenStream::new(), TokenStream::new())
     } else if generics.params.is_empty() {
-        (quote!(const _: () = { #(#assertions)* };), TokenStream::new())
+        let items = assertions
+            .iter()
+            .map(|(span, a)| quote_spanned!(*span=> const _: () = { #a };));
+        (quote!(#(#items)*), TokenStream::new())
     } else {
+        let assertions = assertions.iter().map(|(_, a)| a);
         (
             quote! {
                 impl #impl_generics #name #type_generics #where_clause {

@@ -4,7 +4,7 @@
 //! fit. Widths only the compiler knows are checked by generated `const` assertions.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use staticnn_geometry::SizeError;
 use syn::Ident;
 
@@ -15,8 +15,9 @@ use crate::dims::{Dim, Dims};
 /// The errors of one pass and the assertions left for the compiler.
 pub struct Checker {
     pub cx: Ctxt,
-    /// `assert!(a == b, "..")` for widths the macro cannot evaluate.
-    pub assertions: Vec<TokenStream>,
+    /// `assert!(a == b, "..")` for widths the macro cannot evaluate, with the span of the
+    /// token at fault (where the compiler reports a failure).
+    pub assertions: Vec<(Span, TokenStream)>,
     /// The model's const generic parameters.
     pub generics: Vec<Ident>,
 }
@@ -33,8 +34,10 @@ impl Checker {
             }
             _ => {
                 let (a, b) = (a.value(), b.value());
-                self.assertions
-                    .push(quote!(::core::assert!(#a == #b, #message);));
+                self.assertions.push((
+                    span,
+                    quote_spanned!(span=> ::core::assert!(#a == #b, #message);),
+                ));
             }
         }
     }

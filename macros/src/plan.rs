@@ -32,7 +32,7 @@ pub struct Plan {
     pub output: Dims,
     pub layers: Vec<Planned>,
     /// `assert!`s for widths only the compiler knows (nested modules, const expressions).
-    pub assertions: Vec<TokenStream>,
+    pub assertions: Vec<(Span, TokenStream)>,
     /// The bodies of residual blocks, each expanded as a struct of its own.
     pub blocks: Vec<Plan>,
 }

@@ -365,10 +365,7 @@ fn check_chain(
         match planned {
             Some((built, display, this, sets_width)) => {
                 // Name the layer that set the width, not the activations that pass it on.
-                let reshapes = match (input.numbers(), built.output.numbers()) {
-                    (Some(a), Some(b)) => a != b,
-                    _ => true,
-                };
+                let reshapes = input.to_string() != built.output.to_string();
                 if reshapes || sets_width {
                     prev = this;
                 }
