@@ -9,6 +9,7 @@ mod catalog;
 mod ctxt;
 mod derive;
 mod dims;
+mod dispatch;
 mod expand;
 mod layer;
 mod plan;
@@ -30,6 +31,17 @@ pub fn model(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(Module, attributes(module, layer))]
 pub fn derive_module(input: TokenStream) -> TokenStream {
     expand_derive(input.into()).into()
+}
+
+/// Turns a run-time width into a compile-time one:
+/// `dispatch_width!(n, 1..=64, W => train::<Net<W>, W>(args))` is `Some(..)` evaluated with
+/// `const W: usize = n` when `n` is in the range, `None` otherwise.
+#[proc_macro]
+pub fn dispatch_width(input: TokenStream) -> TokenStream {
+    syn::parse2::<dispatch::Dispatch>(input.into())
+        .and_then(|d| dispatch::expand(&d))
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 fn expand_model(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {

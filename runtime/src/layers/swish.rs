@@ -26,8 +26,8 @@ fn sigmoid(x: f32) -> f32 {
     }
 }
 
-/// `x · relu6(x + 3) / 6`; the derivative is PyTorch's: 0 below −3, `x/3 + 1/2` from −3 to 3
-/// (both included), 1 above.
+/// `x · relu6(x + 3) / 6`; the derivative is PyTorch's: 0 up to −3, `x/3 + 1/2` strictly
+/// between −3 and 3, 1 from 3 on (at the kinks, the one-sided slope of the flat side).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HardswishFn;
 impl ElementwiseFn for HardswishFn {
@@ -35,9 +35,9 @@ impl ElementwiseFn for HardswishFn {
         x * (x + 3.0).clamp(0.0, 6.0) / 6.0
     }
     fn derivative(&self, x: f32, _: f32) -> f32 {
-        if x < -3.0 {
+        if x <= -3.0 {
             0.0
-        } else if x <= 3.0 {
+        } else if x < 3.0 {
             x / 3.0 + 0.5
         } else {
             1.0
