@@ -6,8 +6,8 @@
 //! cargo run --release --example binary_classifier -- --data examples/data/breast_cancer.csv --target malignant --plot curves.svg
 //! ```
 //!
-//! Widths are compile-time facts in staticnn, so the network is instantiated for every
-//! feature count from 1 to 32 and the one matching the data is picked at run time.
+//! Widths are compile-time facts in staticnn: the network is generic over its input width and
+//! `dispatch_width!` instantiates it at the feature count of the data (1 to 64).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -24,38 +24,21 @@ const DEFAULTS: Defaults = Defaults {
     optimizer: "adam",
 };
 
-/// Declares the network for each width and the dispatch from a run-time feature count.
-macro_rules! networks {
-    ($($name:ident $width:tt),* $(,)?) => {
-        $(
-            model! {
-                /// Scores a sample: positive means class 1.
-                pub struct $name: [$width] -> [1] {
-                    fc1: Linear(16),
-                    ReLU,
-                    drop: Dropout(0.1),
-                    fc2: Linear(16),
-                    ReLU,
-                    out: Linear(1),
-                }
-            }
-        )*
-
-        fn run_csv(args: &TrainArgs) -> Result<History> {
-            match common::csv_width(args)? {
-                $($width => run_on_csv::<$name, $width>(args),)*
-                n => Err(format!("this example is built for 1 to 32 features; the file has {n}").into()),
-            }
-        }
-    };
+model! {
+    /// Scores a sample of `IN` features: positive means class 1.
+    pub struct BinaryClassifier<const IN: usize>: [IN] -> [1] {
+        fc1: Linear(16),
+        ReLU,
+        drop: Dropout(0.1),
+        fc2: Linear(16),
+        ReLU,
+        out: Linear(1),
+    }
 }
 
-networks!(
-    Net1 1, BinaryClassifier 2, Net3 3, Net4 4, Net5 5, Net6 6, Net7 7, Net8 8, Net9 9,
-    Net10 10, Net11 11, Net12 12, Net13 13, Net14 14, Net15 15, Net16 16, Net17 17, Net18 18,
-    Net19 19, Net20 20, Net21 21, Net22 22, Net23 23, Net24 24, Net25 25, Net26 26, Net27 27,
-    Net28 28, Net29 29, Net30 30, Net31 31, Net32 32,
-);
+fn run_csv(args: &TrainArgs) -> Result<History> {
+    common::with_feature_width!(args, W => run_on_csv::<BinaryClassifier<W>, W>(args))
+}
 
 fn run_on_csv<M: Forward<W, 1> + Init, const W: usize>(args: &TrainArgs) -> Result<History> {
     let data = common::csv_table(args)?.to_dataset::<W>()?;
@@ -86,7 +69,7 @@ fn run(args: &TrainArgs) -> Result<History> {
     }
     let mut rng = seeded_rng(args.seed);
     let data = synthetic::moons(1000, 0.2, &mut rng);
-    let mut model = BinaryClassifier::new(&mut rng);
+    let mut model = BinaryClassifier::<2>::new(&mut rng);
     if !args.quiet {
         println!("{}", model.summary());
     }

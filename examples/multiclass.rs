@@ -19,34 +19,23 @@ const DEFAULTS: Defaults = Defaults {
     optimizer: "adam",
 };
 
-macro_rules! networks {
-    ($($name:ident $width:tt),* $(,)?) => {
-        $(
-            model! {
-                /// Scores each of three classes.
-                pub struct $name: [$width] -> [3] {
-                    fc1: Linear(64),
-                    ReLU,
-                    fc2: Linear(64),
-                    ReLU,
-                    out: Linear(3),
-                }
-            }
-        )*
-
-        fn run_csv(args: &TrainArgs) -> Result<History> {
-            match common::csv_width(args)? {
-                $($width => {
-                    let data = common::csv_table(args)?.to_class_dataset::<$width>()?;
-                    train(args, &mut $name::new(&mut seeded_rng(args.seed)), &data)
-                })*
-                n => Err(format!("this example is built for 1 to 8 features; the file has {n}").into()),
-            }
-        }
-    };
+model! {
+    /// Scores each of three classes from `IN` features.
+    pub struct SpiralNet<const IN: usize>: [IN] -> [3] {
+        fc1: Linear(64),
+        ReLU,
+        fc2: Linear(64),
+        ReLU,
+        out: Linear(3),
+    }
 }
 
-networks!(Net1 1, SpiralNet 2, Net3 3, Net4 4, Net5 5, Net6 6, Net7 7, Net8 8);
+fn run_csv(args: &TrainArgs) -> Result<History> {
+    common::with_feature_width!(args, W => {
+        let data = common::csv_table(args)?.to_class_dataset::<W>()?;
+        train(args, &mut SpiralNet::<W>::new(&mut seeded_rng(args.seed)), &data)
+    })
+}
 
 /// The probabilities of the three classes, comma-separated.
 fn probabilities(row: &[f32; CLASSES]) -> String {
@@ -82,7 +71,7 @@ fn run(args: &TrainArgs) -> Result<History> {
     }
     let mut rng = seeded_rng(args.seed);
     let data = synthetic::spirals(300, CLASSES, 0.2, &mut rng);
-    train(args, &mut SpiralNet::new(&mut rng), &data)
+    train(args, &mut SpiralNet::<2>::new(&mut rng), &data)
 }
 
 fn main() {

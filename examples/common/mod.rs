@@ -85,6 +85,18 @@ pub fn csv_width(args: &TrainArgs) -> Result<usize> {
     Ok(csv_table(args)?.feature_names.len())
 }
 
+/// Evaluates `$body` with `const $W: usize` set to the CSV's feature count, 1 to 64: each
+/// example declares one generic model and instantiates it here.
+macro_rules! with_feature_width {
+    ($args:expr, $W:ident => $body:expr) => {{
+        let width = common::csv_width($args)?;
+        staticnn::dispatch_width!(width, 1..=64, $W => $body).unwrap_or_else(|| {
+            Err(format!("the examples take 1 to 64 features; the file has {width}").into())
+        })
+    }};
+}
+pub(crate) use with_feature_width;
+
 /// Trains `model` with the options, returns the history and writes whatever was asked for.
 /// `format_prediction` turns one output row into the text written per input row.
 #[allow(clippy::too_many_arguments)]

@@ -9,22 +9,28 @@
 //!         ReLU,                         // unnamed layer: its key is its position
 //!         drop: Dropout(p = 0.1),       // positional or keyword hyperparameters
 //!         enc: path::to::Encoder,       // any Module + Shaped + Init type: nesting
+//!         res: Residual { Linear(16), ReLU, Linear(16) },  // y = x + f(x)
 //!     }
 //! }
 //! ```
+//!
+//! Widths are integer literals or const expressions (`[FEATURES]`, `[2 * H]`); the struct may
+//! take const generic parameters (`struct Net<const IN: usize>: [IN] -> [1]`).
 
 use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{
-    Attribute, Expr, Ident, LitInt, Path, Token, Type, Visibility, bracketed, parenthesized,
+    Attribute, Expr, Generics, Ident, Path, Token, Type, Visibility, bracketed, parenthesized,
 };
 
 pub struct Network {
     pub attrs: Vec<Attribute>,
     pub vis: Visibility,
     pub name: Ident,
+    /// Const generic parameters only (checked by `valid`).
+    pub generics: Generics,
     /// `model!` writes the struct; `derive` only implements it.
     pub emits_struct: bool,
     pub input: Option<ShapeDecl>,
@@ -34,9 +40,9 @@ pub struct Network {
     pub body_span: Span,
 }
 
-/// A shape as written, `[1, 28, 28]`.
+/// A shape as written, `[1, 28, 28]` or `[FEATURES]`.
 pub struct ShapeDecl {
-    pub dims: Vec<LitInt>,
+    pub dims: Vec<Expr>,
     pub span: Span,
 }
 
@@ -50,6 +56,8 @@ pub enum LayerSource {
     Call { path: Path, args: Option<Args> },
     /// A field of a derived struct and its `#[layer(args)]`.
     Field { ty: Type, args: Option<Args> },
+    /// `Residual { layers }` in `model!`: `x + layers(x)`.
+    Residual { keyword: Ident, body: Vec<LayerDecl> },
 }
 
 /// Hyperparameters as written: `(16)`, `(p = 0.1)`, `(8, kernel = 3)`.
@@ -93,7 +101,7 @@ impl Parse for ShapeDecl {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let content;
         let bracket = bracketed!(content in input);
-        let dims = Punctuated::<LitInt, Token![,]>::parse_terminated(&content)?;
+        let dims = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
         Ok(ShapeDecl {
             dims: dims.into_iter().collect(),
             span: bracket.span.join(),
@@ -111,6 +119,18 @@ impl Parse for LayerDecl {
             None
         };
         let path: Path = input.call(Path::parse_mod_style)?;
+        if path.is_ident("Residual") && input.peek(syn::token::Brace) {
+            let content;
+            syn::braced!(content in input);
+            let body = Punctuated::<LayerDecl, Token![,]>::parse_terminated(&content)?;
+            return Ok(LayerDecl {
+                name,
+                source: LayerSource::Residual {
+                    keyword: path.segments[0].ident.clone(),
+                    body: body.into_iter().collect(),
+                },
+            });
+        }
         let args = if input.peek(syn::token::Paren) {
             Some(parse_args_in_parens(input)?)
         } else {
@@ -129,6 +149,7 @@ impl Parse for Network {
         let vis: Visibility = input.parse()?;
         input.parse::<Token![struct]>()?;
         let name: Ident = input.parse()?;
+        let generics: Generics = input.parse()?;
         let (input_shape, output) = if input.peek(Token![:]) {
             input.parse::<Token![:]>()?;
             let shape: ShapeDecl = input.parse()?;
@@ -149,6 +170,7 @@ impl Parse for Network {
             attrs,
             vis,
             name,
+            generics,
             emits_struct: true,
             input: input_shape,
             output,
@@ -209,12 +231,6 @@ impl Network {
                 "`#[derive(Module)]` needs a struct whose fields are layers",
             ));
         };
-        if !input.generics.params.is_empty() {
-            return Err(syn::Error::new(
-                input.generics.span(),
-                "`#[derive(Module)]` does not support generic parameters",
-            ));
-        }
         let syn::Fields::Named(fields) = &data.fields else {
             return Err(syn::Error::new(
                 input.ident.span(),
@@ -257,6 +273,7 @@ impl Network {
             vis: input.vis,
             body_span: fields.brace_token.span.join(),
             name: input.ident,
+            generics: input.generics,
             emits_struct: false,
             input: module_attr.input,
             output: module_attr.output,

@@ -1,66 +1,39 @@
-#![allow(clippy::upper_case_acronyms)] // the kinds are spelled as PyTorch spells them
-//! The built-in layer kinds: their hyperparameters (names, types, defaults, valid ranges, as
-//! PyTorch's constructors have them) and the runtime type each becomes.
+//! The built-in layer kinds, each in one entry: its PyTorch name, its hyperparameters (names,
+//! types, defaults, valid ranges, as PyTorch's constructors have them) and its rule, which
+//! turns an input shape into the runtime type, the constructor and the output shape. Adding a
+//! kind is adding an entry to [`KINDS`].
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Linear,
-    ReLU,
-    LeakyReLU,
-    Sigmoid,
-    Tanh,
-    GELU,
-    Softmax,
-    LogSoftmax,
-    Dropout,
-    BatchNorm1d,
-    BatchNorm2d,
-    LayerNorm,
-    Flatten,
-    Conv2d,
-    MaxPool2d,
-    AvgPool2d,
-    AdaptiveAvgPool2d,
-    Embedding,
+use quote::quote;
+use staticnn_geometry::{Window, volume};
+
+use crate::dims::{Dim, Dims, unsuffixed};
+use crate::layer::{Built, Layer};
+
+pub struct Kind {
+    pub name: &'static str,
+    /// Parameters in positional order. Widths with `Inferred` or `Required` defaults are the
+    /// shape parameters, which `#[derive(Module)]` reads from the field's type instead.
+    pub params: &'static [Param],
+    /// The shape rule: type, constructor and output from the input (`None` after an error).
+    pub build: fn(&mut Layer<'_>) -> Option<Built>,
+    /// Image layers hold a geometry only `model!` computes; a derive cannot hold them.
+    pub derivable: bool,
+    /// Appended to "`Kind` needs `param`" when a required argument is missing.
+    pub example: &'static str,
 }
-
-pub const ALL: [Kind; 18] = [
-    Kind::Linear,
-    Kind::ReLU,
-    Kind::LeakyReLU,
-    Kind::Sigmoid,
-    Kind::Tanh,
-    Kind::GELU,
-    Kind::Softmax,
-    Kind::LogSoftmax,
-    Kind::Dropout,
-    Kind::BatchNorm1d,
-    Kind::BatchNorm2d,
-    Kind::LayerNorm,
-    Kind::Flatten,
-    Kind::Conv2d,
-    Kind::MaxPool2d,
-    Kind::AvgPool2d,
-    Kind::AdaptiveAvgPool2d,
-    Kind::Embedding,
-];
 
 #[derive(Clone, Copy, Debug)]
 pub enum ParamType {
-    /// A positive width.
+    /// A positive width: an integer literal or a const expression (`H`, `2 * H`).
     Width,
-    /// A float in a range; `open_max` excludes the upper bound.
-    Float {
-        min: f64,
-        max: f64,
-        open_min: bool,
-    },
+    /// A positive integer literal (an image size the macro computes with).
+    Size,
+    /// A float in a range; `open_min` excludes the lower bound.
+    Float { min: f64, max: f64, open_min: bool },
     Bool,
     Choice(&'static [&'static str]),
     /// An integer or an `(h, w)` pair, positive unless `zero_ok`.
-    Pair {
-        zero_ok: bool,
-    },
+    Pair { zero_ok: bool },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -82,206 +55,12 @@ pub struct Param {
     pub default: Fallback,
 }
 
-const PROBABILITY: ParamType = ParamType::Float {
-    min: 0.0,
-    max: 1.0,
-    open_min: false,
-};
-const POSITIVE: ParamType = ParamType::Float {
-    min: 0.0,
-    max: f64::INFINITY,
-    open_min: true,
-};
-const PAIR: ParamType = ParamType::Pair { zero_ok: false };
-const PAIR_OR_ZERO: ParamType = ParamType::Pair { zero_ok: true };
-const ANY_FLOAT: ParamType = ParamType::Float {
-    min: f64::NEG_INFINITY,
-    max: f64::INFINITY,
-    open_min: false,
-};
-
-impl Kind {
-    pub fn from_name(name: &str) -> Option<Kind> {
-        ALL.into_iter().find(|k| k.name() == name)
-    }
-
-    /// A known kind whose name differs only in case (`Relu` for `ReLU`).
-    pub fn near(name: &str) -> Option<Kind> {
-        ALL.into_iter()
-            .find(|k| k.name().eq_ignore_ascii_case(name))
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Linear => "Linear",
-            Kind::ReLU => "ReLU",
-            Kind::LeakyReLU => "LeakyReLU",
-            Kind::Sigmoid => "Sigmoid",
-            Kind::Tanh => "Tanh",
-            Kind::GELU => "GELU",
-            Kind::Softmax => "Softmax",
-            Kind::LogSoftmax => "LogSoftmax",
-            Kind::Dropout => "Dropout",
-            Kind::BatchNorm1d => "BatchNorm1d",
-            Kind::BatchNorm2d => "BatchNorm2d",
-            Kind::LayerNorm => "LayerNorm",
-            Kind::Flatten => "Flatten",
-            Kind::Conv2d => "Conv2d",
-            Kind::MaxPool2d => "MaxPool2d",
-            Kind::AvgPool2d => "AvgPool2d",
-            Kind::AdaptiveAvgPool2d => "AdaptiveAvgPool2d",
-            Kind::Embedding => "Embedding",
-        }
-    }
-
-    /// Parameters in positional order. Those with `Default::Inferred` or `Required` widths
-    /// are the shape parameters, which `#[derive(Module)]` reads from the field's type instead.
-    pub fn params(self) -> &'static [Param] {
-        use Fallback as D;
-        use ParamType as T;
-        match self {
-            Kind::Linear => &[
-                Param {
-                    name: "in_features",
-                    ty: T::Width,
-                    default: D::Inferred,
-                },
-                Param {
-                    name: "out_features",
-                    ty: T::Width,
-                    default: D::Required,
-                },
-                Param {
-                    name: "bias",
-                    ty: T::Bool,
-                    default: D::Bool(true),
-                },
-            ],
-            Kind::LeakyReLU => &[Param {
-                name: "negative_slope",
-                ty: ANY_FLOAT,
-                default: D::Float(0.01),
-            }],
-            Kind::GELU => &[Param {
-                name: "approximate",
-                ty: T::Choice(&["none", "tanh"]),
-                default: D::Str("none"),
-            }],
-            Kind::Dropout => &[Param {
-                name: "p",
-                ty: PROBABILITY,
-                default: D::Float(0.5),
-            }],
-            Kind::BatchNorm1d | Kind::BatchNorm2d => &[
-                Param {
-                    name: "num_features",
-                    ty: T::Width,
-                    default: D::Inferred,
-                },
-                Param {
-                    name: "eps",
-                    ty: POSITIVE,
-                    default: D::Float(1e-5),
-                },
-                Param {
-                    name: "momentum",
-                    ty: PROBABILITY,
-                    default: D::Float(0.1),
-                },
-            ],
-            Kind::LayerNorm => &[
-                Param {
-                    name: "normalized_shape",
-                    ty: T::Width,
-                    default: D::Inferred,
-                },
-                Param {
-                    name: "eps",
-                    ty: POSITIVE,
-                    default: D::Float(1e-5),
-                },
-            ],
-            Kind::Conv2d => &[
-                Param {
-                    name: "in_channels",
-                    ty: T::Width,
-                    default: D::Inferred,
-                },
-                Param {
-                    name: "out_channels",
-                    ty: T::Width,
-                    default: D::Required,
-                },
-                Param {
-                    name: "kernel_size",
-                    ty: PAIR,
-                    default: D::Required,
-                },
-                Param {
-                    name: "stride",
-                    ty: PAIR,
-                    default: D::Pair(1),
-                },
-                Param {
-                    name: "padding",
-                    ty: PAIR_OR_ZERO,
-                    default: D::Pair(0),
-                },
-                Param {
-                    name: "dilation",
-                    ty: PAIR,
-                    default: D::Pair(1),
-                },
-                Param {
-                    name: "bias",
-                    ty: T::Bool,
-                    default: D::Bool(true),
-                },
-            ],
-            Kind::MaxPool2d | Kind::AvgPool2d => &[
-                Param {
-                    name: "kernel_size",
-                    ty: PAIR,
-                    default: D::Required,
-                },
-                Param {
-                    name: "stride",
-                    ty: PAIR,
-                    default: D::Inferred,
-                },
-            ],
-            Kind::AdaptiveAvgPool2d => &[Param {
-                name: "output_size",
-                ty: T::Width,
-                default: D::Required,
-            }],
-            Kind::Embedding => &[
-                Param {
-                    name: "num_embeddings",
-                    ty: T::Width,
-                    default: D::Required,
-                },
-                Param {
-                    name: "embedding_dim",
-                    ty: T::Width,
-                    default: D::Required,
-                },
-            ],
-            Kind::ReLU
-            | Kind::Sigmoid
-            | Kind::Tanh
-            | Kind::Softmax
-            | Kind::LogSoftmax
-            | Kind::Flatten => &[],
-        }
-    }
-}
-
 impl Param {
     /// Widths that the shapes decide (and a derive reads from the field's type).
     pub fn is_shape(&self) -> bool {
-        matches!(self.ty, ParamType::Width) && matches!(self.default, Fallback::Inferred)
-            || matches!(self.name, "out_features")
+        matches!(self.ty, ParamType::Width | ParamType::Size)
+            && matches!(self.default, Fallback::Inferred)
+            || self.name == "out_features"
     }
 }
 
@@ -293,12 +72,407 @@ pub fn alias(name: &str) -> &str {
     }
 }
 
-impl Kind {
-    /// Kinds whose geometry only `model!` can compute; a derive cannot hold them.
-    pub fn needs_model_macro(self) -> bool {
-        matches!(
-            self,
-            Kind::Conv2d | Kind::MaxPool2d | Kind::AvgPool2d | Kind::Embedding
-        )
+const fn param(name: &'static str, ty: ParamType, default: Fallback) -> Param {
+    Param { name, ty, default }
+}
+
+const PROBABILITY: ParamType = ParamType::Float {
+    min: 0.0,
+    max: 1.0,
+    open_min: false,
+};
+const POSITIVE: ParamType = ParamType::Float {
+    min: 0.0,
+    max: f64::INFINITY,
+    open_min: true,
+};
+const ANY_FLOAT: ParamType = ParamType::Float {
+    min: f64::NEG_INFINITY,
+    max: f64::INFINITY,
+    open_min: false,
+};
+const PAIR: ParamType = ParamType::Pair { zero_ok: false };
+const PAIR_OR_ZERO: ParamType = ParamType::Pair { zero_ok: true };
+use Fallback::{Inferred, Required};
+use ParamType::{Bool, Choice, Size, Width};
+
+/// A kind without parameters that keeps the shape; `build` names its runtime type.
+const fn activation(name: &'static str, build: fn(&mut Layer<'_>) -> Option<Built>) -> Kind {
+    Kind {
+        name,
+        params: &[],
+        build,
+        derivable: true,
+        example: "",
     }
+}
+
+pub static KINDS: &[Kind] = &[
+    Kind {
+        name: "Linear",
+        params: &[
+            param("in_features", Width, Inferred),
+            param("out_features", Width, Required),
+            param("bias", Bool, Fallback::Bool(true)),
+        ],
+        build: linear,
+        derivable: true,
+        example: " (for example `Linear(16)`)",
+    },
+    activation("ReLU", |l| Some(l.activation("ReLU"))),
+    Kind {
+        name: "LeakyReLU",
+        params: &[param("negative_slope", ANY_FLOAT, Fallback::Float(0.01))],
+        build: |l| {
+            let slope = l.values.float("negative_slope");
+            Some(l.same(quote!(::staticnn::LeakyReLU), quote!(<::staticnn::LeakyReLU>::new(#slope))))
+        },
+        derivable: true,
+        example: "",
+    },
+    activation("Sigmoid", |l| Some(l.activation("Sigmoid"))),
+    activation("Tanh", |l| Some(l.activation("Tanh"))),
+    Kind {
+        name: "GELU",
+        params: &[param("approximate", Choice(&["none", "tanh"]), Fallback::Str("none"))],
+        build: |l| {
+            let approx = match l.values.string("approximate").as_deref() {
+                Some("tanh") => quote!(Tanh),
+                _ => quote!(None),
+            };
+            Some(l.same(
+                quote!(::staticnn::GELU),
+                quote!(<::staticnn::GELU>::new(::staticnn::Approximate::#approx)),
+            ))
+        },
+        derivable: true,
+        example: "",
+    },
+    activation("SiLU", |l| Some(l.activation("SiLU"))),
+    activation("Hardswish", |l| Some(l.activation("Hardswish"))),
+    activation("Softmax", |l| {
+        l.flat()?;
+        Some(l.activation("Softmax"))
+    }),
+    activation("LogSoftmax", |l| {
+        l.flat()?;
+        Some(l.activation("LogSoftmax"))
+    }),
+    Kind {
+        name: "Dropout",
+        params: &[param("p", PROBABILITY, Fallback::Float(0.5))],
+        build: |l| {
+            let p = l.values.float("p");
+            Some(l.same(quote!(::staticnn::Dropout), quote!(<::staticnn::Dropout>::new(#p, rng))))
+        },
+        derivable: true,
+        example: "",
+    },
+    Kind {
+        name: "BatchNorm1d",
+        params: BATCH_NORM,
+        build: |l| batch_norm(l, "[C] or [C, L]", |n| n <= 2),
+        derivable: true,
+        example: "",
+    },
+    Kind {
+        name: "BatchNorm2d",
+        params: BATCH_NORM,
+        build: |l| batch_norm(l, "[C, H, W]", |n| n == 3),
+        derivable: true,
+        example: "",
+    },
+    Kind {
+        name: "LayerNorm",
+        params: &[
+            param("normalized_shape", Width, Inferred),
+            param("eps", POSITIVE, Fallback::Float(1e-5)),
+        ],
+        build: |l| {
+            let last = l.input.0.last().expect("shapes are never empty").clone();
+            l.given_matches("normalized_shape", &last);
+            let (d, eps) = (last.tokens(), l.values.float("eps"));
+            let ty = quote!(::staticnn::LayerNorm<#d>);
+            Some(l.same(ty.clone(), quote!(<#ty>::new(#eps))))
+        },
+        derivable: true,
+        example: "",
+    },
+    activation("Flatten", |l| {
+        let Ok(flat) = l.input.flat() else {
+            l.error(format!("{} flattens {}, whose size overflows usize", l.this, l.input));
+            return None;
+        };
+        let ty = quote!(::staticnn::Flatten);
+        Some(Built {
+            init: quote!(<#ty>::new()),
+            ty,
+            output: Dims::one(flat),
+        })
+    }),
+    Kind {
+        name: "Conv2d",
+        params: &[
+            param("in_channels", Size, Inferred),
+            param("out_channels", Size, Required),
+            param("kernel_size", PAIR, Required),
+            param("stride", PAIR, Fallback::Pair(1)),
+            param("padding", PAIR_OR_ZERO, Fallback::Pair(0)),
+            param("dilation", PAIR, Fallback::Pair(1)),
+            param("bias", Bool, Fallback::Bool(true)),
+        ],
+        build: conv2d,
+        derivable: false,
+        example: " (for example `Conv2d(8, kernel = 3)`)",
+    },
+    Kind {
+        name: "MaxPool2d",
+        params: &[
+            param("kernel_size", PAIR, Required),
+            param("stride", PAIR, Inferred),
+            param("padding", PAIR_OR_ZERO, Fallback::Pair(0)),
+            param("dilation", PAIR, Fallback::Pair(1)),
+            param("ceil_mode", Bool, Fallback::Bool(false)),
+        ],
+        build: |l| pool(l, "MaxPool2d"),
+        derivable: false,
+        example: "",
+    },
+    Kind {
+        name: "AvgPool2d",
+        params: &[
+            param("kernel_size", PAIR, Required),
+            param("stride", PAIR, Inferred),
+            param("padding", PAIR_OR_ZERO, Fallback::Pair(0)),
+            param("ceil_mode", Bool, Fallback::Bool(false)),
+            param("count_include_pad", Bool, Fallback::Bool(true)),
+        ],
+        build: |l| pool(l, "AvgPool2d"),
+        derivable: false,
+        example: "",
+    },
+    Kind {
+        name: "AdaptiveAvgPool2d",
+        params: &[param("output_size", Size, Required)],
+        build: |l| {
+            let (c, _, _) = l.image()?;
+            if l.values.int("output_size") != Some(1) {
+                let this = l.this;
+                l.error(format!(
+                    "{this}: only `output_size = 1` (global average pooling) is supported"
+                ));
+                return None;
+            }
+            let ty = quote!(::staticnn::AdaptiveAvgPool2d);
+            Some(Built {
+                init: quote!(<#ty>::new()),
+                ty,
+                output: l.known(&[c, 1, 1])?,
+            })
+        },
+        derivable: false,
+        example: "",
+    },
+    Kind {
+        name: "Embedding",
+        params: &[
+            param("num_embeddings", Size, Required),
+            param("embedding_dim", Size, Required),
+        ],
+        build: |l| {
+            let length = match l.input.numbers().as_deref() {
+                Some(&[n]) => n,
+                _ => {
+                    let (this, prev, input) = (l.this, l.prev, l.input);
+                    l.error(format!(
+                        "{this} needs a flat input [L] of indices, L an integer, but {prev} produces {input}"
+                    ));
+                    return None;
+                }
+            };
+            let num = l.values.int("num_embeddings")?;
+            let dim = l.values.int("embedding_dim")?;
+            let output = l.known(&[length, dim])?;
+            let (num, dim) = (unsuffixed(num), unsuffixed(dim));
+            let ty = quote!(::staticnn::Embedding<#num, #dim>);
+            Some(Built {
+                init: quote!(<#ty>::new(rng)),
+                ty,
+                output,
+            })
+        },
+        derivable: false,
+        example: "",
+    },
+];
+
+const BATCH_NORM: &[Param] = &[
+    param("num_features", Width, Inferred),
+    param("eps", POSITIVE, Fallback::Float(1e-5)),
+    param("momentum", PROBABILITY, Fallback::Float(0.1)),
+];
+
+impl Kind {
+    pub fn from_name(name: &str) -> Option<&'static Kind> {
+        KINDS.iter().find(|k| k.name == name)
+    }
+
+    /// The known kind nearest to a misspelt name (`Lienar` → `Linear`, `Relu` → `ReLU`), if
+    /// one is near enough to be what was meant.
+    pub fn nearest(name: &str) -> Option<&'static Kind> {
+        let lower = name.to_ascii_lowercase();
+        KINDS
+            .iter()
+            .map(|k| (edit_distance(&lower, &k.name.to_ascii_lowercase()), k))
+            .filter(|(d, k)| *d <= (k.name.len() / 3).max(1))
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, k)| k)
+    }
+}
+
+/// Levenshtein distance, with a swap of neighbours counting as one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+fn linear(l: &mut Layer<'_>) -> Option<Built> {
+    let input = l.flat()?;
+    l.given_matches("in_features", &input);
+    let out = match (l.declared_out.clone(), l.derived) {
+        (Some(d), _) => d,
+        (None, false) => l.values.dim("out_features")?,
+        (None, true) => {
+            l.error("write a `Linear` field with its widths, `Linear<IN, OUT>`");
+            return None;
+        }
+    };
+    let (a, b) = (input.tokens(), out.tokens());
+    let ty = quote!(::staticnn::Linear<#a, #b>);
+    let init = if l.values.bool("bias") {
+        quote!(<#ty>::new(rng))
+    } else {
+        quote!(<#ty>::without_bias(rng))
+    };
+    Some(Built {
+        ty,
+        init,
+        output: Dims::one(out),
+    })
+}
+
+fn batch_norm(l: &mut Layer<'_>, wants: &str, rank_ok: fn(usize) -> bool) -> Option<Built> {
+    if !rank_ok(l.input.0.len()) {
+        let (this, prev, input) = (l.this, l.prev, l.input);
+        l.error(format!(
+            "{this} needs an input of shape {wants} but {prev} produces {input}"
+        ));
+        return None;
+    }
+    let channels: Dim = l.input.0[0].clone();
+    l.given_matches("num_features", &channels);
+    let c = channels.tokens();
+    let (eps, momentum) = (l.values.float("eps"), l.values.float("momentum"));
+    let ty = quote!(::staticnn::BatchNorm<#c>);
+    Some(l.same(ty.clone(), quote!(<#ty>::new(#eps, #momentum))))
+}
+
+/// `(height, width)` windows of a conv or pool.
+fn windows(l: &Layer<'_>, kernel: (usize, usize), ceil_mode: bool) -> Option<(Window, Window)> {
+    let stride = l.values.pair("stride").unwrap_or(kernel);
+    let padding = l.values.pair("padding")?;
+    let dilation = l.values.pair("dilation").unwrap_or((1, 1));
+    let axis = |i: fn((usize, usize)) -> usize| Window {
+        kernel: i(kernel),
+        stride: i(stride),
+        padding: i(padding),
+        dilation: i(dilation),
+        ceil_mode,
+    };
+    Some((axis(|p| p.0), axis(|p| p.1)))
+}
+
+fn pair_tokens(w: (Window, Window), f: fn(&Window) -> usize) -> proc_macro2::TokenStream {
+    let (a, b) = (unsuffixed(f(&w.0)), unsuffixed(f(&w.1)));
+    quote!((#a, #b))
+}
+
+fn conv2d(l: &mut Layer<'_>) -> Option<Built> {
+    let (c, h, w) = l.image()?;
+    l.given_matches("in_channels", &Dim::Known(c));
+    let out_c = l.values.int("out_channels")?;
+    let kernel = l.values.pair("kernel_size")?;
+    let win = windows(l, kernel, false)?;
+    let ho = l.size("row", h, win.0.out_size(h))?;
+    let wo = l.size("column", w, win.1.out_size(w))?;
+    if volume(c, kernel.0, kernel.1).is_err() {
+        let this = l.this;
+        l.error(format!("{this} has a patch of {c}×{}×{} values, which overflows usize", kernel.0, kernel.1));
+        return None;
+    }
+    let output = l.known(&[out_c, ho, wo])?;
+    let (iw, ow) = (l.input.width(), output.width());
+    let [c, h, w, out_c] = [c, h, w, out_c].map(unsuffixed);
+    let (k, s, p, d) = (
+        pair_tokens(win, |w| w.kernel),
+        pair_tokens(win, |w| w.stride),
+        pair_tokens(win, |w| w.padding),
+        pair_tokens(win, |w| w.dilation),
+    );
+    let bias = l.values.bool("bias");
+    let ty = quote!(::staticnn::Conv2d<#iw, #ow>);
+    let init = quote!(<#ty>::new(
+        ::staticnn::Conv2dGeometry {
+            in_channels: #c, height: #h, width: #w, out_channels: #out_c,
+            kernel: #k, stride: #s, padding: #p, dilation: #d,
+        },
+        #bias,
+        rng,
+    ).expect("model! computed this geometry"));
+    Some(Built { ty, init, output })
+}
+
+fn pool(l: &mut Layer<'_>, name: &str) -> Option<Built> {
+    let (c, h, w) = l.image()?;
+    let kernel = l.values.pair("kernel_size")?;
+    let ceil_mode = l.values.bool("ceil_mode");
+    let win = windows(l, kernel, ceil_mode)?;
+    let ho = l.size("row", h, win.0.pool_out_size(h))?;
+    let wo = l.size("column", w, win.1.pool_out_size(w))?;
+    let output = l.known(&[c, ho, wo])?;
+    let (iw, ow) = (l.input.width(), output.width());
+    let name = syn::Ident::new(name, proc_macro2::Span::call_site());
+    let ty = quote!(::staticnn::#name<#iw, #ow>);
+    let [cc, hh, ww] = [c, h, w].map(unsuffixed);
+    let (k, s, p, d) = (
+        pair_tokens(win, |w| w.kernel),
+        pair_tokens(win, |w| w.stride),
+        pair_tokens(win, |w| w.padding),
+        pair_tokens(win, |w| w.dilation),
+    );
+    let count_include_pad = l.values.get("count_include_pad").is_none() || l.values.bool("count_include_pad");
+    let init = quote!(<#ty>::new(::staticnn::PoolGeometry {
+        channels: #cc, height: #hh, width: #ww, kernel: #k, stride: #s,
+        padding: #p, dilation: #d, ceil_mode: #ceil_mode, count_include_pad: #count_include_pad,
+    }).expect("model! computed this geometry"));
+    Some(Built { ty, init, output })
 }

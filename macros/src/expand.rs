@@ -4,30 +4,62 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
-use crate::valid::Plan;
+use crate::plan::{Plan, Planned};
 
-pub fn expand(plan: &Plan<'_>) -> TokenStream {
+/// The tokens of a plan and of its residual blocks.
+pub fn expand(plan: &Plan) -> TokenStream {
+    let blocks = plan.blocks.iter().map(expand_one);
+    let main = expand_one(plan);
+    quote! {
+        #main
+        #(#blocks)*
+    }
+}
+
+fn expand_one(plan: &Plan) -> TokenStream {
     let krate = quote!(::staticnn);
-    let net = plan.net;
-    let name = &net.name;
-    let vis = &net.vis;
-    let attrs = &net.attrs;
+    let name = &plan.name;
+    let vis = &plan.vis;
+    let attrs = &plan.attrs;
+    let generics = &plan.generics;
+    let (impl_generics, type_generics, where_clause) = generics.split_for_impl();
     let in_w = plan.input.width();
     let out_w = plan.output.width();
     let fields: Vec<_> = plan.layers.iter().map(|l| &l.field).collect();
     let keys: Vec<_> = plan.layers.iter().map(|l| &l.key).collect();
     let inits: Vec<_> = plan.layers.iter().map(|l| &l.init).collect();
+    // Widths only the compiler knows are asserted in a `const`: at item level for a plain
+    // model (so `cargo check` reports them), in an associated const that `init` evaluates for
+    // a generic one (its widths exist only once instantiated).
     let assertions = &plan.assertions;
+    let (item_assertions, evaluate_assertions) = if assertions.is_empty() {
+        (TokenStream::new(), TokenStream::new())
+    } else if generics.params.is_empty() {
+        let items = assertions
+            .iter()
+            .map(|(span, a)| quote_spanned!(*span=> const _: () = { #a };));
+        (quote!(#(#items)*), TokenStream::new())
+    } else {
+        let assertions = assertions.iter().map(|(_, a)| a);
+        (
+            quote! {
+                impl #impl_generics #name #type_generics #where_clause {
+                    const __STATICNN_SHAPES: () = { #(#assertions)* };
+                }
+            },
+            quote!(let () = Self::__STATICNN_SHAPES;),
+        )
+    };
 
-    let definition = if net.emits_struct {
+    let definition = if plan.emits_struct {
         let types = plan.layers.iter().map(|l| &l.ty);
         quote! {
             #(#attrs)*
-            #vis struct #name {
+            #vis struct #name #generics #where_clause {
                 #( #vis #fields: #types, )*
             }
 
-            impl #name {
+            impl #impl_generics #name #type_generics #where_clause {
                 /// Builds the model with PyTorch's default initialisation drawn from `rng`.
                 #vis fn new<R: #krate::__private::Rng>(rng: &mut R) -> Self {
                     <Self as #krate::Init>::init(rng)
@@ -38,7 +70,7 @@ pub fn expand(plan: &Plan<'_>) -> TokenStream {
         TokenStream::new()
     };
 
-    let widths = |l: &crate::valid::Planned| (l.input.width(), l.output.width());
+    let widths = |l: &Planned| (l.input.width(), l.output.width());
     let forward = plan.layers.iter().enumerate().map(|(i, l)| {
         let field = &l.field;
         let (a, b) = widths(l);
@@ -53,7 +85,7 @@ pub fn expand(plan: &Plan<'_>) -> TokenStream {
         let (a, b) = widths(l);
         quote_spanned!(l.span=> let x = #krate::Forward::<#a, #b>::forward_train_raw(&mut self.#field, x);)
     });
-    let backward_call = |l: &crate::valid::Planned| {
+    let backward_call = |l: &Planned| {
         let field = &l.field;
         let (a, b) = widths(l);
         quote_spanned!(l.span=> let g = #krate::Forward::<#a, #b>::backward_raw(&mut self.#field, g);)
@@ -107,9 +139,9 @@ pub fn expand(plan: &Plan<'_>) -> TokenStream {
     quote! {
         #definition
 
-        #(#assertions)*
+        #item_assertions
 
-        impl #name {
+        impl #impl_generics #name #type_generics #where_clause {
             /// Each layer with its state-dict key, output shape and parameter count.
             #vis fn summary(&self) -> #krate::Summary {
                 #krate::Summary {
@@ -120,20 +152,21 @@ pub fn expand(plan: &Plan<'_>) -> TokenStream {
             }
         }
 
-        impl #krate::Init for #name {
+        impl #impl_generics #krate::Init for #name #type_generics #where_clause {
             fn init<R: #krate::__private::Rng>(rng: &mut R) -> Self {
+                #evaluate_assertions
                 Self {
                     #( #fields: #inits, )*
                 }
             }
         }
 
-        impl #krate::Shaped for #name {
+        impl #impl_generics #krate::Shaped for #name #type_generics #where_clause {
             const IN: usize = #in_w;
             const OUT: usize = #out_w;
         }
 
-        impl #krate::Module for #name {
+        impl #impl_generics #krate::Module for #name #type_generics #where_clause {
             fn type_name(&self) -> &'static str {
                 #model_name
             }
@@ -159,7 +192,7 @@ pub fn expand(plan: &Plan<'_>) -> TokenStream {
             }
         }
 
-        impl #krate::Forward<#in_w, #out_w> for #name {
+        impl #impl_generics #krate::Forward<#in_w, #out_w> for #name #type_generics #where_clause {
             fn forward(&self, x: &#krate::BatchSlice<#in_w>) -> #krate::Batch<#out_w> {
                 #(#forward)*
                 x

@@ -1,4 +1,4 @@
-//! The expansion of four models, formatted with prettyplease and pinned by insta.
+//! The expansion of several models, formatted with prettyplease and pinned by insta.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -80,6 +80,30 @@ fn small_cnn() {
             pool: MaxPool2d(2),
             Flatten,
             fc: Linear(10),
+        }
+    })));
+}
+
+#[test]
+fn generic_width() {
+    insta::assert_snapshot!(pretty(crate::expand_model(quote! {
+        /// Any number of features, chosen where the model is used.
+        pub struct Scorer<const IN: usize>: [IN] -> [1] {
+            fc1: Linear(HIDDEN),
+            SiLU,
+            out: Linear(1),
+        }
+    })));
+}
+
+#[test]
+fn residual() {
+    insta::assert_snapshot!(pretty(crate::expand_model(quote! {
+        pub struct ResMlp: [8] -> [2] {
+            fc: Linear(16),
+            block: Residual { Linear(16), ReLU, Linear(16) },
+            Residual { Hardswish, fc: Linear(16) },
+            head: Linear(2),
         }
     })));
 }

@@ -10,7 +10,9 @@ pub mod geometry;
 mod layernorm;
 mod linear;
 mod pool;
+mod residual;
 mod softmax;
+mod swish;
 
 pub use batchnorm::{BatchNorm, BatchNorm1d, BatchNorm2d};
 pub use conv::Conv2d;
@@ -21,9 +23,11 @@ pub use elementwise::{
 };
 pub use embedding::Embedding;
 pub use flatten::Flatten;
-pub use geometry::{Conv2dGeometry, GeometryError, PoolGeometry};
+pub use geometry::{Conv2dGeometry, GeometryError, PoolGeometry, SizeError, Window};
 pub use layernorm::LayerNorm;
 pub use linear::Linear;
 pub use pool::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d};
+pub use residual::Residual;
 pub(crate) use softmax::log_softmax_row;
 pub use softmax::{LogSoftmax, Softmax};
+pub use swish::{Hardswish, HardswishFn, SiLU, SiLUFn};

@@ -1,30 +1,45 @@
 //! Pooling over NCHW images: `MaxPool2d` (the gradient goes to each window's maximum),
-//! `AvgPool2d` (spread evenly over the window) and `AdaptiveAvgPool2d` to 1×1.
+//! `AvgPool2d` (spread evenly over the window) and `AdaptiveAvgPool2d` to 1×1. Windows follow
+//! PyTorch: implicit padding, dilation (max only), floor or ceil mode.
 
-use super::geometry::{GeometryError, PoolGeometry};
+use super::geometry::{GeometryError, PoolGeometry, Window};
 use crate::module::{Forward, Module, Shaped, Visitor, VisitorMut};
 use crate::tensor::{Batch, BatchSlice, resize};
 
-/// Calls `f(output index, window)` for every window of one image, where `window(i, j)` is the
-/// input index of the window's row `i`, column `j`.
+/// The input positions along one axis that output position `o` reads, padding skipped.
+type Taps = std::iter::StepBy<std::ops::Range<usize>>;
+
 #[inline(always)]
-fn windows(g: &PoolGeometry, mut f: impl FnMut(usize, usize)) {
+fn taps(w: Window, size: usize, o: usize) -> Taps {
+    // Tap `i` sits at `first + i·dilation` in padded coordinates; those inside the input are
+    // one run of `i`, from `lo` to `hi`.
+    let (first, d) = (o * w.stride, w.dilation);
+    let hi = (w.padding + size).saturating_sub(first).div_ceil(d).min(w.kernel);
+    let lo = w.padding.saturating_sub(first).div_ceil(d).min(hi);
+    (first + lo * d - w.padding..first + hi * d - w.padding).step_by(d)
+}
+
+/// Calls `f(output index, plane offset, rows, columns, (oh, ow))` for every window of one
+/// image; `rows` and `columns` are the input positions the window covers.
+#[inline(always)]
+fn windows(g: &PoolGeometry, mut f: impl FnMut(usize, usize, Taps, Taps, (usize, usize))) {
     let (ho, wo) = (g.out_height(), g.out_width());
+    let (wh, ww) = g.windows();
     for c in 0..g.channels {
+        let plane = c * g.height * g.width;
         for oh in 0..ho {
             for ow in 0..wo {
-                let first = c * g.height * g.width + oh * g.stride.0 * g.width + ow * g.stride.1;
-                f((c * ho + oh) * wo + ow, first);
+                let (rows, cols) = (taps(wh, g.height, oh), taps(ww, g.width, ow));
+                f((c * ho + oh) * wo + ow, plane, rows, cols, (oh, ow));
             }
         }
     }
 }
 
-/// The input indices of the window that starts at `first`.
+/// The input indices of one window.
 #[inline(always)]
-fn cells(g: &PoolGeometry, first: usize) -> impl Iterator<Item = usize> {
-    let (kh, kw, width) = (g.kernel.0, g.kernel.1, g.width);
-    (0..kh).flat_map(move |i| first + i * width..first + i * width + kw)
+fn cells(width: usize, plane: usize, rows: Taps, cols: Taps) -> impl Iterator<Item = usize> {
+    rows.flat_map(move |r| cols.clone().map(move |c| plane + r * width + c))
 }
 
 macro_rules! pool_layer {
@@ -59,32 +74,30 @@ macro_rules! pool_layer {
 }
 
 pool_layer!(
-    /// PyTorch's `nn.MaxPool2d(kernel_size, stride)`.
+    /// PyTorch's `nn.MaxPool2d(kernel_size, stride, padding, dilation, ceil_mode=...)`.
     MaxPool2d {
         /// The input index of each output's maximum.
         argmax: Vec<usize>
     }
 );
 pool_layer!(
-    /// PyTorch's `nn.AvgPool2d(kernel_size, stride)`.
+    /// PyTorch's `nn.AvgPool2d(kernel_size, stride, padding, ceil_mode, count_include_pad)`.
     AvgPool2d {}
 );
 
 impl<const IN: usize, const OUT: usize> MaxPool2d<IN, OUT> {
-    /// Max of each window; `argmax` (when given) receives the winning input index.
+    /// Max of each window; `argmax` (when given) receives the winning input index
+    /// (`usize::MAX` for a window wholly in the padding, whose output is `-inf`).
     fn pool(g: &PoolGeometry, image: &[f32], out: &mut [f32], mut argmax: Option<&mut [usize]>) {
-        windows(g, |o, first| {
-            let mut best = first;
-            for r in 0..g.kernel.0 {
-                let row = first + r * g.width;
-                for i in row..row + g.kernel.1 {
-                    // NaN wins, as in PyTorch, so it is not hidden.
-                    if image[i] > image[best] || image[i].is_nan() {
-                        best = i;
-                    }
+        windows(g, |o, plane, rows, cols, _| {
+            let (mut best, mut value) = (usize::MAX, f32::NEG_INFINITY);
+            for i in cells(g.width, plane, rows, cols) {
+                // NaN wins, as in PyTorch, so it is not hidden.
+                if image[i] > value || image[i].is_nan() {
+                    (best, value) = (i, image[i]);
                 }
             }
-            out[o] = image[best];
+            out[o] = value;
             if let Some(a) = argmax.as_deref_mut() {
                 a[o] = best;
             }
@@ -133,7 +146,9 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for MaxPool2d<IN, OUT> 
             .zip(self.argmax.chunks_exact(OUT))
         {
             for (&g, &i) in dy.iter().zip(a) {
-                dx[i] += g;
+                if let Some(dx) = dx.get_mut(i) {
+                    *dx += g;
+                }
             }
         }
         BatchSlice::view(&self.grad_input)
@@ -141,14 +156,28 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for MaxPool2d<IN, OUT> 
 }
 
 impl<const IN: usize, const OUT: usize> AvgPool2d<IN, OUT> {
-    fn area(&self) -> f32 {
-        (self.geometry.kernel.0 * self.geometry.kernel.1) as f32
+    /// What window `(oh, ow)` divides by: PyTorch's `count_include_pad` rule, where the window
+    /// is clipped to the padded input and, without it, to the input.
+    fn divisor(g: &PoolGeometry, rows: &Taps, cols: &Taps, (oh, ow): (usize, usize)) -> f32 {
+        if !g.count_include_pad {
+            return (rows.clone().count() * cols.clone().count()) as f32;
+        }
+        let (wh, ww) = g.windows();
+        let clipped = |w: Window, size: usize, o: usize| {
+            let first = o * w.stride;
+            (first + w.kernel).min(size + 2 * w.padding) - first
+        };
+        (clipped(wh, g.height, oh) * clipped(ww, g.width, ow)) as f32
     }
+
     fn pool(&self, image: &[f32], out: &mut [f32]) {
-        let area = self.area();
         let g = &self.geometry;
-        windows(g, |o, first| {
-            out[o] = cells(g, first).map(|i| image[i]).sum::<f32>() / area
+        windows(g, |o, plane, rows, cols, at| {
+            let divisor = Self::divisor(g, &rows, &cols, at);
+            out[o] = cells(g.width, plane, rows, cols)
+                .map(|i| image[i])
+                .sum::<f32>()
+                / divisor;
         });
     }
 }
@@ -185,7 +214,6 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for AvgPool2d<IN, OUT> 
     }
 
     fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN> {
-        let area = self.area();
         resize(&mut self.grad_input, grad_output.rows() * IN);
         self.grad_input.fill(0.0);
         let g = self.geometry;
@@ -194,9 +222,10 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for AvgPool2d<IN, OUT> 
             .chunks_exact(OUT)
             .zip(self.grad_input.chunks_exact_mut(IN))
         {
-            windows(&g, |o, first| {
-                for i in cells(&g, first) {
-                    dx[i] += dy[o] / area;
+            windows(&g, |o, plane, rows, cols, at| {
+                let share = dy[o] / Self::divisor(&g, &rows, &cols, at);
+                for i in cells(g.width, plane, rows, cols) {
+                    dx[i] += share;
                 }
             });
         }

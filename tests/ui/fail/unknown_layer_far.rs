@@ -1,0 +1,9 @@
+use staticnn::prelude::*;
+
+model! {
+    struct Net: [2] -> [1] {
+        Perceptron(1),
+    }
+}
+
+fn main() {}
