@@ -37,7 +37,10 @@ fn train_step<M: Forward<IN, OUT>, const IN: usize, const OUT: usize>(
 fn load(module: &mut impl Module, case: &Value, prefix: &str) {
     let mut entries = staticnn::state_dict(module);
     for e in &mut entries {
-        let key = e.name.strip_prefix(prefix).expect("every key is in the block");
+        let key = e
+            .name
+            .strip_prefix(prefix)
+            .expect("every key is in the block");
         let source = case["params"]
             .get(key)
             .or_else(|| case["buffers"].get(key))
@@ -96,11 +99,23 @@ fn check_tol<M: Forward<IN, OUT>, const IN: usize, const OUT: usize>(
     module.train();
     module.zero_grad();
     let (y, dx) = train_step(module, &x, &g);
-    assert_close(y.as_slice(), &f32s(&case["output"]), &format!("{name} output"));
-    assert_close(dx.as_slice(), &f32s(&case["grad_input"]), &format!("{name} grad_input"));
+    assert_close(
+        y.as_slice(),
+        &f32s(&case["output"]),
+        &format!("{name} output"),
+    );
+    assert_close(
+        dx.as_slice(),
+        &f32s(&case["grad_input"]),
+        &format!("{name} grad_input"),
+    );
     let expected = case["param_grads"].as_object().unwrap();
     let grads = param_grads(module);
-    assert_eq!(grads.len(), expected.len(), "{name}: one gradient per PyTorch parameter");
+    assert_eq!(
+        grads.len(),
+        expected.len(),
+        "{name}: one gradient per PyTorch parameter"
+    );
     for (key, grad) in grads {
         let torch_key = key.strip_prefix(prefix).unwrap();
         let what = format!("{name} grad {key}");
@@ -171,30 +186,66 @@ model! { struct AvgOverhang: [2, 5, 5] -> [2, 3, 3] { AvgPool2d(2, stride = 2, c
 #[test]
 fn max_pools() {
     let rng = &mut seeded_rng(0);
-    check(&mut MaxCeilPad::new(rng), &case("MaxPool2d", "maxpool2d_ceil_pad_7x9"), "");
-    check(&mut MaxFloorOdd::new(rng), &case("MaxPool2d", "maxpool2d_floor_odd_5x7"), "");
+    check(
+        &mut MaxCeilPad::new(rng),
+        &case("MaxPool2d", "maxpool2d_ceil_pad_7x9"),
+        "",
+    );
+    check(
+        &mut MaxFloorOdd::new(rng),
+        &case("MaxPool2d", "maxpool2d_floor_odd_5x7"),
+        "",
+    );
     check(
         &mut MaxCeilDropped::new(rng),
         &case("MaxPool2d", "maxpool2d_ceil_last_window_dropped"),
         "",
     );
-    check(&mut MaxDilated::new(rng), &case("MaxPool2d", "maxpool2d_dilation_pad"), "");
-    check(&mut MaxRect::new(rng), &case("MaxPool2d", "maxpool2d_rect_ceil"), "");
+    check(
+        &mut MaxDilated::new(rng),
+        &case("MaxPool2d", "maxpool2d_dilation_pad"),
+        "",
+    );
+    check(
+        &mut MaxRect::new(rng),
+        &case("MaxPool2d", "maxpool2d_rect_ceil"),
+        "",
+    );
 }
 
 #[test]
 fn avg_pools() {
     let rng = &mut seeded_rng(0);
-    check(&mut AvgCeilPad::new(rng), &case("AvgPool2d", "avgpool2d_ceil_pad_7x9"), "");
-    check(&mut AvgExclude::new(rng), &case("AvgPool2d", "avgpool2d_ceil_pad_exclude"), "");
-    check(&mut AvgFloorOdd::new(rng), &case("AvgPool2d", "avgpool2d_floor_odd_5x7"), "");
-    check(&mut AvgOverhang::new(rng), &case("AvgPool2d", "avgpool2d_ceil_overhang"), "");
+    check(
+        &mut AvgCeilPad::new(rng),
+        &case("AvgPool2d", "avgpool2d_ceil_pad_7x9"),
+        "",
+    );
+    check(
+        &mut AvgExclude::new(rng),
+        &case("AvgPool2d", "avgpool2d_ceil_pad_exclude"),
+        "",
+    );
+    check(
+        &mut AvgFloorOdd::new(rng),
+        &case("AvgPool2d", "avgpool2d_floor_odd_5x7"),
+        "",
+    );
+    check(
+        &mut AvgOverhang::new(rng),
+        &case("AvgPool2d", "avgpool2d_ceil_overhang"),
+        "",
+    );
 }
 
 #[test]
 fn silu_and_hardswish() {
     check::<_, 10, 10>(&mut SiLU::new(), &case("SiLU", "silu_special"), "");
-    check::<_, 10, 10>(&mut Hardswish::new(), &case("Hardswish", "hardswish_special"), "");
+    check::<_, 10, 10>(
+        &mut Hardswish::new(),
+        &case("Hardswish", "hardswish_special"),
+        "",
+    );
 }
 
 fn gradcheck<M: Forward<IN, OUT>, const IN: usize, const OUT: usize>(name: &str, module: &mut M) {

@@ -277,10 +277,7 @@ pub fn resolve(
         let param = match &arg.key {
             Some(key) => {
                 seen_keyword = true;
-                match params
-                    .iter()
-                    .find(|p| alias(&key.to_string()) == p.name)
-                {
+                match params.iter().find(|p| alias(&key.to_string()) == p.name) {
                     Some(p) => *p,
                     None => {
                         let names: Vec<_> = params.iter().map(|p| p.name).collect();

@@ -57,7 +57,10 @@ pub enum LayerSource {
     /// A field of a derived struct and its `#[layer(args)]`.
     Field { ty: Type, args: Option<Args> },
     /// `Residual { layers }` in `model!`: `x + layers(x)`.
-    Residual { keyword: Ident, body: Vec<LayerDecl> },
+    Residual {
+        keyword: Ident,
+        body: Vec<LayerDecl>,
+    },
 }
 
 /// Hyperparameters as written: `(16)`, `(p = 0.1)`, `(8, kernel = 3)`.

@@ -29,11 +29,17 @@ pub enum ParamType {
     /// A positive integer literal (an image size the macro computes with).
     Size,
     /// A float in a range; `open_min` excludes the lower bound.
-    Float { min: f64, max: f64, open_min: bool },
+    Float {
+        min: f64,
+        max: f64,
+        open_min: bool,
+    },
     Bool,
     Choice(&'static [&'static str]),
     /// An integer or an `(h, w)` pair, positive unless `zero_ok`.
-    Pair { zero_ok: bool },
+    Pair {
+        zero_ok: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -125,7 +131,10 @@ pub static KINDS: &[Kind] = &[
         params: &[param("negative_slope", ANY_FLOAT, Fallback::Float(0.01))],
         build: |l| {
             let slope = l.values.float("negative_slope");
-            Some(l.same(quote!(::staticnn::LeakyReLU), quote!(<::staticnn::LeakyReLU>::new(#slope))))
+            Some(l.same(
+                quote!(::staticnn::LeakyReLU),
+                quote!(<::staticnn::LeakyReLU>::new(#slope)),
+            ))
         },
         derivable: true,
         example: "",
@@ -134,7 +143,11 @@ pub static KINDS: &[Kind] = &[
     activation("Tanh", |l| Some(l.activation("Tanh"))),
     Kind {
         name: "GELU",
-        params: &[param("approximate", Choice(&["none", "tanh"]), Fallback::Str("none"))],
+        params: &[param(
+            "approximate",
+            Choice(&["none", "tanh"]),
+            Fallback::Str("none"),
+        )],
         build: |l| {
             let approx = match l.values.string("approximate").as_deref() {
                 Some("tanh") => quote!(Tanh),
@@ -163,7 +176,10 @@ pub static KINDS: &[Kind] = &[
         params: &[param("p", PROBABILITY, Fallback::Float(0.5))],
         build: |l| {
             let p = l.values.float("p");
-            Some(l.same(quote!(::staticnn::Dropout), quote!(<::staticnn::Dropout>::new(#p, rng))))
+            Some(l.same(
+                quote!(::staticnn::Dropout),
+                quote!(<::staticnn::Dropout>::new(#p, rng)),
+            ))
         },
         derivable: true,
         example: "",
@@ -200,7 +216,10 @@ pub static KINDS: &[Kind] = &[
     },
     activation("Flatten", |l| {
         let Ok(flat) = l.input.flat() else {
-            l.error(format!("{} flattens {}, whose size overflows usize", l.this, l.input));
+            l.error(format!(
+                "{} flattens {}, whose size overflows usize",
+                l.this, l.input
+            ));
             return None;
         };
         let ty = quote!(::staticnn::Flatten);
@@ -323,36 +342,17 @@ impl Kind {
         let lower = name.to_ascii_lowercase();
         KINDS
             .iter()
-            .map(|k| (edit_distance(&lower, &k.name.to_ascii_lowercase()), k))
+            // Optimal string alignment: Levenshtein with a swap of neighbours counting as one edit.
+            .map(|k| {
+                (
+                    strsim::osa_distance(&lower, &k.name.to_ascii_lowercase()),
+                    k,
+                )
+            })
             .filter(|(d, k)| *d <= (k.name.len() / 3).max(1))
             .min_by_key(|(d, _)| *d)
             .map(|(_, k)| k)
     }
-}
-
-/// Levenshtein distance, with a swap of neighbours counting as one edit.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for j in 0..=b.len() {
-        d[0][j] = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
 }
 
 fn linear(l: &mut Layer<'_>) -> Option<Built> {
@@ -426,7 +426,10 @@ fn conv2d(l: &mut Layer<'_>) -> Option<Built> {
     let wo = l.size("column", w, win.1.out_size(w))?;
     if volume(c, kernel.0, kernel.1).is_err() {
         let this = l.this;
-        l.error(format!("{this} has a patch of {c}×{}×{} values, which overflows usize", kernel.0, kernel.1));
+        l.error(format!(
+            "{this} has a patch of {c}×{}×{} values, which overflows usize",
+            kernel.0, kernel.1
+        ));
         return None;
     }
     let output = l.known(&[out_c, ho, wo])?;
@@ -469,7 +472,8 @@ fn pool(l: &mut Layer<'_>, name: &str) -> Option<Built> {
         pair_tokens(win, |w| w.padding),
         pair_tokens(win, |w| w.dilation),
     );
-    let count_include_pad = l.values.get("count_include_pad").is_none() || l.values.bool("count_include_pad");
+    let count_include_pad =
+        l.values.get("count_include_pad").is_none() || l.values.bool("count_include_pad");
     let init = quote!(<#ty>::new(::staticnn::PoolGeometry {
         channels: #cc, height: #hh, width: #ww, kernel: #k, stride: #s,
         padding: #p, dilation: #d, ceil_mode: #ceil_mode, count_include_pad: #count_include_pad,

@@ -25,11 +25,7 @@ pub struct Symbol {
 impl Dim {
     pub fn symbol(tokens: TokenStream, bare: bool) -> Dim {
         let text = tokens.to_string().replace(" :: ", "::");
-        Dim::Symbol(Symbol {
-            tokens,
-            text,
-            bare,
-        })
+        Dim::Symbol(Symbol { tokens, text, bare })
     }
 
     /// As a const-generic argument: `16`, `IN` or `{ 2 * H }`.

@@ -125,7 +125,12 @@ impl Layer<'_> {
     }
 
     /// A window's output size, or the error that says why there is none.
-    pub fn size(&mut self, axis: &str, input: usize, size: Result<usize, SizeError>) -> Option<usize> {
+    pub fn size(
+        &mut self,
+        axis: &str,
+        input: usize,
+        size: Result<usize, SizeError>,
+    ) -> Option<usize> {
         match size {
             Ok(s) => Some(s),
             Err(e) => {
@@ -137,9 +142,9 @@ impl Layer<'_> {
                     SizeError::PaddingTooLarge { padding, kernel } => format!(
                         "its padding {padding} is more than half its kernel {kernel}, which PyTorch refuses"
                     ),
-                    SizeError::Overflow => format!(
-                        "its sizes over the {input} {axis}s of {shape} overflow usize"
-                    ),
+                    SizeError::Overflow => {
+                        format!("its sizes over the {input} {axis}s of {shape} overflow usize")
+                    }
                     SizeError::Zero => "a kernel, stride or dilation is zero".to_string(),
                 };
                 self.error(format!("{this} does not fit: {why}"));

@@ -309,8 +309,15 @@ fn check_chain(
                             None
                         } else {
                             let this = label(&layer.name, i, &written);
-                            let built =
-                                nested(ck, path.to_token_stream(), path.span(), &input, &this, &prev, &net.name);
+                            let built = nested(
+                                ck,
+                                path.to_token_stream(),
+                                path.span(),
+                                &input,
+                                &this,
+                                &prev,
+                                &net.name,
+                            );
                             Some((built, written, this, true))
                         }
                     }
@@ -335,9 +342,16 @@ fn check_chain(
                         );
                         None
                     }
-                    FieldKind::Builtin { kind, generics } => {
-                        derived_builtin(ck, kind, &generics, ty, args.as_ref(), &input, &this, &prev)
-                    }
+                    FieldKind::Builtin { kind, generics } => derived_builtin(
+                        ck,
+                        kind,
+                        &generics,
+                        ty,
+                        args.as_ref(),
+                        &input,
+                        &this,
+                        &prev,
+                    ),
                     FieldKind::Module => Some(nested(
                         ck,
                         ty.to_token_stream(),
@@ -409,9 +423,7 @@ fn derived_builtin(
     let mut declared_out = None;
     let shape_params = kind.params.iter().filter(|p| p.is_shape());
     for (p, g) in shape_params.zip(generics) {
-        let Some(dim) = args::width(&mut ck.cx, g, &names, &format!("`{}`", p.name)) else {
-            return None;
-        };
+        let dim = args::width(&mut ck.cx, g, &names, &format!("`{}`", p.name))?;
         if p.name == "out_features" {
             declared_out = Some(dim);
         } else {

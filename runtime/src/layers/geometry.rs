@@ -222,7 +222,10 @@ impl PoolGeometry {
 
     pub fn check(&self, input: usize, output: usize) -> Result<(), GeometryError> {
         let (wh, ww) = self.windows();
-        let (ho, wo) = (wh.pool_out_size(self.height)?, ww.pool_out_size(self.width)?);
+        let (ho, wo) = (
+            wh.pool_out_size(self.height)?,
+            ww.pool_out_size(self.width)?,
+        );
         check_widths(
             (self.channels, self.height, self.width),
             (self.channels, ho, wo),

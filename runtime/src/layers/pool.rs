@@ -14,7 +14,10 @@ fn taps(w: Window, size: usize, o: usize) -> Taps {
     // Tap `i` sits at `first + i·dilation` in padded coordinates; those inside the input are
     // one run of `i`, from `lo` to `hi`.
     let (first, d) = (o * w.stride, w.dilation);
-    let hi = (w.padding + size).saturating_sub(first).div_ceil(d).min(w.kernel);
+    let hi = (w.padding + size)
+        .saturating_sub(first)
+        .div_ceil(d)
+        .min(w.kernel);
     let lo = w.padding.saturating_sub(first).div_ceil(d).min(hi);
     (first + lo * d - w.padding..first + hi * d - w.padding).step_by(d)
 }
