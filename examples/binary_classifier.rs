@@ -41,7 +41,7 @@ fn run_csv(args: &TrainArgs) -> Result<History> {
 }
 
 fn run_on_csv<M: Forward<W, 1> + Init, const W: usize>(args: &TrainArgs) -> Result<History> {
-    let data = common::csv_table(args)?.to_dataset::<W>()?;
+    let data = common::csv_table(args)?.to_binary_dataset::<W>()?;
     let mut model = M::init(&mut seeded_rng(args.seed));
     train(args, &mut model, &data)
 }
@@ -149,6 +149,112 @@ mod tests {
                 .lines()
                 .all(|p| (0.0..=1.0).contains(&p.parse::<f32>().unwrap()))
         );
+    }
+
+    /// Where `child_trains_until_killed` saves; set only in the child process.
+    const CHILD_SAVE: &str = "STATICNN_KILL_TEST_SAVE";
+
+    /// A kill -9 at random moments of the example's checkpoint saves, 50 times over, always
+    /// leaves a run that `--resume` continues: each child resumes from what the previous
+    /// one left, and after each kill the checkpoint (with its standardizer) reads whole.
+    #[test]
+    fn a_kill_during_a_save_always_leaves_a_resumable_run() {
+        use rand::RngExt;
+        use staticnn::checkpoint::Checkpoint;
+        let dir = tempfile::tempdir().unwrap();
+        let save = dir.path().join("run");
+        let save_arg = save.to_str().unwrap().to_string();
+        run(&args(&["--epochs", "1", "--save", &save_arg])).unwrap();
+        let state_file = save.join("last/training_state.json");
+        let exe = std::env::current_exe().unwrap();
+        let mut rng = seeded_rng(2026);
+        let (mut mid_save, kills) = (0, 50);
+        for _ in 0..kills {
+            let before = std::fs::read(&state_file).ok();
+            let mut child = std::process::Command::new(&exe)
+                .args(["--ignored", "--exact", "tests::child_trains_until_killed"])
+                .env(CHILD_SAVE, &save)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            // Wait for the child's first save to land, then kill it at a random moment of
+            // the next ones (an epoch here is mostly its save: three files and folders synced).
+            while std::fs::read(&state_file).ok() == before {
+                assert!(child.try_wait().unwrap().is_none(), "the child stopped");
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+            let delay = rng.random_range(0..20_000);
+            std::thread::sleep(std::time::Duration::from_micros(delay));
+            child.kill().unwrap();
+            child.wait().unwrap();
+            let partial = save.join("last.partial").exists() || save.join("last.previous").exists();
+            mid_save += usize::from(partial);
+
+            let checkpoint = Checkpoint::read(save.join("last")).unwrap();
+            assert!(checkpoint.state.extra.contains_key("standardizer"));
+            checkpoint
+                .check(&BinaryClassifier::<2>::new(&mut seeded_rng(0)))
+                .unwrap();
+        }
+        eprintln!("{kills} kills, {mid_save} of them left a save half done");
+        let epochs = Checkpoint::read(save.join("last")).unwrap().state.epoch + 1;
+        let history = run(&args(&[
+            "--epochs",
+            &epochs.to_string(),
+            "--resume",
+            &save_arg,
+            "--save",
+            &save_arg,
+        ]))
+        .unwrap();
+        assert_eq!(history.epochs.len(), epochs);
+    }
+
+    /// The process `a_kill_during_a_save_always_leaves_a_resumable_run` kills: resumes the
+    /// run and trains (one batch per epoch, so mostly saving) until killed.
+    #[test]
+    #[ignore = "run as a child process by a_kill_during_a_save_always_leaves_a_resumable_run"]
+    fn child_trains_until_killed() {
+        let Ok(save) = std::env::var(CHILD_SAVE) else {
+            return;
+        };
+        run(&args(&[
+            "--epochs",
+            "1000000000",
+            "--batch-size",
+            "1000",
+            "--resume",
+            &save,
+            "--save",
+            &save,
+        ]))
+        .unwrap();
+    }
+
+    #[test]
+    fn every_path_is_checked_before_training_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        let err = run(&args(&["--resume", missing.to_str().unwrap()])).unwrap_err();
+        assert!(err.to_string().contains(missing.to_str().unwrap()), "{err}");
+        let blocker = dir.path().join("a_file");
+        std::fs::write(&blocker, "").unwrap();
+        // 100,000 epochs would take minutes: the errors come before the first.
+        for option in ["--save", "--log-dir", "--plot", "--predict"] {
+            let path = blocker.join("below_a_file");
+            let err = run(&args(&[
+                option,
+                path.to_str().unwrap(),
+                "--epochs",
+                "100000",
+            ]))
+            .unwrap_err();
+            assert!(
+                err.to_string().contains(path.to_str().unwrap()),
+                "{option}: {err}"
+            );
+        }
     }
 
     #[test]

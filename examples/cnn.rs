@@ -168,7 +168,7 @@ fn lenet_throughput(threads: usize, samples: usize) -> f64 {
     let mut model = LeNet::new(&mut rng);
     let mut criterion = CrossEntropyLoss::new();
     let mut optimizer = Adam::new(1e-3);
-    let mut loader = DataLoader::new(&data, 64);
+    let mut loader = DataLoader::new(&data, 64).expect("a batch size above 0");
     let mut epoch = || {
         loader.start_epoch(&mut rng);
         while let Some((x, y)) = loader.next_batch() {

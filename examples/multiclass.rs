@@ -32,7 +32,7 @@ model! {
 
 fn run_csv(args: &TrainArgs) -> Result<History> {
     common::with_feature_width!(args, W => {
-        let data = common::csv_table(args)?.to_class_dataset::<W>()?;
+        let data = common::csv_table(args)?.to_class_dataset::<W>(CLASSES)?;
         train(args, &mut SpiralNet::<W>::new(&mut seeded_rng(args.seed)), &data)
     })
 }

@@ -26,7 +26,7 @@ fn run(epochs: usize, verbose: bool) -> Result<f64, Box<dyn std::error::Error>> 
     let mut model = Classifier::new(&mut rng);
     let mut criterion = BCEWithLogitsLoss::new();
     let mut optimizer = Adam::new(0.01);
-    let mut loader = DataLoader::new(&train, 32);
+    let mut loader = DataLoader::new(&train, 32).expect("a batch size above 0");
     let mut accuracy = 0.0;
 
     for epoch in 1..=epochs {

@@ -22,7 +22,7 @@ fn the_loader_visits_every_sample_once_per_epoch_in_a_new_order() {
     let n = 103;
     let features = Batch::<1>::from_vec((0..n).map(|i| i as f32).collect()).unwrap();
     let data = Dataset::new(features, (0..n).collect::<Vec<usize>>()).unwrap();
-    let mut loader = DataLoader::new(&data, 10);
+    let mut loader = DataLoader::new(&data, 10).unwrap();
     assert_eq!(loader.num_batches(), 11);
     let mut rng = seeded_rng(0);
     let mut orders = Vec::new();
@@ -47,7 +47,10 @@ fn the_loader_visits_every_sample_once_per_epoch_in_a_new_order() {
     assert_ne!(orders[0], orders[1]);
     assert_ne!(orders[1], orders[2]);
 
-    let mut dropping = DataLoader::new(&data, 10).drop_last(true).shuffle(false);
+    let mut dropping = DataLoader::new(&data, 10)
+        .unwrap()
+        .drop_last(true)
+        .shuffle(false);
     assert_eq!(dropping.epoch(&mut rng).count(), 10);
 }
 
@@ -101,7 +104,7 @@ fn csv_reads_headers_targets_and_features() {
     assert_eq!(t.features, [1.5, 2.0, -3.0, 0.4]);
     let d = t.to_dataset::<2>().unwrap();
     assert_eq!(d.targets.as_slice(), &[0.0, 1.0]);
-    let c = t.to_class_dataset::<2>().unwrap();
+    let c = t.to_class_dataset::<2>(2).unwrap();
     assert_eq!(c.targets, [0, 1]);
     let by_index = read_csv(&path, Some(&Column::Index(1)), Some(&[Column::from("b")])).unwrap();
     assert_eq!(by_index.features, [2.0, 0.4]);
@@ -182,7 +185,7 @@ fn csv_errors_name_file_line_and_column() {
     let path = write(&dir, "class.csv", b"x,label\n1,0\n2,1.5\n");
     let err = read_csv(&path, Some(&Column::from("label")), None)
         .unwrap()
-        .to_class_dataset::<1>()
+        .to_class_dataset::<1>(2)
         .unwrap_err();
     assert!(err.to_string().contains("line 3, column 2"), "{err}");
 }

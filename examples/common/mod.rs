@@ -39,7 +39,7 @@ pub struct TrainArgs {
     /// Fraction of the data held out for validation (stratified for classes).
     #[arg(long, default_value_t = 0.2)]
     pub val_split: f32,
-    /// Save checkpoints (`DIR/last`, `DIR/best`) and the standardiser into DIR.
+    /// Save checkpoints (`DIR/last`, `DIR/best`, each holding the standardiser) into DIR.
     #[arg(long)]
     pub save: Option<PathBuf>,
     /// Continue from a DIR written by `--save` (up to `--epochs` in total).
@@ -67,8 +67,76 @@ pub struct Defaults {
     pub optimizer: &'static str,
 }
 
-/// The file names inside a `--save` folder.
-const STANDARDIZER_FILE: &str = "standardizer.json";
+/// The key of the standardiser inside each checkpoint: a resumed run needs the one the
+/// weights were trained with, saved in the same atomic swap.
+const STANDARDIZER_KEY: &str = "standardizer";
+
+/// `path: error`, for errors that do not name their file themselves.
+fn at(path: &Path) -> impl FnOnce(std::io::Error) -> Box<dyn Error> + '_ {
+    move |e| format!("{}: {e}", path.display()).into()
+}
+
+/// Whether `path` can be written, checked without leaving anything behind.
+fn check_writable(path: &Path) -> Result<()> {
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(at(path))?;
+    if !existed {
+        std::fs::remove_file(path).map_err(at(path))?;
+    }
+    Ok(())
+}
+
+/// A folder that can be created and written into.
+fn check_folder(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(at(dir))?;
+    check_writable(&dir.join(".staticnn-write-check"))
+}
+
+/// Checks every path the options name before any training, so that a typo costs seconds,
+/// not a run; returns the standardiser of the checkpoint to resume from.
+fn check_paths(args: &TrainArgs) -> Result<Option<Standardizer>> {
+    let standardizer =
+        match &args.resume {
+            Some(dir) => {
+                let last = dir.join("last");
+                let checkpoint = staticnn::checkpoint::Checkpoint::read(&last)?;
+                let json = checkpoint.state.extra.get(STANDARDIZER_KEY).ok_or_else(|| {
+                format!(
+                    "{}: the checkpoint holds no standardizer; was it saved by this example?",
+                    checkpoint.state_path().display()
+                )
+            })?;
+                Some(Standardizer::from_json(json).map_err(|e| {
+                    format!("{}: standardizer: {e}", checkpoint.state_path().display())
+                })?)
+            }
+            None => None,
+        };
+    if let Some(dir) = &args.save {
+        check_folder(dir)?;
+    }
+    if let Some(dir) = &args.log_dir {
+        check_folder(dir)?;
+    }
+    if let Some(path) = &args.plot {
+        check_writable(path)?;
+    }
+    if let Some(path) = &args.predict {
+        std::fs::File::open(path).map_err(at(path))?;
+        check_writable(&predictions_path(path))?;
+    }
+    Ok(standardizer)
+}
+
+fn predictions_path(path: &Path) -> PathBuf {
+    let mut target = path.as_os_str().to_owned();
+    target.push(".predictions.csv");
+    PathBuf::from(target)
+}
 
 /// Reads a CSV as features of width `W` and raw target values.
 pub fn csv_table(args: &TrainArgs) -> Result<staticnn::data::CsvTable> {
@@ -87,6 +155,8 @@ pub fn csv_width(args: &TrainArgs) -> Result<usize> {
 
 /// Evaluates `$body` with `const $W: usize` set to the CSV's feature count, 1 to 64: each
 /// example declares one generic model and instantiates it here.
+// Every example includes this module; only those that read a CSV of any width use the macro.
+#[allow(unused_macros)]
 macro_rules! with_feature_width {
     ($args:expr, $W:ident => $body:expr) => {{
         let width = common::csv_width($args)?;
@@ -95,6 +165,7 @@ macro_rules! with_feature_width {
         })
     }};
 }
+#[allow(unused_imports)]
 pub(crate) use with_feature_width;
 
 /// Trains `model` with the options, returns the history and writes whatever was asked for.
@@ -116,14 +187,10 @@ where
     T: Targets,
     T::Slice: TargetSlice,
 {
+    let resumed_standardizer = check_paths(args)?;
     let stratify = (0..data.len()).all(|i| data.targets.stratum(i).is_some());
     let (mut train, mut val) = data.split(args.val_split, stratify, &mut seeded_rng(args.seed))?;
-    let standardizer = match &args.resume {
-        Some(dir) => {
-            Standardizer::from_json(&std::fs::read_to_string(dir.join(STANDARDIZER_FILE))?)?
-        }
-        None => Standardizer::fit(&train.features),
-    };
+    let standardizer = resumed_standardizer.unwrap_or_else(|| Standardizer::fit(&train.features));
     standardizer.transform(&mut train.features)?;
     standardizer.transform(&mut val.features)?;
 
@@ -143,9 +210,9 @@ where
         Progress::Auto
     });
     if let Some(dir) = &args.save {
-        std::fs::create_dir_all(dir)?;
-        std::fs::write(dir.join(STANDARDIZER_FILE), standardizer.to_json())?;
-        options = options.checkpoint_dir(dir);
+        options = options
+            .checkpoint_dir(dir)
+            .checkpoint_extra(STANDARDIZER_KEY, standardizer.to_json());
     }
     if let Some(dir) = &args.resume {
         options = options.resume_from(dir.join("last"));
@@ -160,10 +227,14 @@ where
     )?;
 
     if let Some(path) = &args.plot {
-        history.plot(path, title)?;
+        history
+            .plot(path, title)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     if let Some(dir) = &args.log_dir {
-        SummaryWriter::new(dir)?.add_history(&history)?;
+        SummaryWriter::new(dir)
+            .and_then(|mut w| w.add_history(&history))
+            .map_err(at(dir))?;
     }
     if let Some(path) = &args.predict {
         predict_csv(
@@ -203,10 +274,8 @@ fn predict_csv<M: Forward<W, O>, const W: usize, const O: usize>(
         lines.push_str(&format_prediction(row));
         lines.push('\n');
     }
-    let mut target_path = path.as_os_str().to_owned();
-    target_path.push(".predictions.csv");
-    let target_path = PathBuf::from(target_path);
-    std::fs::write(&target_path, lines)?;
+    let target_path = predictions_path(path);
+    std::fs::write(&target_path, lines).map_err(at(&target_path))?;
     Ok(target_path)
 }
 

@@ -5,6 +5,7 @@ pub mod checkpoint;
 pub mod data;
 pub mod gradcheck;
 pub mod init;
+pub(crate) mod json_float;
 pub mod layers;
 pub mod linalg;
 pub mod loss;
@@ -32,7 +33,9 @@ pub use module::{
 };
 pub use optim::{LearningRate, Optimizer};
 pub use seed::{SeededRng, seeded_rng};
-pub use state::{LoadStateError, NamedTensor, TensorData, load_state_dict, state_dict};
+pub use state::{
+    LoadStateError, NamedTensor, TensorData, check_state_dict, load_state_dict, state_dict,
+};
 pub use summary::{Summary, SummaryRow};
 pub use tensor::{Batch, BatchSlice, ShapeError};
 

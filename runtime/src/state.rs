@@ -175,18 +175,41 @@ pub struct LoadStateError {
     pub mismatched: Vec<Mismatch>,
 }
 
+/// At most this many keys of each kind are listed; a hostile file may hold millions.
+const LISTED_KEYS: usize = 20;
+
+fn list(keys: &[String]) -> String {
+    let mut shown: Vec<String> = keys
+        .iter()
+        .take(LISTED_KEYS)
+        .map(|k| crate::checkpoint::capped(k))
+        .collect();
+    if keys.len() > LISTED_KEYS {
+        shown.push(format!("and {} more", keys.len() - LISTED_KEYS));
+    }
+    shown.join(", ")
+}
+
 fn describe(missing: &[String], unexpected: &[String], mismatched: &[Mismatch]) -> String {
     let mut parts = vec!["error(s) in loading state dict:".to_string()];
     if !missing.is_empty() {
-        parts.push(format!("missing key(s): {}", missing.join(", ")));
+        parts.push(format!("missing key(s): {}", list(missing)));
     }
     if !unexpected.is_empty() {
-        parts.push(format!("unexpected key(s): {}", unexpected.join(", ")));
+        parts.push(format!("unexpected key(s): {}", list(unexpected)));
     }
-    for m in mismatched {
+    for m in mismatched.iter().take(LISTED_KEYS) {
         parts.push(format!(
             "size mismatch for {}: the model has {}, the state has {}",
-            m.name, m.expected, m.found
+            crate::checkpoint::capped(&m.name),
+            m.expected,
+            m.found
+        ));
+    }
+    if mismatched.len() > LISTED_KEYS {
+        parts.push(format!(
+            "and {} more size mismatches",
+            mismatched.len() - LISTED_KEYS
         ));
     }
     parts.join("\n  ")
@@ -196,21 +219,22 @@ fn describe_shape(dtype: &str, shape: &[usize]) -> String {
     format!("{dtype} {shape:?}")
 }
 
-/// Copies `entries` into `module`, checking every key, dtype and shape first; on any
-/// difference nothing is changed and the error lists all of them.
-pub fn load_state_dict(
-    module: &mut (impl Module + ?Sized),
+/// Whether `entries` would load into `module`: every key, dtype and shape; lists every
+/// difference. Changes nothing.
+pub fn check_state_dict(
+    module: &(impl Module + ?Sized),
     entries: &[NamedTensor],
 ) -> Result<(), LoadStateError> {
-    // First pass: compare without writing, so a failed load changes nothing.
     let expected = state_dict(module);
     let mut error = LoadStateError {
         missing: Vec::new(),
         unexpected: Vec::new(),
         mismatched: Vec::new(),
     };
+    let by_name: std::collections::HashMap<&str, &NamedTensor> =
+        entries.iter().map(|t| (t.name.as_str(), t)).collect();
     for e in &expected {
-        match entries.iter().find(|t| t.name == e.name) {
+        match by_name.get(e.name.as_str()) {
             None => error.missing.push(e.name.clone()),
             Some(t) => {
                 let len_ok = match &t.data {
@@ -227,15 +251,26 @@ pub fn load_state_dict(
             }
         }
     }
+    let known: std::collections::HashSet<&str> = expected.iter().map(|e| e.name.as_str()).collect();
     for t in entries {
-        if !expected.iter().any(|e| e.name == t.name) {
+        if !known.contains(t.name.as_str()) {
             error.unexpected.push(t.name.clone());
         }
     }
-    if !(error.missing.is_empty() && error.unexpected.is_empty() && error.mismatched.is_empty()) {
-        return Err(error);
+    if error.missing.is_empty() && error.unexpected.is_empty() && error.mismatched.is_empty() {
+        Ok(())
+    } else {
+        Err(error)
     }
+}
 
+/// Copies `entries` into `module`, checking every key, dtype and shape first; on any
+/// difference nothing is changed and the error lists all of them.
+pub fn load_state_dict(
+    module: &mut (impl Module + ?Sized),
+    entries: &[NamedTensor],
+) -> Result<(), LoadStateError> {
+    check_state_dict(module, entries)?;
     visit_named_mut(module, |name, entry| {
         let data = entries.iter().find(|t| t.name == name).map(|t| &t.data);
         match (entry, data) {

@@ -4,68 +4,50 @@
 //! - `model.safetensors`: the model's `state_dict`, PyTorch's keys, dtypes and layouts;
 //! - `optimizer.safetensors`: the optimizer's state as named tensors;
 //! - `training_state.json`: format version, model type, epoch, global step, the shuffling RNG,
-//!   every Dropout's RNG, the scheduler and the history.
+//!   every Dropout's RNG, the scheduler, the history and the caller's extra data, with the
+//!   size and SHA-256 of the two other files, all sealed by the SHA-256 of itself.
 //!
 //! A save writes a sibling folder `<name>.partial`, syncs every file, then swaps it into
 //! place (the old folder is renamed to `<name>.previous` for the instant of the swap and then
 //! removed). A crash at any moment leaves a whole checkpoint under `<name>` or, during the
 //! swap itself, under `<name>.previous`, which `load` falls back to.
+//!
+//! Loading reads and checks everything — sizes before contents, digests before parsing,
+//! every field of the state, every key and shape against the model — before it changes
+//! anything, and every error names the file (and the key, for a tensor).
 
+mod digest;
+mod error;
 mod identity;
+mod training_state;
 mod weights;
 
+pub(crate) use error::capped;
+pub use error::{CheckpointError, SafetensorsError, StateError};
 pub use identity::{ModelIdentity, short_type_name};
+pub use training_state::{FORMAT_VERSION, TrainingState};
 pub use weights::{from_bytes, to_bytes};
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-use crate::module::Module;
-use crate::optim::{LearningRate, Optimizer, OptimizerError};
+use crate::module::{Buffer, Module};
+use crate::optim::{LearningRate, Optimizer};
 use crate::seed::SeededRng;
 use crate::state::{
-    Entry, EntryMut, LoadStateError, load_state_dict, state_dict, visit_named, visit_named_mut,
+    Entry, EntryMut, LoadStateError, NamedTensor, check_state_dict, load_state_dict, state_dict,
+    visit_named, visit_named_mut,
 };
-use crate::train::History;
-
-/// The version of the folder layout and `training_state.json`.
-pub const FORMAT_VERSION: u32 = 1;
+use training_state::{Contents, FileDigest, seal, unseal};
+use weights::{header_end, parse_header, tensors};
 
 const MODEL_FILE: &str = "model.safetensors";
 const OPTIMIZER_FILE: &str = "optimizer.safetensors";
 const STATE_FILE: &str = "training_state.json";
-
-#[derive(Debug, thiserror::Error)]
-pub enum CheckpointError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("not a valid safetensors file: {0}")]
-    Format(String),
-    #[error("tensor `{name}` has dtype {found}; only float32 and int64 occur in a state dict")]
-    DType { name: String, found: String },
-    #[error("{0}")]
-    Keys(#[from] LoadStateError),
-    #[error("{path}: {message}")]
-    State { path: PathBuf, message: String },
-    #[error(
-        "{path}: the checkpoint is of another model than `{expected}`:\n  {}",
-        differences.join("\n  ")
-    )]
-    ModelType {
-        path: PathBuf,
-        expected: String,
-        differences: Vec<String>,
-    },
-    #[error("optimizer state: {0}")]
-    Optimizer(#[from] OptimizerError),
-}
+/// A history of a million epochs is a few hundred MB; anything larger is not ours.
+const MAX_STATE_BYTES: u64 = 1 << 30;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
     move |source| CheckpointError::Io {
@@ -74,8 +56,16 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, CheckpointError> {
-    std::fs::read(path).map_err(io(path))
+fn open(path: &Path) -> Result<(File, u64), CheckpointError> {
+    let file = File::open(path).map_err(io(path))?;
+    let len = file.metadata().map_err(io(path))?.len();
+    Ok((file, len))
+}
+
+fn read_exact(file: &mut File, len: u64, path: &Path) -> Result<Vec<u8>, CheckpointError> {
+    let mut bytes = Vec::new();
+    file.take(len).read_to_end(&mut bytes).map_err(io(path))?;
+    Ok(bytes)
 }
 
 /// Writes `bytes` to `path` and syncs it to disk.
@@ -91,6 +81,58 @@ fn sync_dir(path: &Path) -> Result<(), CheckpointError> {
         .map_err(io(path))
 }
 
+fn encode(tensors: &[NamedTensor], path: &Path) -> Result<Vec<u8>, CheckpointError> {
+    to_bytes(tensors).map_err(|source| CheckpointError::Safetensors {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Extra metadata a header may carry beyond its tensor table (PyTorch writes none; some
+/// tools add a configuration).
+const HEADER_METADATA_ALLOWANCE: u64 = 4 << 20;
+
+/// The longest header a file of `model`'s state dict can sensibly have: four times a
+/// generous estimate of its tensor table, plus [`HEADER_METADATA_ALLOWANCE`]. A longer one
+/// holds tensors the model does not have, and is refused before it is read.
+fn header_limit(model: &(impl Module + ?Sized)) -> u64 {
+    let mut table = 0u64;
+    visit_named(model, |name, entry| {
+        let dims = match entry {
+            Entry::Parameter(p) => p.shape().len(),
+            Entry::Buffer(Buffer::F32 { shape, .. }) => shape.len(),
+            Entry::Buffer(Buffer::I64(_)) => 0,
+            Entry::Rng(_) => return,
+        };
+        // `"name":{"dtype":"F32","shape":[..],"data_offsets":[a,b]},`
+        table += name.len() as u64 + 64 + 21 * (dims as u64 + 2);
+    });
+    4 * table + HEADER_METADATA_ALLOWANCE
+}
+
+/// Reads a safetensors file header first: the length field is checked against the file's
+/// size and `max_header`, and the header's tensors against the rest of it, before the data
+/// is read.
+fn read_safetensors(path: &Path, max_header: u64) -> Result<Vec<NamedTensor>, CheckpointError> {
+    let bad = |source| CheckpointError::Safetensors {
+        path: path.to_path_buf(),
+        source,
+    };
+    let (mut file, len) = open(path)?;
+    let first8 = read_exact(&mut file, 8, path)?;
+    let end = header_end(&first8, len).map_err(bad)?;
+    if end - 8 > max_header {
+        return Err(bad(SafetensorsError::HeaderTooLargeForModel {
+            header: end - 8,
+            limit: max_header,
+        }));
+    }
+    let header = read_exact(&mut file, end - 8, path)?;
+    let metadata = parse_header(&header, len).map_err(bad)?;
+    let data = read_exact(&mut file, len - end, path)?;
+    tensors(&metadata, &data).map_err(bad)
+}
+
 /// Writes the model's state dict as one safetensors file that
 /// `model.load_state_dict(safetensors.torch.load_file(path), strict=True)` accepts.
 pub fn save_weights(
@@ -98,7 +140,7 @@ pub fn save_weights(
     path: impl AsRef<Path>,
 ) -> Result<(), CheckpointError> {
     let path = path.as_ref();
-    let bytes = to_bytes(&state_dict(model))?;
+    let bytes = encode(&state_dict(model), path)?;
     let tmp = sibling(path, ".partial");
     write_synced(&tmp, &bytes)?;
     std::fs::rename(&tmp, path).map_err(io(path))?;
@@ -109,65 +151,18 @@ pub fn save_weights(
 }
 
 /// Loads weights strictly: every key, dtype and shape must match, and the error lists the
-/// missing, unexpected and mis-shaped keys. On error the model is unchanged.
+/// missing, unexpected and mis-shaped keys. A digest in the file is checked; a file
+/// without one (`safetensors.torch.save_file`'s) loads too. On error the model is unchanged.
 pub fn load_weights(
     model: &mut (impl Module + ?Sized),
     path: impl AsRef<Path>,
 ) -> Result<(), CheckpointError> {
-    let tensors = from_bytes(&read(path.as_ref())?)?;
-    load_state_dict(model, &tensors)?;
-    Ok(())
-}
-
-/// Everything besides the weights that a resumed `fit` needs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrainingState {
-    pub format_version: u32,
-    /// The model's declared name and architecture, checked on load.
-    pub model: ModelIdentity,
-    /// Epochs completed.
-    pub epoch: usize,
-    /// Optimizer steps taken.
-    pub global_step: usize,
-    /// Each parameter group's learning rate for the next step (PyTorch keeps them in the
-    /// optimizer's `param_groups`).
-    pub lrs: Vec<f64>,
-    /// The RNG that shuffles the batches.
-    pub rng: SeededRng,
-    /// Each Dropout's RNG, by key.
-    pub module_rngs: BTreeMap<String, SeededRng>,
-    pub scheduler: Option<BTreeMap<String, f64>>,
-    pub history: History,
-}
-
-/// Every parameter group's current learning rate, as `TrainingState::lrs` keeps them.
-pub fn group_lrs(optimizer: &(impl LearningRate + ?Sized)) -> Vec<f64> {
-    (0..optimizer.num_groups())
-        .map(|g| optimizer.group_lr(g))
-        .collect()
-}
-
-impl TrainingState {
-    pub fn new(
-        model: &(impl Module + ?Sized),
-        epoch: usize,
-        global_step: usize,
-        lrs: Vec<f64>,
-        rng: SeededRng,
-        history: History,
-    ) -> Self {
-        TrainingState {
-            format_version: FORMAT_VERSION,
-            model: ModelIdentity::of(model),
-            epoch,
-            global_step,
-            lrs,
-            rng,
-            module_rngs: BTreeMap::new(),
-            scheduler: None,
-            history,
-        }
-    }
+    let path = path.as_ref();
+    let tensors = read_safetensors(path, header_limit(model))?;
+    load_state_dict(model, &tensors).map_err(|source| CheckpointError::Keys {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
@@ -197,6 +192,13 @@ fn restore_module_rngs(model: &mut (impl Module + ?Sized), rngs: &BTreeMap<Strin
     });
 }
 
+/// Every parameter group's current learning rate, as `TrainingState::lrs` keeps them.
+pub fn group_lrs(optimizer: &(impl LearningRate + ?Sized)) -> Vec<f64> {
+    (0..optimizer.num_groups())
+        .map(|g| optimizer.group_lr(g))
+        .collect()
+}
+
 /// Saves model, optimizer and training state into the folder `dir`, atomically.
 pub fn save_checkpoint<M: Module, O: Optimizer>(
     dir: impl AsRef<Path>,
@@ -213,16 +215,23 @@ pub fn save_checkpoint<M: Module, O: Optimizer>(
     std::fs::create_dir_all(&partial).map_err(io(&partial))?;
     let mut state = state.clone();
     state.module_rngs = module_rngs(model);
-    write_synced(&partial.join(MODEL_FILE), &to_bytes(&state_dict(model))?)?;
-    write_synced(
-        &partial.join(OPTIMIZER_FILE),
-        &to_bytes(&optimizer.state())?,
-    )?;
-    let json = serde_json::to_vec_pretty(&state).map_err(|e| CheckpointError::State {
-        path: partial.join(STATE_FILE),
-        message: e.to_string(),
+    let model_bytes = encode(&state_dict(model), &partial.join(MODEL_FILE))?;
+    let optimizer_bytes = encode(&optimizer.state(), &partial.join(OPTIMIZER_FILE))?;
+    let contents = Contents {
+        files: BTreeMap::from([
+            (MODEL_FILE.to_string(), FileDigest::of(&model_bytes)),
+            (OPTIMIZER_FILE.to_string(), FileDigest::of(&optimizer_bytes)),
+        ]),
+        state,
+    };
+    let state_path = partial.join(STATE_FILE);
+    let json = seal(&contents).map_err(|source| CheckpointError::State {
+        path: state_path.clone(),
+        source,
     })?;
-    write_synced(&partial.join(STATE_FILE), &json)?;
+    write_synced(&partial.join(MODEL_FILE), &model_bytes)?;
+    write_synced(&partial.join(OPTIMIZER_FILE), &optimizer_bytes)?;
+    write_synced(&state_path, &json)?;
     sync_dir(&partial)?;
     if dir.exists() {
         if previous.exists() {
@@ -251,6 +260,157 @@ pub fn checkpoint_folder(dir: impl AsRef<Path>) -> PathBuf {
     }
 }
 
+/// A checkpoint read from disk and checked, not yet applied to anything: every file's size
+/// and digest, every tensor's format, every field of the training state.
+#[derive(Clone, Debug)]
+pub struct Checkpoint {
+    /// The folder read (`<dir>.previous` if a crash hit the swap).
+    pub dir: PathBuf,
+    pub state: TrainingState,
+    weights: Vec<NamedTensor>,
+    optimizer: Vec<NamedTensor>,
+}
+
+impl Checkpoint {
+    /// Reads and checks the checkpoint in `dir`, changing nothing.
+    pub fn read(dir: impl AsRef<Path>) -> Result<Self, CheckpointError> {
+        let dir = checkpoint_folder(dir);
+        let state_path = dir.join(STATE_FILE);
+        let bad_state = |source| CheckpointError::State {
+            path: state_path.clone(),
+            source,
+        };
+        let (mut file, len) = open(&state_path)?;
+        if len > MAX_STATE_BYTES {
+            return Err(bad_state(StateError::TooLarge {
+                len,
+                max: MAX_STATE_BYTES,
+            }));
+        }
+        let contents = unseal(&read_exact(&mut file, len, &state_path)?).map_err(bad_state)?;
+        contents.state.validate().map_err(bad_state)?;
+        let read_file = |name: &'static str| {
+            let path = dir.join(name);
+            let expected = contents
+                .files
+                .get(name)
+                .ok_or_else(|| bad_state(StateError::NoDigest(name)))?;
+            let (mut file, len) = open(&path)?;
+            if len != expected.bytes {
+                return Err(CheckpointError::Length {
+                    path,
+                    expected: expected.bytes,
+                    found: len,
+                });
+            }
+            let bytes = read_exact(&mut file, len, &path)?;
+            let found = FileDigest::of(&bytes);
+            if found != *expected {
+                return Err(CheckpointError::Digest {
+                    path,
+                    expected: error::capped(&expected.sha256),
+                    found: found.sha256,
+                });
+            }
+            from_bytes(&bytes).map_err(|source| CheckpointError::Safetensors { path, source })
+        };
+        let weights = read_file(MODEL_FILE)?;
+        let optimizer = read_file(OPTIMIZER_FILE)?;
+        Ok(Checkpoint {
+            dir,
+            state: contents.state,
+            weights,
+            optimizer,
+        })
+    }
+
+    /// Whether the checkpoint fits `model`: its name and architecture, and every key, dtype and shape of
+    /// the weights and RNGs. Changes nothing.
+    pub fn check<M: Module + ?Sized>(&self, model: &M) -> Result<(), CheckpointError> {
+        let expected = ModelIdentity::of(model);
+        if self.state.model != expected {
+            return Err(CheckpointError::ModelType {
+                path: self.dir.join(STATE_FILE),
+                expected: expected.name.clone(),
+                differences: self
+                    .state
+                    .model
+                    .differences(&expected, 10)
+                    .iter()
+                    .map(|d| capped(d))
+                    .collect(),
+            });
+        }
+        check_state_dict(model, &self.weights).map_err(|source| CheckpointError::Keys {
+            path: self.dir.join(MODEL_FILE),
+            source,
+        })?;
+        let rngs = module_rngs(model);
+        let saved = &self.state.module_rngs;
+        let missing: Vec<String> = rngs
+            .keys()
+            .filter(|k| !saved.contains_key(*k))
+            .cloned()
+            .collect();
+        let unexpected: Vec<String> = saved
+            .keys()
+            .filter(|k| !rngs.contains_key(*k))
+            .cloned()
+            .collect();
+        if !(missing.is_empty() && unexpected.is_empty()) {
+            return Err(CheckpointError::Keys {
+                path: self.dir.join(STATE_FILE),
+                source: LoadStateError {
+                    missing,
+                    unexpected,
+                    mismatched: Vec::new(),
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Puts the checkpoint into `model` and `optimizer` and returns the training state.
+    /// Everything is checked first; the optimizer is loaded last, and if it refuses its
+    /// state the model is put back as it was.
+    pub fn apply<M: Module, O: Optimizer>(
+        self,
+        model: &mut M,
+        optimizer: &mut O,
+    ) -> Result<TrainingState, CheckpointError> {
+        self.check(model)?;
+        let groups = optimizer.num_groups();
+        if self.state.lrs.len() != groups {
+            return Err(CheckpointError::State {
+                path: self.state_path(),
+                source: StateError::LearningRates {
+                    found: self.state.lrs.len(),
+                    groups,
+                },
+            });
+        }
+        let before = state_dict(model);
+        load_state_dict(model, &self.weights).expect("checked above");
+        if let Err(source) = optimizer.load_state(&*model, &self.optimizer) {
+            load_state_dict(model, &before).expect("the model's own state");
+            return Err(CheckpointError::Optimizer {
+                path: self.dir.join(OPTIMIZER_FILE),
+                source,
+            });
+        }
+        restore_module_rngs(model, &self.state.module_rngs);
+        for (g, &lr) in self.state.lrs.iter().enumerate() {
+            optimizer.set_group_lr(g, lr);
+        }
+        Ok(self.state)
+    }
+
+    /// The path of the training state, for errors about its fields.
+    pub fn state_path(&self) -> PathBuf {
+        self.dir.join(STATE_FILE)
+    }
+}
+
 /// Loads a checkpoint into `model` and `optimizer` and returns the training state. Every
 /// file is read and checked before anything is changed.
 pub fn load_checkpoint<M: Module, O: Optimizer>(
@@ -258,52 +418,5 @@ pub fn load_checkpoint<M: Module, O: Optimizer>(
     model: &mut M,
     optimizer: &mut O,
 ) -> Result<TrainingState, CheckpointError> {
-    let dir = checkpoint_folder(dir);
-    let state_path = dir.join(STATE_FILE);
-    let state: TrainingState =
-        serde_json::from_slice(&read(&state_path)?).map_err(|e| CheckpointError::State {
-            path: state_path.clone(),
-            message: e.to_string(),
-        })?;
-    if state.format_version != FORMAT_VERSION {
-        return Err(CheckpointError::State {
-            path: state_path,
-            message: format!(
-                "format version {}, expected {FORMAT_VERSION}",
-                state.format_version
-            ),
-        });
-    }
-    let expected = ModelIdentity::of(model);
-    if state.model != expected {
-        return Err(CheckpointError::ModelType {
-            path: state_path,
-            expected: expected.name.clone(),
-            differences: state.model.differences(&expected, 10),
-        });
-    }
-    let weights = from_bytes(&read(&dir.join(MODEL_FILE))?)?;
-    let optimizer_state = from_bytes(&read(&dir.join(OPTIMIZER_FILE))?)?;
-    // Keep the current weights, so that a bad optimizer file leaves the model as it was.
-    let before = state_dict(model);
-    load_state_dict(model, &weights)?;
-    if state.lrs.len() != optimizer.num_groups() {
-        return Err(CheckpointError::State {
-            path: state_path,
-            message: format!(
-                "{} learning rates for an optimizer with {} parameter groups",
-                state.lrs.len(),
-                optimizer.num_groups()
-            ),
-        });
-    }
-    if let Err(e) = optimizer.load_state(&*model, &optimizer_state) {
-        load_state_dict(model, &before).expect("the model's own state");
-        return Err(e.into());
-    }
-    restore_module_rngs(model, &state.module_rngs);
-    for (g, &lr) in state.lrs.iter().enumerate() {
-        optimizer.set_group_lr(g, lr);
-    }
-    Ok(state)
+    Checkpoint::read(dir)?.apply(model, optimizer)
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::Dataset;
+use crate::checkpoint::capped;
 use crate::tensor::Batch;
 
 /// A column by header name or by 0-based index.
@@ -43,11 +44,54 @@ pub enum CsvError {
         line: u64,
         message: String,
     },
-    #[error("{path}: has no column {column}; its columns are {available:?}")]
+    #[error("{path}: has no column {column}; its columns are {}", list(.available))]
     NoColumn {
         path: PathBuf,
         column: Column,
         available: Vec<String>,
+    },
+    #[error("{path}: is empty; the first line is a header naming the columns")]
+    EmptyFile { path: PathBuf },
+    #[error(
+        "{path}: the header names `{name}` twice (columns {first} and {second}); which one is meant?"
+    )]
+    DuplicateColumn {
+        path: PathBuf,
+        name: String,
+        first: usize,
+        second: usize,
+    },
+    #[error(
+        "{path}: the first line ({}) is all numbers, so it looks like data, not a header; add a header row naming the columns",
+        list(.header)
+    )]
+    NoHeader { path: PathBuf, header: Vec<String> },
+    #[error(
+        "{path}: the header is one column, `{header}`, holding {delimiter}; the file must be comma-separated"
+    )]
+    Delimiter {
+        path: PathBuf,
+        header: String,
+        delimiter: &'static str,
+    },
+    #[error(
+        "{path}: {column} is ambiguous: it is column index {index} and also the name of column {named}"
+    )]
+    AmbiguousColumn {
+        path: PathBuf,
+        column: Column,
+        index: usize,
+        named: usize,
+    },
+    #[error(
+        "{path}: line {line}, column {column} (`{name}`): `{value}` is outside the range of f32 (about ±3.4e38)"
+    )]
+    OutOfRange {
+        path: PathBuf,
+        line: u64,
+        column: usize,
+        name: String,
+        value: String,
     },
     #[error("{path}: line {line}, column {column} (`{name}`): `{value}` is not a number")]
     NotNumeric {
@@ -83,13 +127,46 @@ pub enum CsvError {
         expected: usize,
         found: usize,
     },
-    #[error("{path}: line {line}, column {column}: target `{value}` is not a class index")]
+    #[error(
+        "{path}: line {line}, column {column}: target `{value}` is not a class index; labels are 0-based, 0 to {} for {classes} classes",
+        classes.saturating_sub(1)
+    )]
     NotAClass {
         path: PathBuf,
         line: u64,
         column: usize,
         value: f32,
+        classes: usize,
     },
+    #[error(
+        "{path}: line {line}, column {column}: target `{value}` is outside [0, 1], where binary labels and probabilities lie"
+    )]
+    NotBinary {
+        path: PathBuf,
+        line: u64,
+        column: usize,
+        value: f32,
+    },
+}
+
+/// At most this many column names are listed in an error.
+const LISTED_COLUMNS: usize = 20;
+
+/// Column names for an error: each capped, at most [`LISTED_COLUMNS`] of them.
+fn list(names: &[String]) -> String {
+    let mut shown: Vec<String> = names
+        .iter()
+        .take(LISTED_COLUMNS)
+        .map(|n| format!("`{}`", capped(n)))
+        .collect();
+    if names.len() > LISTED_COLUMNS {
+        shown.push(format!("and {} more", names.len() - LISTED_COLUMNS));
+    }
+    if shown.is_empty() {
+        "none".to_string()
+    } else {
+        shown.join(", ")
+    }
 }
 
 /// The numbers of a CSV file, features row-major.
@@ -107,6 +184,21 @@ pub struct CsvTable {
 }
 
 fn find(path: &Path, headers: &[String], column: &Column) -> Result<usize, CsvError> {
+    if let Column::Index(index) = column {
+        let text = index.to_string();
+        if let Some(named) = headers
+            .iter()
+            .position(|h| *h == text)
+            .filter(|n| n != index)
+        {
+            return Err(CsvError::AmbiguousColumn {
+                path: path.to_path_buf(),
+                column: column.clone(),
+                index: *index,
+                named,
+            });
+        }
+    }
     let found = match column {
         Column::Name(n) => headers.iter().position(|h| h == n),
         Column::Index(i) => (*i < headers.len()).then_some(*i),
@@ -145,6 +237,7 @@ pub fn read_csv(
         .iter()
         .map(str::to_string)
         .collect();
+    check_header(path, &headers)?;
     let target_index = target.map(|t| find(path, &headers, t)).transpose()?;
     let feature_indices: Vec<usize> = match features {
         Some(cols) => cols
@@ -185,19 +278,26 @@ pub fn read_csv(
                     path: path.to_path_buf(),
                     line,
                     column: i + 1,
-                    name: headers[i].clone(),
+                    name: capped(&headers[i]),
                 });
             }
-            text.parse::<f32>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| CsvError::NotNumeric {
+            match text.parse::<f64>() {
+                Ok(v) if v.is_finite() && !(v as f32).is_finite() => Err(CsvError::OutOfRange {
                     path: path.to_path_buf(),
                     line,
                     column: i + 1,
-                    name: headers[i].clone(),
-                    value: text.to_string(),
-                })
+                    name: capped(&headers[i]),
+                    value: capped(text),
+                }),
+                Ok(v) if v.is_finite() => Ok(v as f32),
+                _ => Err(CsvError::NotNumeric {
+                    path: path.to_path_buf(),
+                    line,
+                    column: i + 1,
+                    name: capped(&headers[i]),
+                    value: capped(text),
+                }),
+            }
         };
         for &i in &feature_indices {
             table.features.push(cell(i)?);
@@ -213,6 +313,43 @@ pub fn read_csv(
         });
     }
     Ok(table)
+}
+
+/// What a header row must be: present, with distinct names, comma-separated, not data.
+fn check_header(path: &Path, headers: &[String]) -> Result<(), CsvError> {
+    if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
+        return Err(CsvError::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    }
+    if let [only] = headers {
+        for (c, delimiter) in [(';', "`;`"), ('\t', "tabs"), ('|', "`|`")] {
+            if only.contains(c) {
+                return Err(CsvError::Delimiter {
+                    path: path.to_path_buf(),
+                    header: capped(only),
+                    delimiter,
+                });
+            }
+        }
+    }
+    for (second, name) in headers.iter().enumerate() {
+        if let Some(first) = headers[..second].iter().position(|h| h == name) {
+            return Err(CsvError::DuplicateColumn {
+                path: path.to_path_buf(),
+                name: capped(name),
+                first: first + 1,
+                second: second + 1,
+            });
+        }
+    }
+    if headers.iter().all(|h| h.parse::<f64>().is_ok()) {
+        return Err(CsvError::NoHeader {
+            path: path.to_path_buf(),
+            header: headers.to_vec(),
+        });
+    }
+    Ok(())
 }
 
 impl CsvTable {
@@ -253,24 +390,46 @@ impl CsvTable {
         })
     }
 
-    /// The table as features and class indices (the target column holds 0, 1, 2, ...).
-    pub fn to_class_dataset<const W: usize>(&self) -> Result<Dataset<W, Vec<usize>>, CsvError> {
+    /// The table as features and 0/1 targets for a binary classifier (BCE, BCEWithLogits):
+    /// a target outside [0, 1] is an error naming its file line.
+    pub fn to_binary_dataset<const W: usize>(&self) -> Result<Dataset<W, Batch<1>>, CsvError> {
         self.check_target()?;
-        let mut classes = Vec::with_capacity(self.rows());
+        for (&value, &line) in self.targets.iter().zip(&self.lines) {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(CsvError::NotBinary {
+                    path: self.path.clone(),
+                    line,
+                    column: self.target_column,
+                    value,
+                });
+            }
+        }
+        self.to_dataset()
+    }
+
+    /// The table as features and class indices for `classes` classes (the target column
+    /// holds 0, 1, ..., classes − 1); any other label is an error naming its file line.
+    pub fn to_class_dataset<const W: usize>(
+        &self,
+        classes: usize,
+    ) -> Result<Dataset<W, Vec<usize>>, CsvError> {
+        self.check_target()?;
+        let mut labels = Vec::with_capacity(self.rows());
         for (&v, &line) in self.targets.iter().zip(&self.lines) {
-            if v < 0.0 || v.fract() != 0.0 {
+            if v < 0.0 || v.fract() != 0.0 || v as usize >= classes {
                 return Err(CsvError::NotAClass {
                     path: self.path.clone(),
                     line,
                     column: self.target_column,
                     value: v,
+                    classes,
                 });
             }
-            classes.push(v as usize);
+            labels.push(v as usize);
         }
         Ok(Dataset {
             features: self.features()?,
-            targets: classes,
+            targets: labels,
         })
     }
 }

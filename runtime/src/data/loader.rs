@@ -3,7 +3,7 @@
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-use super::{Dataset, Targets};
+use super::{DataError, Dataset, Targets};
 use crate::tensor::{Batch, BatchSlice};
 
 /// Batches over a dataset; `next_batch` reuses its buffers, `epoch` yields owned batches.
@@ -19,18 +19,22 @@ pub struct DataLoader<'a, const W: usize, T: Targets> {
 }
 
 impl<'a, const W: usize, T: Targets> DataLoader<'a, W, T> {
-    /// Shuffled batches of `batch_size` (at least 1), keeping a smaller last batch.
-    pub fn new(data: &'a Dataset<W, T>, batch_size: usize) -> Self {
-        DataLoader {
+    /// Shuffled batches of `batch_size`, keeping a smaller last batch. A batch size of 0 is
+    /// an error, as PyTorch's `ValueError`.
+    pub fn new(data: &'a Dataset<W, T>, batch_size: usize) -> Result<Self, DataError> {
+        if batch_size == 0 {
+            return Err(DataError::BatchSize);
+        }
+        Ok(DataLoader {
             data,
-            batch_size: batch_size.max(1),
+            batch_size,
             shuffle: true,
             drop_last: false,
             order: (0..data.len()).collect(),
             cursor: data.len(),
             x: Batch::new(),
             y: T::Owned::default(),
-        }
+        })
     }
 
     pub fn shuffle(mut self, shuffle: bool) -> Self {

@@ -40,6 +40,8 @@ pub enum DataError {
     NotStratifiable { index: usize },
     #[error(transparent)]
     Shape(#[from] ShapeError),
+    #[error("batch_size is 0; a batch holds at least one sample")]
+    BatchSize,
 }
 
 impl<const W: usize, T: Targets> Dataset<W, T> {

@@ -4,8 +4,20 @@ use super::{Loss, LossError, Reduction, check_rows};
 use crate::layers::log_softmax_row;
 use crate::tensor::{BatchSlice, resize};
 
-fn check_classes(rows: usize, classes: usize, target: &[usize]) -> Result<(), LossError> {
+fn check_classes(
+    rows: usize,
+    classes: usize,
+    target: &[usize],
+    weight: &Option<Vec<f32>>,
+) -> Result<(), LossError> {
     check_rows(rows, target.len())?;
+    if let Some(w) = weight.as_ref().filter(|w| w.len() != classes) {
+        return Err(LossError::WeightLength {
+            name: "weight",
+            found: w.len(),
+            expected: classes,
+        });
+    }
     match target.iter().position(|&c| c >= classes) {
         Some(row) => Err(LossError::ClassOutOfRange {
             row,
@@ -98,7 +110,7 @@ impl<const C: usize> Loss<C> for CrossEntropyLoss {
     type Target = [usize];
 
     fn elementwise(&self, x: &BatchSlice<C>, target: &[usize]) -> Result<Vec<f32>, LossError> {
-        check_classes(x.rows(), C, target)?;
+        check_classes(x.rows(), C, target, &self.weight)?;
         let mut lp = Vec::new();
         Self::log_softmax(x, &mut lp);
         Ok(self
@@ -110,7 +122,7 @@ impl<const C: usize> Loss<C> for CrossEntropyLoss {
     }
 
     fn value(&self, x: &BatchSlice<C>, target: &[usize]) -> Result<f32, LossError> {
-        check_classes(x.rows(), C, target)?;
+        check_classes(x.rows(), C, target, &self.weight)?;
         let mut lp = Vec::new();
         Self::log_softmax(x, &mut lp);
         let (losses, divisor) = self.row_losses::<C>(&lp, target);
@@ -122,7 +134,7 @@ impl<const C: usize> Loss<C> for CrossEntropyLoss {
         x: &BatchSlice<C>,
         target: &[usize],
     ) -> Result<(f32, &BatchSlice<C>), LossError> {
-        check_classes(x.rows(), C, target)?;
+        check_classes(x.rows(), C, target, &self.weight)?;
         let mut lp = std::mem::take(&mut self.log_probs);
         Self::log_softmax(x, &mut lp);
         let eps = self.label_smoothing;
@@ -198,7 +210,7 @@ impl<const C: usize> Loss<C> for NLLLoss {
     type Target = [usize];
 
     fn elementwise(&self, x: &BatchSlice<C>, target: &[usize]) -> Result<Vec<f32>, LossError> {
-        check_classes(x.rows(), C, target)?;
+        check_classes(x.rows(), C, target, &self.weight)?;
         Ok(x.iter_rows()
             .zip(target)
             .map(|(r, &y)| -class_weight(&self.weight, y) * r[y])
@@ -206,7 +218,7 @@ impl<const C: usize> Loss<C> for NLLLoss {
     }
 
     fn value(&self, x: &BatchSlice<C>, target: &[usize]) -> Result<f32, LossError> {
-        check_classes(x.rows(), C, target)?;
+        check_classes(x.rows(), C, target, &self.weight)?;
         let sum: f64 = x
             .iter_rows()
             .zip(target)

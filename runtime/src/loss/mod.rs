@@ -36,6 +36,14 @@ pub enum LossError {
         class: usize,
         classes: usize,
     },
+    /// A loss is not typed by its width, so, as in PyTorch, a per-class weight's length is
+    /// checked against the input it first meets, before anything is computed.
+    #[error("`{name}` has {found} values, but the input has {expected} classes (columns)")]
+    WeightLength {
+        name: &'static str,
+        found: usize,
+        expected: usize,
+    },
     #[error("target {value} in row {row}, column {column} is outside [0, 1]")]
     TargetOutOfRange {
         row: usize,

@@ -10,6 +10,11 @@ pub trait PointwiseFn: Clone + std::fmt::Debug {
     fn point(&self, x: f32, y: f32, column: usize) -> (f32, f32);
     /// Whether targets must lie in [0, 1].
     const PROBABILITY_TARGETS: bool = false;
+    /// Whether the function's own parameters fit rows of `width` (a `pos_weight`'s length).
+    fn check_width(&self, width: usize) -> Result<(), LossError> {
+        let _ = width;
+        Ok(())
+    }
 }
 
 /// A loss made of a [`PointwiseFn`] and a reduction.
@@ -37,6 +42,7 @@ impl<F: PointwiseFn> Pointwise<F> {
 
     fn check<const W: usize>(&self, x: &BatchSlice<W>, y: &BatchSlice<W>) -> Result<(), LossError> {
         check_rows(x.rows(), y.rows())?;
+        self.function.check_width(W)?;
         if F::PROBABILITY_TARGETS {
             for (i, &v) in y.as_slice().iter().enumerate() {
                 if !(0.0..=1.0).contains(&v) {
@@ -191,6 +197,16 @@ pub struct BceWithLogits {
 }
 impl PointwiseFn for BceWithLogits {
     const PROBABILITY_TARGETS: bool = true;
+    fn check_width(&self, width: usize) -> Result<(), LossError> {
+        match &self.pos_weight {
+            Some(w) if w.len() != width => Err(LossError::WeightLength {
+                name: "pos_weight",
+                found: w.len(),
+                expected: width,
+            }),
+            _ => Ok(()),
+        }
+    }
     fn point(&self, z: f32, y: f32, column: usize) -> (f32, f32) {
         let p = self.pos_weight.as_ref().map_or(1.0, |w| w[column]);
         // loss = (1 − y) z + k · softplus(−z), k = 1 + (p − 1) y

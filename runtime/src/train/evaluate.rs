@@ -30,7 +30,9 @@ where
     T: Targets,
     L: Loss<O, Target = T::Slice>,
 {
-    let mut loader = DataLoader::new(data, batch_size).shuffle(false);
+    let mut loader = DataLoader::new(data, batch_size.max(1))
+        .expect("a batch size of at least 1")
+        .shuffle(false);
     loader.rewind();
     let mut sums = MetricSums::default();
     let (mut total, mut rows) = (0.0f64, 0usize);

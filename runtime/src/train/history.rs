@@ -10,10 +10,17 @@ use serde::{Deserialize, Serialize};
 pub struct EpochRecord {
     /// 1-based.
     pub epoch: usize,
+    // Every number may be NaN or infinite (an R² of −inf on constant targets, NaN accuracy on
+    // an empty set) and must survive a checkpoint's JSON.
+    #[serde(with = "crate::json_float")]
     pub loss: f64,
+    #[serde(with = "crate::json_float::option")]
     pub val_loss: Option<f64>,
+    #[serde(with = "crate::json_float::map")]
     pub metrics: BTreeMap<String, f64>,
+    #[serde(with = "crate::json_float")]
     pub lr: f64,
+    #[serde(with = "crate::json_float")]
     pub seconds: f64,
 }
 

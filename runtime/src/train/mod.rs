@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::checkpoint::{
-    CheckpointError, TrainingState, group_lrs, load_checkpoint, save_checkpoint,
+    Checkpoint, CheckpointError, StateError, TrainingState, group_lrs, save_checkpoint,
 };
 use crate::data::{DataError, DataLoader, Dataset, Targets};
 use crate::loss::{Loss, LossError};
@@ -101,13 +101,16 @@ pub struct FitOptions {
     /// Continues from a checkpoint folder saved by `fit`: weights, optimizer, scheduler,
     /// RNGs, epoch and history.
     pub resume_from: Option<PathBuf>,
+    /// Saved in every checkpoint (`TrainingState::extra`) in the same atomic swap as the
+    /// weights: whatever else the run needs to resume (an input standardizer, ...).
+    pub checkpoint_extra: BTreeMap<String, String>,
 }
 
 impl FitOptions {
     pub fn new(epochs: usize, batch_size: usize) -> Self {
         FitOptions {
             epochs,
-            batch_size: batch_size.max(1),
+            batch_size,
             shuffle: true,
             drop_last: false,
             validation_split: None,
@@ -121,7 +124,13 @@ impl FitOptions {
             seed: 0,
             checkpoint_dir: None,
             resume_from: None,
+            checkpoint_extra: BTreeMap::new(),
         }
+    }
+    /// Saves `value` under `key` in every checkpoint (Lightning's `on_save_checkpoint`).
+    pub fn checkpoint_extra(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.checkpoint_extra.insert(key.to_string(), value.into());
+        self
     }
     pub fn checkpoint_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.checkpoint_dir = Some(dir.into());
@@ -209,24 +218,47 @@ where
         }
         (None, None) => (train, None),
     };
+    // A batch size of 0 is an error before anything is loaded or changed.
+    let mut loader = DataLoader::new(train, options.batch_size)?
+        .shuffle(options.shuffle)
+        .drop_last(options.drop_last);
     let mut history = History::default();
     let mut global_step = 0usize;
     let mut first_epoch = 1;
     if let Some(dir) = &options.resume_from {
-        let state = load_checkpoint(dir, model, optimizer)?;
+        let checkpoint = Checkpoint::read(dir)?;
+        checkpoint.check(model)?;
+        // The scheduler first: unlike the optimizer, it can be put back from its own state
+        // if what follows fails.
+        let mut scheduler_before = None;
+        if let (Some((s, _)), Some(saved)) = (&mut options.scheduler, &checkpoint.state.scheduler) {
+            let before = s.state();
+            if let Err(e) = s.load_state(saved) {
+                s.load_state(&before).expect("the scheduler's own state");
+                return Err(CheckpointError::State {
+                    path: checkpoint.state_path(),
+                    source: StateError::Scheduler(e),
+                }
+                .into());
+            }
+            scheduler_before = Some(before);
+        }
+        let state = match checkpoint.apply(model, optimizer) {
+            Ok(state) => state,
+            Err(e) => {
+                if let (Some((s, _)), Some(before)) = (&mut options.scheduler, scheduler_before) {
+                    s.load_state(&before).expect("the scheduler's own state");
+                }
+                return Err(e.into());
+            }
+        };
+        if let (Some((s, _)), Some(_)) = (&options.scheduler, &state.scheduler) {
+            s.apply(optimizer);
+        }
         rng = state.rng;
         history = state.history;
         global_step = state.global_step;
-        first_epoch = state.epoch + 1;
-        if let (Some((s, _)), Some(saved)) = (&mut options.scheduler, &state.scheduler) {
-            s.load_state(saved).map_err(|e| {
-                FitError::Checkpoint(CheckpointError::State {
-                    path: dir.clone(),
-                    message: e.to_string(),
-                })
-            })?;
-            s.apply(optimizer);
-        }
+        first_epoch = state.epoch.saturating_add(1);
     }
     let mut best: Option<f64> = None;
     let monitor = options.monitor.clone().unwrap_or_else(|| {
@@ -237,9 +269,6 @@ where
         }
         .to_string()
     });
-    let mut loader = DataLoader::new(train, options.batch_size)
-        .shuffle(options.shuffle)
-        .drop_last(options.drop_last);
     let reporter = progress::Reporter::new(options.progress, options.epochs, loader.num_batches());
 
     for epoch in first_epoch..=options.epochs {
@@ -347,6 +376,7 @@ where
                 history.clone(),
             );
             state.scheduler = options.scheduler.as_ref().map(|(s, _)| s.state());
+            state.extra = options.checkpoint_extra.clone();
             save_checkpoint(dir.join("last"), model, optimizer, &state)?;
             let higher = crate::metrics::higher_is_better(&monitor);
             let improved = match (value, best) {
