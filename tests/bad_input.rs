@@ -191,3 +191,17 @@ fn a_batch_size_of_zero_is_an_error_before_anything_changes() {
     assert!(matches!(err, FitError::Data(DataError::BatchSize)), "{err}");
     assert_eq!(state_dict(&model), before);
 }
+
+#[test]
+fn an_embedding_index_out_of_range_is_an_error_and_nan_in_inference() {
+    let emb = Embedding::<10, 4>::new(&mut seeded_rng(0));
+    let bad = Batch::<3>::from_rows(&[[1.0, 10.0, 2.0]]);
+    let err = Forward::<3, 12>::validate(&emb, &bad).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "index 10 in row 0, column 1 is not a whole number below 10"
+    );
+    let out = Forward::<3, 12>::forward(&emb, &bad);
+    assert!(out.as_slice()[4..8].iter().all(|v| v.is_nan()));
+    assert!(out.as_slice()[..4].iter().all(|v| v.is_finite()));
+}

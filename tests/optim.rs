@@ -1,0 +1,92 @@
+//! Schedules and clipping beyond the fixtures (the optimizers' and schedules' PyTorch parity,
+//! with the state round trip, is the generated suite in `parity/`): MultiStepLR,
+//! ReduceLROnPlateau and its state, gradient clipping.
+
+use staticnn::module::{Module, Parameter, Visitor, VisitorMut};
+use staticnn::optim::*;
+
+/// One parameter vector, as the fixture's single tensor.
+struct Single(Parameter);
+impl Module for Single {
+    fn visit(&self, v: &mut dyn Visitor) {
+        v.parameter("p", &self.0);
+    }
+    fn visit_mut(&mut self, v: &mut dyn VisitorMut) {
+        v.parameter("p", &mut self.0);
+    }
+    fn set_training(&mut self, _: bool) {}
+}
+
+/// An optimizer that only carries learning rates, for the schedules.
+#[allow(non_snake_case)]
+fn Lr(lr: f64) -> SGD {
+    SGD::new(lr)
+}
+
+#[test]
+fn multistep_and_plateau() {
+    let mut opt = Lr(1.0);
+    let mut s = MultiStepLR::new(&mut opt, vec![2, 4], 0.1);
+    let mut seen = vec![s.lr()];
+    for _ in 0..5 {
+        s.step(&mut opt);
+        seen.push(opt.lr());
+    }
+    let expected = [1.0, 1.0, 0.1, 0.1, 0.01, 0.01];
+    for (a, b) in seen.iter().zip(expected) {
+        assert!((a - b).abs() < 1e-12, "{seen:?}");
+    }
+
+    // patience 2: the third epoch without improvement cuts the rate; cooldown 1 then waits.
+    let mut opt = Lr(1.0);
+    let mut p = ReduceLROnPlateau::new(&mut opt)
+        .patience(2)
+        .factor(0.5)
+        .cooldown(1);
+    let losses = [1.0, 0.9, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95];
+    let lrs: Vec<f64> = losses
+        .iter()
+        .map(|&l| {
+            p.step_with(Some(l), &mut opt);
+            opt.lr()
+        })
+        .collect();
+    assert_eq!(lrs, [1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.25]);
+    let saved = p.state();
+    let mut q = ReduceLROnPlateau::new(&mut Lr(9.0))
+        .patience(2)
+        .factor(0.5)
+        .cooldown(1);
+    q.load_state(&saved).unwrap();
+    assert_eq!(q.lr(), 0.25);
+
+    let mut opt = Lr(1.0);
+    let mut p = ReduceLROnPlateau::new(&mut opt)
+        .mode(PlateauMode::Max)
+        .patience(0)
+        .min_lr(0.3);
+    for acc in [0.5, 0.4, 0.3, 0.2] {
+        p.step_with(Some(acc), &mut opt);
+    }
+    assert_eq!(opt.lr(), 0.3, "min_lr holds");
+}
+
+#[test]
+fn clipping() {
+    let mut m = Single(Parameter::new(vec![0.0; 4], &[4]));
+    m.0.grad = vec![3.0, 4.0, 0.0, 0.0];
+    let norm = clip_grad_norm(&mut m, 1.0);
+    assert!((norm - 5.0).abs() < 1e-6);
+    let clipped: f32 = m.0.grad.iter().map(|g| g * g).sum::<f32>().sqrt();
+    assert!((clipped - 1.0).abs() < 1e-5, "{clipped}");
+    m.0.grad = vec![0.3, 0.4, 0.0, 0.0];
+    assert!((clip_grad_norm(&mut m, 1.0) - 0.5).abs() < 1e-6);
+    assert_eq!(
+        m.0.grad,
+        vec![0.3, 0.4, 0.0, 0.0],
+        "below the limit nothing changes"
+    );
+    m.0.grad = vec![-2.0, 0.5, 3.0, -0.1];
+    clip_grad_value(&mut m, 1.0);
+    assert_eq!(m.0.grad, vec![-1.0, 0.5, 1.0, -0.1]);
+}
