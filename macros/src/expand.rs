@@ -121,6 +121,19 @@ fn expand_one(plan: &Plan) -> TokenStream {
         }
         None => quote!(::core::result::Result::Ok(())),
     };
+    // What export walks: each layer with the widths it runs at.
+    let children = plan.layers.iter().map(|l| {
+        let (field, key) = (&l.field, &l.key);
+        let (a, b) = widths(l);
+        quote! {
+            #krate::export::Child {
+                key: #key,
+                input: #a,
+                output: #b,
+                node: #krate::Module::describe(&self.#field),
+            }
+        }
+    });
     let model_name = name.to_string();
     let input_display = plan.input.display();
     let rows = plan.layers.iter().map(|l| {
@@ -189,6 +202,13 @@ fn expand_one(plan: &Plan) -> TokenStream {
 
             fn set_training(&mut self, training: bool) {
                 #( #krate::Module::set_training(&mut self.#fields, training); )*
+            }
+
+            fn describe(&self) -> #krate::export::Node<'_> {
+                #krate::export::Node::Sequence {
+                    type_name: #model_name,
+                    layers: ::std::vec![#(#children),*],
+                }
             }
         }
 

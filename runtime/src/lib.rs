@@ -3,6 +3,7 @@
 
 pub mod checkpoint;
 pub mod data;
+pub mod export;
 pub mod gradcheck;
 pub mod init;
 pub(crate) mod json_float;

@@ -194,6 +194,14 @@ pub trait Module {
     {
         crate::state::set_requires_grad(self, pattern, true)
     }
+    /// What this module computes, for [`export`](crate::export): kind, hyperparameters and
+    /// weights. The default is `Unsupported`, so exporting a module the exporter does not
+    /// know fails naming it instead of writing a wrong file.
+    fn describe(&self) -> crate::export::Node<'_> {
+        crate::export::Node::Unsupported {
+            type_name: self.type_name(),
+        }
+    }
     /// The number of learnable values.
     fn num_params(&self) -> usize {
         struct Count(usize);

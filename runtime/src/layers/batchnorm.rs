@@ -121,6 +121,16 @@ impl<const C: usize> Module for BatchNorm<C> {
     fn set_training(&mut self, training: bool) {
         self.training = training;
     }
+    fn describe(&self) -> crate::export::Node<'_> {
+        crate::export::Node::BatchNorm {
+            channels: C,
+            eps: self.eps,
+            weight: &self.weight.value,
+            bias: &self.bias.value,
+            running_mean: &self.running_mean,
+            running_var: &self.running_var,
+        }
+    }
 }
 
 impl<const C: usize, const W: usize> Forward<W, W> for BatchNorm<C> {

@@ -241,6 +241,13 @@ impl<const IN: usize, const OUT: usize> Module for Conv2d<IN, OUT> {
         }
     }
     fn set_training(&mut self, _: bool) {}
+    fn describe(&self) -> crate::export::Node<'_> {
+        crate::export::Node::Conv2d {
+            geometry: self.geometry,
+            weight: &self.weight.value,
+            bias: self.bias.as_ref().map(|b| &b.value[..]),
+        }
+    }
 }
 
 impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Conv2d<IN, OUT> {

@@ -52,6 +52,10 @@ impl Module for Dropout {
     fn set_training(&mut self, training: bool) {
         self.training = training;
     }
+    /// Eval mode: the identity.
+    fn describe(&self) -> crate::export::Node<'_> {
+        crate::export::Node::Identity
+    }
 }
 
 impl<const W: usize> Forward<W, W> for Dropout {

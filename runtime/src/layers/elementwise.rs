@@ -1,6 +1,7 @@
 //! Activations applied value by value. Each function sits next to its derivative, which is
 //! given both the input `x` and the output `y` so it can use whichever is cheaper.
 
+use crate::export::{Activation, Node};
 use crate::module::{Forward, Module, Visitor, VisitorMut};
 use crate::tensor::{Batch, BatchSlice, resize};
 
@@ -11,6 +12,11 @@ pub trait ElementwiseFn: Clone + std::fmt::Debug {
     fn value(&self, x: f32) -> f32;
     /// dy/dx at `x`, where `y = value(x)` (`x` is `y` when `NEEDS_INPUT` is false).
     fn derivative(&self, x: f32, y: f32) -> f32;
+    /// Which function this is, for export; `None` (a function of your own) makes export
+    /// fail naming the layer.
+    fn activation(&self) -> Option<Activation> {
+        None
+    }
 }
 
 /// A layer that applies `F` to every value; any width.
@@ -37,6 +43,14 @@ impl<F: ElementwiseFn> Module for Elementwise<F> {
     fn visit(&self, _: &mut dyn Visitor) {}
     fn visit_mut(&mut self, _: &mut dyn VisitorMut) {}
     fn set_training(&mut self, _: bool) {}
+    fn describe(&self) -> Node<'_> {
+        match self.function.activation() {
+            Some(a) => Node::Activation(a),
+            None => Node::Unsupported {
+                type_name: self.type_name(),
+            },
+        }
+    }
 }
 
 impl<F: ElementwiseFn, const W: usize> Forward<W, W> for Elementwise<F> {
@@ -97,6 +111,9 @@ impl<F: ElementwiseFn, const W: usize> Forward<W, W> for Elementwise<F> {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ReLUFn;
 impl ElementwiseFn for ReLUFn {
+    fn activation(&self) -> Option<Activation> {
+        Some(Activation::ReLU)
+    }
     const NEEDS_INPUT: bool = false;
     fn value(&self, x: f32) -> f32 {
         if x <= 0.0 { 0.0 } else { x }
@@ -113,6 +130,11 @@ pub struct LeakyReLUFn {
     pub negative_slope: f32,
 }
 impl ElementwiseFn for LeakyReLUFn {
+    fn activation(&self) -> Option<Activation> {
+        Some(Activation::LeakyReLU {
+            negative_slope: self.negative_slope,
+        })
+    }
     fn value(&self, x: f32) -> f32 {
         if x <= 0.0 { self.negative_slope * x } else { x }
     }
@@ -125,6 +147,9 @@ impl ElementwiseFn for LeakyReLUFn {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SigmoidFn;
 impl ElementwiseFn for SigmoidFn {
+    fn activation(&self) -> Option<Activation> {
+        Some(Activation::Sigmoid)
+    }
     const NEEDS_INPUT: bool = false;
     fn value(&self, x: f32) -> f32 {
         // Split by sign so that `exp` never overflows.
@@ -144,6 +169,9 @@ impl ElementwiseFn for SigmoidFn {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TanhFn;
 impl ElementwiseFn for TanhFn {
+    fn activation(&self) -> Option<Activation> {
+        Some(Activation::Tanh)
+    }
     const NEEDS_INPUT: bool = false;
     fn value(&self, x: f32) -> f32 {
         x.tanh()
@@ -173,6 +201,9 @@ const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
 const GELU_CUBIC: f64 = 0.044_715;
 
 impl ElementwiseFn for GELUFn {
+    fn activation(&self) -> Option<Activation> {
+        Some(Activation::GELU(self.approximate))
+    }
     fn value(&self, x: f32) -> f32 {
         let x = f64::from(x);
         let y = match self.approximate {

@@ -73,6 +73,13 @@ impl<const NUM: usize, const DIM: usize> Module for Embedding<NUM, DIM> {
         v.parameter("weight", &mut self.weight);
     }
     fn set_training(&mut self, _: bool) {}
+    fn describe(&self) -> crate::export::Node<'_> {
+        crate::export::Node::Embedding {
+            num: NUM,
+            dim: DIM,
+            weight: &self.weight.value,
+        }
+    }
 }
 
 impl<const NUM: usize, const DIM: usize, const L: usize, const OUT: usize> Forward<L, OUT>

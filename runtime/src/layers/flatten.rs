@@ -21,6 +21,9 @@ impl Module for Flatten {
     fn visit(&self, _: &mut dyn Visitor) {}
     fn visit_mut(&mut self, _: &mut dyn VisitorMut) {}
     fn set_training(&mut self, _: bool) {}
+    fn describe(&self) -> crate::export::Node<'_> {
+        crate::export::Node::Identity
+    }
 }
 
 impl<const W: usize> Forward<W, W> for Flatten {

@@ -63,6 +63,14 @@ impl<const D: usize> Module for LayerNorm<D> {
         v.parameter("bias", &mut self.bias);
     }
     fn set_training(&mut self, _: bool) {}
+    fn describe(&self) -> crate::export::Node<'_> {
+        crate::export::Node::LayerNorm {
+            normalized: D,
+            eps: self.eps,
+            weight: &self.weight.value,
+            bias: &self.bias.value,
+        }
+    }
 }
 
 impl<const D: usize, const W: usize> Forward<W, W> for LayerNorm<D> {

@@ -7,6 +7,7 @@
 use faer::{Accum, MatMut, MatRef};
 use rand::Rng;
 
+use crate::export::Node;
 use crate::init;
 use crate::linalg::matmul;
 use crate::module::{Forward, Module, Parameter, Shaped, Visitor, VisitorMut};
@@ -169,6 +170,14 @@ impl<const IN: usize, const OUT: usize> Module for Linear<IN, OUT> {
         }
     }
     fn set_training(&mut self, _: bool) {}
+    fn describe(&self) -> Node<'_> {
+        Node::Linear {
+            in_features: IN,
+            out_features: OUT,
+            weight: &self.weight.value,
+            bias: self.bias.as_ref().map(|b| &b.value[..]),
+        }
+    }
 }
 
 impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {

@@ -46,7 +46,7 @@ fn cells(width: usize, plane: usize, rows: Taps, cols: Taps) -> impl Iterator<It
 }
 
 macro_rules! pool_layer {
-    ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident: $ty:ty),* }) => {
+    ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident: $ty:ty),* }, $node:path) => {
         $(#[$doc])*
         #[derive(Clone, Debug)]
         pub struct $name<const IN: usize, const OUT: usize> {
@@ -72,6 +72,9 @@ macro_rules! pool_layer {
             fn visit(&self, _: &mut dyn Visitor) {}
             fn visit_mut(&mut self, _: &mut dyn VisitorMut) {}
             fn set_training(&mut self, _: bool) {}
+            fn describe(&self) -> crate::export::Node<'_> {
+                $node(self.geometry)
+            }
         }
     };
 }
@@ -81,11 +84,13 @@ pool_layer!(
     MaxPool2d {
         /// The input index of each output's maximum.
         argmax: Vec<usize>
-    }
+    },
+    crate::export::Node::MaxPool2d
 );
 pool_layer!(
     /// PyTorch's `nn.AvgPool2d(kernel_size, stride, padding, ceil_mode, count_include_pad)`.
-    AvgPool2d {}
+    AvgPool2d {},
+    crate::export::Node::AvgPool2d
 );
 
 impl<const IN: usize, const OUT: usize> MaxPool2d<IN, OUT> {
@@ -254,6 +259,9 @@ impl Module for AdaptiveAvgPool2d {
     fn visit(&self, _: &mut dyn Visitor) {}
     fn visit_mut(&mut self, _: &mut dyn VisitorMut) {}
     fn set_training(&mut self, _: bool) {}
+    fn describe(&self) -> crate::export::Node<'_> {
+        crate::export::Node::AdaptiveAvgPool2d
+    }
 }
 
 impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for AdaptiveAvgPool2d {

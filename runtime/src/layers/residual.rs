@@ -34,6 +34,9 @@ impl<F: Module> Module for Residual<F> {
     fn set_training(&mut self, training: bool) {
         self.body.set_training(training);
     }
+    fn describe(&self) -> crate::export::Node<'_> {
+        crate::export::Node::Residual(Box::new(self.body.describe()))
+    }
 }
 
 impl<F: Shaped> Shaped for Residual<F> {

@@ -30,7 +30,7 @@ pub(crate) fn softmax_row(x: &[f32], out: &mut [f32]) {
 }
 
 macro_rules! row_layer {
-    ($(#[$doc:meta])* $name:ident, $row_fn:ident, $grad_row:expr) => {
+    ($(#[$doc:meta])* $name:ident, $row_fn:ident, $grad_row:expr, $node:expr) => {
         $(#[$doc])*
         #[derive(Clone, Debug, Default)]
         pub struct $name {
@@ -48,6 +48,9 @@ macro_rules! row_layer {
             fn visit(&self, _: &mut dyn Visitor) {}
             fn visit_mut(&mut self, _: &mut dyn VisitorMut) {}
             fn set_training(&mut self, _: bool) {}
+            fn describe(&self) -> crate::export::Node<'_> {
+                $node
+            }
         }
 
         impl<const W: usize> Forward<W, W> for $name {
@@ -99,7 +102,8 @@ row_layer!(
         for ((dx, g), y) in dx.iter_mut().zip(g).zip(y) {
             *dx = y * (g - dot);
         }
-    }
+    },
+    crate::export::Node::Softmax
 );
 
 row_layer!(
@@ -112,5 +116,6 @@ row_layer!(
         for ((dx, g), y) in dx.iter_mut().zip(g).zip(y) {
             *dx = g - y.exp() * sum;
         }
-    }
+    },
+    crate::export::Node::LogSoftmax
 );

@@ -2,11 +2,15 @@
 //! defines them, value and derivative side by side.
 
 use super::elementwise::{Elementwise, ElementwiseFn};
+use crate::export::Activation;
 
 /// `x · σ(x)`, whose derivative is `σ(x) (1 + x (1 − σ(x)))`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SiLUFn;
 impl ElementwiseFn for SiLUFn {
+    fn activation(&self) -> Option<Activation> {
+        Some(Activation::SiLU)
+    }
     fn value(&self, x: f32) -> f32 {
         x * sigmoid(x)
     }
@@ -31,6 +35,9 @@ fn sigmoid(x: f32) -> f32 {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HardswishFn;
 impl ElementwiseFn for HardswishFn {
+    fn activation(&self) -> Option<Activation> {
+        Some(Activation::Hardswish)
+    }
     fn value(&self, x: f32) -> f32 {
         x * (x + 3.0).clamp(0.0, 6.0) / 6.0
     }

@@ -1,0 +1,287 @@
+// The layer computations of an exported model, each written as the runtime computes it
+// (runtime/src/layers/*), in the same order of operations wherever the runtime's is a plain
+// loop, so that those layers give the runtime's bits. Only `core`; no allocation (every
+// activation is a fixed-size array on the stack); no `unsafe`; every index is bounded by
+// constants of the model, so no input can make one go out of range.
+
+/// `Σ a·b` with eight partial sums: the runtime's `Linear` dot product, term for term.
+#[inline(always)]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = a8
+        .remainder()
+        .iter()
+        .zip(b8.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a8.zip(b8) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `y = W·x + b`, `W` as `[out][in]`.
+#[inline(always)]
+pub fn linear<const I: usize, const O: usize>(
+    x: &[f32; I],
+    w: &[[f32; I]; O],
+    b: &[f32; O],
+) -> [f32; O] {
+    let mut y = [0.0f32; O];
+    for ((y, w), b) in y.iter_mut().zip(w).zip(b) {
+        *y = *b + dot(x, w);
+    }
+    y
+}
+
+/// `y = W·x` (`bias=False`); `0.0 +` as in the runtime, which turns a `-0.0` into `0.0`.
+#[inline(always)]
+pub fn linear_no_bias<const I: usize, const O: usize>(x: &[f32; I], w: &[[f32; I]; O]) -> [f32; O] {
+    let mut y = [0.0f32; O];
+    for (y, w) in y.iter_mut().zip(w) {
+        *y = 0.0 + dot(x, w);
+    }
+    y
+}
+
+/// Applies `f` to every value, in place.
+#[inline(always)]
+pub fn map<const N: usize>(mut x: [f32; N], f: impl Fn(f32) -> f32) -> [f32; N] {
+    for v in x.iter_mut() {
+        *v = f(*v);
+    }
+    x
+}
+
+/// `max(0, x)`; NaN passes through.
+#[inline(always)]
+pub fn relu(x: f32) -> f32 {
+    if x <= 0.0 { 0.0 } else { x }
+}
+
+#[inline(always)]
+pub fn leaky_relu(x: f32, negative_slope: f32) -> f32 {
+    if x <= 0.0 { negative_slope * x } else { x }
+}
+
+#[inline(always)]
+pub fn hardswish(x: f32) -> f32 {
+    x * (x + 3.0).clamp(0.0, 6.0) / 6.0
+}
+
+/// `x + body(x)`, the body's output first as in the runtime.
+#[inline(always)]
+pub fn add<const N: usize>(mut y: [f32; N], x: &[f32; N]) -> [f32; N] {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += x;
+    }
+    y
+}
+
+/// BatchNorm in eval form: `x·scale + shift` per channel of `L` values, where the exporter
+/// computed `scale` and `shift` from the running statistics exactly as the runtime does.
+#[inline(always)]
+pub fn channel_affine<const N: usize, const L: usize>(
+    mut x: [f32; N],
+    scale: &[f32],
+    shift: &[f32],
+) -> [f32; N] {
+    for ((plane, &scale), &shift) in x.chunks_exact_mut(L).zip(scale).zip(shift) {
+        for v in plane.iter_mut() {
+            *v = *v * scale + shift;
+        }
+    }
+    x
+}
+
+/// The runtime's rule for an index: a whole number below `num`; anything else (negative,
+/// fractional, NaN, too large) gives a row of NaN.
+#[inline(always)]
+fn index(v: f32, num: usize) -> Option<usize> {
+    let i = v as usize;
+    (v >= 0.0 && i as f32 == v && i < num).then_some(i)
+}
+
+/// Each of the `L` input values looks up a row of `D` values in `table` (`[num][D]`).
+#[inline(always)]
+pub fn embedding<const L: usize, const O: usize, const D: usize>(
+    x: &[f32; L],
+    table: &[[f32; D]],
+) -> [f32; O] {
+    let mut y = [0.0f32; O];
+    for (&v, out) in x.iter().zip(y.chunks_exact_mut(D)) {
+        match index(v, table.len()).and_then(|i| table.get(i)) {
+            Some(row) => out.copy_from_slice(row),
+            None => out.fill(f32::NAN),
+        }
+    }
+    y
+}
+
+/// A pooling or convolution window along one axis.
+#[derive(Clone, Copy)]
+pub struct Window {
+    pub kernel: usize,
+    pub stride: usize,
+    pub padding: usize,
+    pub dilation: usize,
+}
+
+/// The input positions along one axis that output `o` reads, padding skipped (the
+/// runtime's `taps`).
+#[inline(always)]
+fn taps(w: Window, size: usize, o: usize) -> core::iter::StepBy<core::ops::Range<usize>> {
+    let (first, d) = (o * w.stride, w.dilation);
+    let hi = (w.padding + size)
+        .saturating_sub(first)
+        .div_ceil(d)
+        .min(w.kernel);
+    let lo = w.padding.saturating_sub(first).div_ceil(d).min(hi);
+    (first + lo * d - w.padding..first + hi * d - w.padding).step_by(d)
+}
+
+/// The sizes of a pooling layer.
+#[derive(Clone, Copy)]
+pub struct Pool {
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub out_height: usize,
+    pub out_width: usize,
+    pub rows: Window,
+    pub cols: Window,
+    pub count_include_pad: bool,
+}
+
+/// Max of each window; NaN wins so it is not hidden; a window wholly in the padding is -inf.
+#[inline(always)]
+pub fn max_pool<const I: usize, const O: usize>(x: &[f32; I], g: &Pool) -> [f32; O] {
+    let mut y = [0.0f32; O];
+    let mut outputs = y.iter_mut();
+    for c in 0..g.channels {
+        let plane = c * g.height * g.width;
+        for oh in 0..g.out_height {
+            for ow in 0..g.out_width {
+                let mut value = f32::NEG_INFINITY;
+                for r in taps(g.rows, g.height, oh) {
+                    for q in taps(g.cols, g.width, ow) {
+                        let v = x[plane + r * g.width + q];
+                        if v > value || v.is_nan() {
+                            value = v;
+                        }
+                    }
+                }
+                if let Some(out) = outputs.next() {
+                    *out = value;
+                }
+            }
+        }
+    }
+    y
+}
+
+/// Mean of each window, divided as PyTorch's `count_include_pad` says.
+#[inline(always)]
+pub fn avg_pool<const I: usize, const O: usize>(x: &[f32; I], g: &Pool) -> [f32; O] {
+    let mut y = [0.0f32; O];
+    let mut outputs = y.iter_mut();
+    for c in 0..g.channels {
+        let plane = c * g.height * g.width;
+        for oh in 0..g.out_height {
+            for ow in 0..g.out_width {
+                let (rows, cols) = (taps(g.rows, g.height, oh), taps(g.cols, g.width, ow));
+                let divisor = if g.count_include_pad {
+                    let clipped = |w: Window, size: usize, o: usize| {
+                        let first = o * w.stride;
+                        (first + w.kernel).min(size + 2 * w.padding) - first
+                    };
+                    (clipped(g.rows, g.height, oh) * clipped(g.cols, g.width, ow)) as f32
+                } else {
+                    (rows.clone().count() * cols.clone().count()) as f32
+                };
+                let sum = rows
+                    .flat_map(|r| cols.clone().map(move |q| plane + r * g.width + q))
+                    .map(|i| x[i])
+                    .sum::<f32>();
+                if let Some(out) = outputs.next() {
+                    *out = sum / divisor;
+                }
+            }
+        }
+    }
+    y
+}
+
+/// Each channel of `I / O` values becomes its mean.
+#[inline(always)]
+pub fn adaptive_avg_pool<const I: usize, const O: usize, const PLANE: usize>(
+    x: &[f32; I],
+) -> [f32; O] {
+    let mut y = [0.0f32; O];
+    for (y, p) in y.iter_mut().zip(x.chunks_exact(PLANE)) {
+        *y = p.iter().sum::<f32>() / PLANE as f32;
+    }
+    y
+}
+
+/// The sizes of a convolution.
+#[derive(Clone, Copy)]
+pub struct Conv {
+    pub in_channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub out_channels: usize,
+    pub out_height: usize,
+    pub out_width: usize,
+    pub rows: Window,
+    pub cols: Window,
+}
+
+/// Direct cross-correlation; `weight` is `[C_out][C_in·kh·kw]`. The runtime sums with
+/// faer's kernels, so the sum's order (and the last bits) can differ.
+#[inline(always)]
+pub fn conv2d<const I: usize, const O: usize, const K: usize>(
+    x: &[f32; I],
+    g: &Conv,
+    weight: &[[f32; K]],
+    bias: Option<&[f32]>,
+) -> [f32; O] {
+    let mut y = [0.0f32; O];
+    let mut outputs = y.iter_mut();
+    let (kh, kw) = (g.rows.kernel, g.cols.kernel);
+    for (oc, w) in weight.iter().enumerate().take(g.out_channels) {
+        let b = bias.and_then(|b| b.get(oc)).copied().unwrap_or(0.0);
+        for oh in 0..g.out_height {
+            for ow in 0..g.out_width {
+                let mut acc = 0.0f32;
+                for ic in 0..g.in_channels {
+                    let plane = ic * g.height * g.width;
+                    for ki in 0..kh {
+                        let Some(ih) = (oh * g.rows.stride + ki * g.rows.dilation)
+                            .checked_sub(g.rows.padding)
+                            .filter(|&ih| ih < g.height)
+                        else {
+                            continue;
+                        };
+                        for kj in 0..kw {
+                            let Some(iw) = (ow * g.cols.stride + kj * g.cols.dilation)
+                                .checked_sub(g.cols.padding)
+                                .filter(|&iw| iw < g.width)
+                            else {
+                                continue;
+                            };
+                            acc += w[(ic * kh + ki) * kw + kj] * x[plane + ih * g.width + iw];
+                        }
+                    }
+                }
+                if let Some(out) = outputs.next() {
+                    *out = b + acc;
+                }
+            }
+        }
+    }
+    y
+}
