@@ -47,15 +47,19 @@ pub fn check(file: &Value, case: &Value) {
             config.f64_or("total_iters", 5.0) as u64,
         )),
         "OneCycleLR" => {
-            // staticnn's one cycle: cosine, two phases, no momentum cycling, PyTorch's factors.
+            // staticnn's one cycle: cosine, two phases, no momentum cycling.
             config.only("anneal_strategy", json!("cos"));
             config.only("three_phase", json!(false));
             config.only("cycle_momentum", json!(false));
-            config.only("div_factor", json!(25.0));
-            config.only("final_div_factor", json!(10000.0));
             Box::new(
-                OneCycleLR::new(&mut optimizer, config.f64("max_lr"), int("total_steps"))
-                    .pct_start(config.f64_or("pct_start", 0.3)),
+                OneCycleLR::with_factors(
+                    &mut optimizer,
+                    config.f64("max_lr"),
+                    int("total_steps"),
+                    config.f64_or("div_factor", 25.0),
+                    config.f64_or("final_div_factor", 1e4),
+                )
+                .pct_start(config.f64_or("pct_start", 0.3)),
             )
         }
         other => panic!("schedule {other} has no parity check"),

@@ -257,17 +257,30 @@ pub struct OneCycleLR {
 impl OneCycleLR {
     /// PyTorch's defaults: `pct_start = 0.3`, `div_factor = 25`, `final_div_factor = 1e4`.
     pub fn new(optimizer: &mut dyn LearningRate, max_lr: f64, total_steps: u64) -> Self {
+        Self::with_factors(optimizer, max_lr, total_steps, 25.0, 1e4)
+    }
+    /// PyTorch's `div_factor` (the first rate is `max_lr / div_factor`) and
+    /// `final_div_factor` (the last is that over `final_div_factor`). They are constructor
+    /// arguments, not builders, because attaching writes the first rate into the optimizer.
+    pub fn with_factors(
+        optimizer: &mut dyn LearningRate,
+        max_lr: f64,
+        total_steps: u64,
+        div_factor: f64,
+        final_div_factor: f64,
+    ) -> Self {
         let schedule = OneCycleLR {
             max_lr,
             total_steps: total_steps.max(2),
             pct_start: 0.3,
-            div_factor: 25.0,
-            final_div_factor: 1e4,
-            base_lrs: vec![max_lr / 25.0; optimizer.num_groups()],
+            div_factor,
+            final_div_factor,
+            base_lrs: vec![max_lr / div_factor; optimizer.num_groups()],
             epoch: 0,
         };
         attach(schedule, optimizer)
     }
+    /// The fraction of the cycle spent warming up (the first rate does not depend on it).
     pub fn pct_start(mut self, pct_start: f64) -> Self {
         self.pct_start = pct_start;
         self
