@@ -38,7 +38,7 @@ pub fn from_config(optimizer: &str, config: &Config<'_>) -> AnyOptimizer {
         "SGD" => AnyOptimizer::SGD(
             SGD::new(lr)
                 .momentum(config.f32_or("momentum", 0.0))
-                .dampening(config.f32_or("dampening", 0.0))
+                .dampening(config.f64_or("dampening", 0.0))
                 .nesterov(config.bool_or("nesterov", false))
                 .weight_decay(weight_decay),
         ),
@@ -68,7 +68,7 @@ pub fn from_config(optimizer: &str, config: &Config<'_>) -> AnyOptimizer {
         }
         "RMSprop" => AnyOptimizer::RMSprop(
             RMSprop::new(lr)
-                .alpha(config.f32_or("alpha", 0.99))
+                .alpha(config.f64_or("alpha", 0.99))
                 .eps(config.f32_or("eps", 1e-8))
                 .momentum(config.f32_or("momentum", 0.0))
                 .centered(config.bool_or("centered", false))

@@ -7,7 +7,9 @@ use crate::state::NamedTensor;
 
 #[derive(Clone, Debug)]
 pub struct RMSprop {
-    pub alpha: f32,
+    /// f64, as PyTorch keeps it: `1 − alpha` is computed in f64 before it meets the f32
+    /// tensors (in f32 it is 0.00999999 for 0.99, not 0.01).
+    pub alpha: f64,
     pub eps: f32,
     pub weight_decay: f32,
     pub momentum: f32,
@@ -49,7 +51,7 @@ impl RMSprop {
             params: ParamSet::new(lr),
         }
     }
-    pub fn alpha(mut self, alpha: f32) -> Self {
+    pub fn alpha(mut self, alpha: f64) -> Self {
         self.alpha = alpha;
         self
     }
@@ -93,7 +95,8 @@ impl Optimizer for RMSprop {
             centered,
             params,
         } = self;
-        let (alpha, eps, centered) = (*alpha, *eps, *centered);
+        let (one_minus_alpha, alpha) = ((1.0 - *alpha) as f32, *alpha as f32);
+        let (eps, centered) = (*eps, *centered);
         params.update(model, |group, p, state| {
             state.step += 1;
             let lr = group.lr as f32;
@@ -106,10 +109,10 @@ impl Optimizer for RMSprop {
             let mut buf = (momentum > 0.0).then(|| zeros(&mut slots.momentum_buffer, n));
             for k in 0..n {
                 let g = p.grad[k] + wd * p.value[k];
-                s[k] = s[k] * alpha + (1.0 - alpha) * g * g;
+                s[k] = s[k] * alpha + one_minus_alpha * g * g;
                 let avg = match gavg.as_deref_mut() {
                     Some(gavg) => {
-                        gavg[k] += (g - gavg[k]) * (1.0 - alpha);
+                        gavg[k] += (g - gavg[k]) * one_minus_alpha;
                         (s[k] - gavg[k] * gavg[k]).sqrt() + eps
                     }
                     None => s[k].sqrt() + eps,
@@ -148,7 +151,7 @@ impl Optimizer for RMSprop {
         check(
             name,
             "alpha",
-            self.alpha.into(),
+            self.alpha,
             self.alpha >= 0.0,
             "alpha must be >= 0",
         )?;

@@ -8,7 +8,9 @@ use crate::state::NamedTensor;
 #[derive(Clone, Debug)]
 pub struct SGD {
     pub momentum: f32,
-    pub dampening: f32,
+    /// f64, as PyTorch keeps it: `1 − dampening` is computed in f64, then meets the f32
+    /// tensors.
+    pub dampening: f64,
     pub nesterov: bool,
     pub weight_decay: f32,
     params: ParamSet<SgdSlots>,
@@ -45,7 +47,7 @@ impl SGD {
         self.momentum = momentum;
         self
     }
-    pub fn dampening(mut self, dampening: f32) -> Self {
+    pub fn dampening(mut self, dampening: f64) -> Self {
         self.dampening = dampening;
         self
     }
@@ -83,7 +85,7 @@ impl Optimizer for SGD {
             weight_decay,
             params,
         } = self;
-        let (dampening, nesterov) = (*dampening, *nesterov);
+        let (one_minus_dampening, nesterov) = ((1.0 - *dampening) as f32, *nesterov);
         params.update(model, |group, p, state| {
             let lr = group.lr as f32;
             let wd = group.options.weight_decay.unwrap_or(*weight_decay);
@@ -103,7 +105,7 @@ impl Optimizer for SGD {
                 *b = if first {
                     g
                 } else {
-                    momentum * *b + (1.0 - dampening) * g
+                    momentum * *b + one_minus_dampening * g
                 };
                 let d = if nesterov { g + momentum * *b } else { *b };
                 *w -= lr * d;
