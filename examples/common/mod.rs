@@ -279,14 +279,15 @@ fn predict_csv<M: Forward<W, O>, const W: usize, const O: usize>(
     Ok(target_path)
 }
 
-/// The last line every example prints: `epochs=.. train_loss=.. val_loss=.. val_<metric>=..`.
+/// The last line every example prints: `epochs=.. loss=.. val_loss=.. val_<metric>=..`, in
+/// the history's own keys.
 pub fn summary_line(history: &History) -> String {
     let Some(last) = history.last() else {
         return "epochs=0".to_string();
     };
     let mut parts = vec![
         format!("epochs={}", last.epoch),
-        format!("train_loss={:.6}", last.loss),
+        format!("loss={:.6}", last.loss),
     ];
     if let Some(v) = last.val_loss {
         parts.push(format!("val_loss={v:.6}"));

@@ -5,6 +5,7 @@ pub mod checkpoint;
 pub mod data;
 pub mod export;
 pub mod gradcheck;
+pub mod history;
 pub mod init;
 pub(crate) mod json_float;
 pub mod layers;

@@ -14,9 +14,9 @@ use serde_json::value::RawValue;
 use super::digest::sha256_hex;
 use super::error::{StateError, capped};
 use super::identity::ModelIdentity;
+use crate::history::History;
 use crate::module::Module;
 use crate::seed::SeededRng;
-use crate::train::History;
 
 /// The version of the folder layout and `training_state.json`.
 pub const FORMAT_VERSION: u32 = 2;
@@ -48,6 +48,11 @@ pub struct TrainingState {
     /// saved in the same atomic swap as the weights; `FitOptions::checkpoint_extra` fills it.
     #[serde(default)]
     pub extra: BTreeMap<String, String>,
+    /// Each callback's state by its position in `FitOptions::callbacks` (EarlyStopping's best
+    /// value, wait and best weights, ...), so that a resumed run goes on counting where the
+    /// saved one stopped. Stored as the callback wrote it, not interpreted here.
+    #[serde(default)]
+    pub callbacks: BTreeMap<String, serde_json::Value>,
 }
 
 impl TrainingState {
@@ -70,6 +75,7 @@ impl TrainingState {
             scheduler: None,
             history,
             extra: BTreeMap::new(),
+            callbacks: BTreeMap::new(),
         }
     }
 

@@ -286,7 +286,7 @@ impl Emitter {
                     None => "None".to_string(),
                 };
                 self.inexact.push(format!(
-                    "`{}` (Conv2d): the runtime sums with faer's kernels, this file in order",
+                    "`{}` (Conv2d): faer's order with fused multiply-adds, its bits where faer uses FMA",
                     display(path)
                 ));
                 let var = self.var(out_w);

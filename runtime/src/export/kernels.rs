@@ -240,8 +240,16 @@ pub struct Conv {
     pub cols: Window,
 }
 
-/// Direct cross-correlation; `weight` is `[C_out][C_in·kh·kw]`. The runtime sums with
-/// faer's kernels, so the sum's order (and the last bits) can differ.
+/// `a·b + c` rounded once, as a fused multiply-add: the product of two f32 is exact in f64,
+/// so only the sum rounds (twice, f64 then f32, which is once but in rare ties).
+#[inline(always)]
+fn fma(a: f32, b: f32, c: f32) -> f32 {
+    (f64::from(a) * f64::from(b) + f64::from(c)) as f32
+}
+
+/// Direct cross-correlation; `weight` is `[C_out][C_in·kh·kw]`. Each output sums its taps
+/// in im2col's order with fused multiply-adds, as faer's kernels do on CPUs with FMA (the
+/// runtime's Conv2d is one faer product per image); elsewhere the last bits can differ.
 #[inline(always)]
 pub fn conv2d<const I: usize, const O: usize, const K: usize>(
     x: &[f32; I],
@@ -273,7 +281,11 @@ pub fn conv2d<const I: usize, const O: usize, const K: usize>(
                             else {
                                 continue;
                             };
-                            acc += w[(ic * kh + ki) * kw + kj] * x[plane + ih * g.width + iw];
+                            acc = fma(
+                                w[(ic * kh + ki) * kw + kj],
+                                x[plane + ih * g.width + iw],
+                                acc,
+                            );
                         }
                     }
                 }

@@ -127,7 +127,7 @@ pub enum BatchError {{
 /// Every row of `x` (`rows · IN` values) through [`forward`], written into the first
 /// `rows · OUT` values of `out`; returns `rows`.
 pub fn forward_batch(x: &[f32], out: &mut [f32]) -> Result<usize, BatchError> {{
-    if x.len() % IN != 0 {{
+    if !x.len().is_multiple_of(IN) {{
         return Err(BatchError::Input {{ len: x.len() }});
     }}
     let rows = x.len() / IN;
@@ -310,6 +310,60 @@ mod tests {
                 .map(|v| v.to_bits())
                 .collect::<Vec<_>>()[..]
         );
+    }
+
+    #[test]
+    fn conv_kernel_sums_as_faer_does() {
+        use crate::layers::{Conv2d, Conv2dGeometry};
+        let g = Conv2dGeometry {
+            kernel: (3, 2),
+            ..Conv2dGeometry::new(2, 7, 6, 3, 3)
+        }
+        .stride(2, 1)
+        .padding(1, 1)
+        .dilation(1, 2);
+        let (ho, wo) = (g.out_height(), g.out_width());
+        assert_eq!((ho, wo), (4, 6));
+        let layer = Conv2d::<84, 72>::new(g, true, &mut crate::seed::seeded_rng(5)).unwrap();
+        let (rows, cols) = g.windows();
+        let window = |w: staticnn_geometry::Window| kernels::Window {
+            kernel: w.kernel,
+            stride: w.stride,
+            padding: w.padding,
+            dilation: w.dilation,
+        };
+        let conv = kernels::Conv {
+            in_channels: 2,
+            height: 7,
+            width: 6,
+            out_channels: 3,
+            out_height: ho,
+            out_width: wo,
+            rows: window(rows),
+            cols: window(cols),
+        };
+        let w: Vec<[f32; 12]> = layer
+            .weight
+            .value
+            .chunks_exact(12)
+            .map(|r| r.try_into().unwrap())
+            .collect();
+        let bias = &layer.bias.as_ref().unwrap().value;
+        let x: [f32; 84] = std::array::from_fn(|i| (i as f32 * 0.61).sin() * 3.0);
+        let ours: [f32; 72] = kernels::conv2d::<84, 72, 12>(&x, &conv, &w, Some(bias));
+        let theirs = layer.forward(&Batch::<84>::from_vec(x.to_vec()).unwrap());
+        let mut worst = 0.0f32;
+        let mut exact = true;
+        for (&a, &b) in ours.iter().zip(theirs.as_slice()) {
+            exact &= a.to_bits() == b.to_bits();
+            worst = worst.max((a - b).abs() / b.abs().max(1e-30));
+        }
+        println!("conv: exact {exact}, worst relative {worst:e}");
+        assert!(worst <= 1e-6, "{worst}");
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("fma") {
+            assert!(exact, "faer sums with FMA here: the same bits");
+        }
     }
 
     #[test]

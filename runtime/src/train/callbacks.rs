@@ -1,8 +1,11 @@
 //! Callbacks run after each epoch: EarlyStopping and user closures.
 
-use super::history::EpochRecord;
+use serde::{Deserialize, Serialize};
+
+use super::keys::RunKeys;
+use crate::history::EpochRecord;
 use crate::module::Module;
-use crate::state::{NamedTensor, load_state_dict, state_dict};
+use crate::state::{LoadStateError, NamedTensor, TensorData, check_state_dict, load_state_dict};
 
 /// Whether training goes on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -11,11 +14,49 @@ pub enum Control {
     Stop,
 }
 
+/// A callback's saved state that does not fit it.
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackStateError {
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    #[error("saved best weights: {0}")]
+    Weights(#[from] LoadStateError),
+    #[error("saved best weights: tensor `{0}` is not a whole number of values")]
+    Encoding(String),
+}
+
 /// Something `fit` calls after every epoch.
 pub trait Callback {
+    /// What errors call it: the type's name unless the callback says otherwise.
+    fn name(&self) -> &str {
+        let full = std::any::type_name::<Self>();
+        full.rsplit("::").next().unwrap_or(full)
+    }
+    /// The history key this callback watches. `fit` checks it against the keys the run
+    /// produces before the first epoch, so a typo is an error rather than a callback that
+    /// never fires.
+    fn monitor(&self) -> Option<&str> {
+        None
+    }
+    /// Called before the first epoch (and before a resume loads this callback's state) with
+    /// the run's keys and their directions; Keras resets its callbacks here.
+    fn on_train_begin(&mut self, _keys: &RunKeys) {}
     fn on_epoch_end(&mut self, record: &EpochRecord, model: &mut dyn Module) -> Control;
-    /// Called once when training ends, stopped early or not.
+    /// Called once when training ends, stopped early or not (not after an error).
     fn on_train_end(&mut self, _model: &mut dyn Module) {}
+    /// What a checkpoint keeps so that a resumed run continues where this one stopped;
+    /// `None` for a callback without state.
+    fn state(&self) -> Option<serde_json::Value> {
+        None
+    }
+    /// Puts back what `state` returned. Changes nothing on error.
+    fn load_state(
+        &mut self,
+        _state: &serde_json::Value,
+        _model: &dyn Module,
+    ) -> Result<(), CallbackStateError> {
+        Ok(())
+    }
 }
 
 /// A closure `|record| Control::Continue` is a callback.
@@ -25,98 +66,266 @@ impl<F: FnMut(&EpochRecord) -> Control> Callback for F {
     }
 }
 
-/// Stops when `monitor` has not improved by `min_delta` for `patience` epochs (Keras's
-/// `EarlyStopping`); with `restore_best_weights`, the model ends with its best epoch's weights.
+/// Keras's `EarlyStopping`, to the letter of its documentation and code: stops when the
+/// monitored value has not improved by more than `min_delta` for `patience` epochs — the
+/// number of epochs since the last improvement reaching `patience` stops, so patience 2 after
+/// a best epoch 1 stops at epoch 3 (Keras's `wait >= patience`). With a `baseline`, an epoch
+/// must also beat the baseline to reset the count. With `restore_best_weights`, the model
+/// ends with the best epoch's weights (buffers included, as Keras's `get_weights`), whether
+/// or not training stopped early.
 #[derive(Clone, Debug)]
 pub struct EarlyStopping {
     pub monitor: String,
+    /// Resolved before the first epoch from the run's keys unless [`EarlyStopping::mode`]
+    /// set it (Keras's `mode="auto"`).
     pub higher_is_better: bool,
+    mode_set: bool,
     pub patience: usize,
     pub min_delta: f64,
+    pub baseline: Option<f64>,
+    /// Epochs (counted from 0, as Keras counts) to train before watching at all.
+    pub start_from_epoch: usize,
     pub restore_best_weights: bool,
+    state: StoppingState,
+}
+
+/// What EarlyStopping carries from epoch to epoch: Keras's `wait`, `best`, `best_epoch`,
+/// `best_weights` and `stopped_epoch`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoppingState {
+    #[serde(with = "crate::json_float::option")]
     best: Option<f64>,
     best_epoch: usize,
     wait: usize,
-    best_weights: Option<Vec<NamedTensor>>,
-    /// The epoch training stopped at, if it stopped early.
-    pub stopped_epoch: Option<usize>,
+    stopped_epoch: Option<usize>,
+    best_weights: Option<Vec<SavedTensor>>,
+}
+
+/// One tensor of the best weights, its bytes as hex: exact, NaN included, and half the size
+/// of decimal JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedTensor {
+    name: String,
+    shape: Vec<usize>,
+    learnable: bool,
+    dtype: String,
+    hex: String,
+}
+
+fn to_hex(bytes: impl Iterator<Item = u8>) -> String {
+    bytes.map(|b| format!("{b:02x}")).collect()
+}
+
+impl SavedTensor {
+    fn of(t: &NamedTensor) -> Self {
+        let hex = match &t.data {
+            TensorData::F32(v) => to_hex(v.iter().flat_map(|x| x.to_le_bytes())),
+            TensorData::I64(v) => to_hex(v.iter().flat_map(|x| x.to_le_bytes())),
+        };
+        SavedTensor {
+            name: t.name.clone(),
+            shape: t.shape.clone(),
+            learnable: t.learnable,
+            dtype: t.data.dtype().to_string(),
+            hex,
+        }
+    }
+
+    fn tensor(&self) -> Result<NamedTensor, CallbackStateError> {
+        let bad = || CallbackStateError::Encoding(self.name.clone());
+        if !self.hex.is_ascii() || !self.hex.len().is_multiple_of(2) {
+            return Err(bad());
+        }
+        let bytes = self
+            .hex
+            .as_bytes()
+            .chunks(2)
+            .map(|c| u8::from_str_radix(std::str::from_utf8(c).ok()?, 16).ok())
+            .collect::<Option<Vec<u8>>>()
+            .ok_or_else(bad)?;
+        let data = match self.dtype.as_str() {
+            "float32" if bytes.len().is_multiple_of(4) => TensorData::F32(
+                bytes
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                    .collect(),
+            ),
+            "int64" if bytes.len().is_multiple_of(8) => TensorData::I64(
+                bytes
+                    .chunks_exact(8)
+                    .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
+                    .collect(),
+            ),
+            _ => return Err(bad()),
+        };
+        Ok(NamedTensor {
+            name: self.name.clone(),
+            shape: self.shape.clone(),
+            data,
+            learnable: self.learnable,
+        })
+    }
 }
 
 impl EarlyStopping {
-    /// Watches `monitor` (`val_loss`, `val_accuracy`, ...); larger is better for accuracies
-    /// and R², smaller for everything else. Patience 0, as in Keras.
+    /// Watches `monitor` (`val_loss`, `val_accuracy`, a custom metric's key, ...) with Keras's
+    /// defaults: patience 0, min_delta 0, no baseline, mode auto (larger is better for the
+    /// keys whose metric says so, smaller for losses and errors).
     pub fn new(monitor: &str) -> Self {
         EarlyStopping {
             monitor: monitor.to_string(),
             higher_is_better: crate::metrics::higher_is_better(monitor),
+            mode_set: false,
             patience: 0,
             min_delta: 0.0,
+            baseline: None,
+            start_from_epoch: 0,
             restore_best_weights: false,
-            best: None,
-            best_epoch: 0,
-            wait: 0,
-            best_weights: None,
-            stopped_epoch: None,
+            state: StoppingState::default(),
         }
     }
-    /// Keras's `mode`: `Max` when larger is better, `Min` when smaller is; the default comes
-    /// from the monitored name.
+    /// Keras's `mode`: `Max` when larger is better, `Min` when smaller is.
     pub fn mode(mut self, mode: crate::optim::PlateauMode) -> Self {
         self.higher_is_better = mode == crate::optim::PlateauMode::Max;
+        self.mode_set = true;
         self
     }
     pub fn patience(mut self, patience: usize) -> Self {
         self.patience = patience;
         self
     }
+    /// An improvement must exceed this; its sign is ignored, as in Keras.
     pub fn min_delta(mut self, min_delta: f64) -> Self {
         self.min_delta = min_delta.abs();
+        self
+    }
+    pub fn baseline(mut self, baseline: f64) -> Self {
+        self.baseline = Some(baseline);
+        self
+    }
+    pub fn start_from_epoch(mut self, epochs: usize) -> Self {
+        self.start_from_epoch = epochs;
         self
     }
     pub fn restore_best_weights(mut self, restore: bool) -> Self {
         self.restore_best_weights = restore;
         self
     }
-    /// The 1-based epoch with the best monitored value.
+    /// The 1-based epoch with the best monitored value (0 before any).
     pub fn best_epoch(&self) -> usize {
-        self.best_epoch
+        self.state.best_epoch
+    }
+    /// The best monitored value so far.
+    pub fn best(&self) -> Option<f64> {
+        self.state.best
+    }
+    /// The 1-based epoch training stopped at, if it stopped early.
+    pub fn stopped_epoch(&self) -> Option<usize> {
+        self.state.stopped_epoch
     }
 
-    fn improved(&self, value: f64) -> bool {
-        match self.best {
+    /// Keras's `_is_improvement`: `monitor_op(value - min_delta, reference)` with min_delta's
+    /// sign flipped for mode min. NaN never improves on anything.
+    fn is_improvement(&self, value: f64, reference: Option<f64>) -> bool {
+        match reference {
             None => true,
-            Some(best) if self.higher_is_better => value > best + self.min_delta,
-            Some(best) => value < best - self.min_delta,
+            Some(r) if self.higher_is_better => value - self.min_delta > r,
+            Some(r) => value + self.min_delta < r,
         }
+    }
+
+    fn weights(model: &dyn Module) -> Vec<SavedTensor> {
+        crate::state::state_dict(model)
+            .iter()
+            .map(SavedTensor::of)
+            .collect()
     }
 }
 
 impl Callback for EarlyStopping {
+    fn monitor(&self) -> Option<&str> {
+        Some(&self.monitor)
+    }
+
+    fn on_train_begin(&mut self, keys: &RunKeys) {
+        if !self.mode_set
+            && let Some(higher) = keys.higher_is_better(&self.monitor)
+        {
+            self.higher_is_better = higher;
+        }
+        self.state = StoppingState::default();
+    }
+
+    /// Keras's `on_epoch_end`, line for line; Keras's 0-based `epoch` is `record.epoch - 1`.
     fn on_epoch_end(&mut self, record: &EpochRecord, model: &mut dyn Module) -> Control {
-        let Some(value) = record.get(&self.monitor) else {
+        let Some(current) = record.get(&self.monitor) else {
             return Control::Continue;
         };
-        if self.improved(value) {
-            self.best = Some(value);
-            self.best_epoch = record.epoch;
-            self.wait = 0;
+        let epoch = record.epoch.saturating_sub(1);
+        if epoch < self.start_from_epoch {
+            return Control::Continue;
+        }
+        if self.restore_best_weights && self.state.best_weights.is_none() {
+            // Never improved yet: the current weights are the best there are.
+            self.state.best_weights = Some(Self::weights(model));
+            self.state.best_epoch = record.epoch;
+        }
+        self.state.wait += 1;
+        if self.is_improvement(current, self.state.best) {
+            self.state.best = Some(current);
+            self.state.best_epoch = record.epoch;
             if self.restore_best_weights {
-                self.best_weights = Some(state_dict(model));
+                self.state.best_weights = Some(Self::weights(model));
+            }
+            // Only restart the count on beating both the baseline and the previous best.
+            if self.baseline.is_none() || self.is_improvement(current, self.baseline) {
+                self.state.wait = 0;
             }
             return Control::Continue;
         }
-        self.wait += 1;
-        if self.wait > self.patience {
-            self.stopped_epoch = Some(record.epoch);
-            Control::Stop
-        } else {
-            Control::Continue
+        if self.state.wait >= self.patience && epoch > 0 {
+            self.state.stopped_epoch = Some(record.epoch);
+            return Control::Stop;
         }
+        Control::Continue
     }
 
     fn on_train_end(&mut self, model: &mut dyn Module) {
-        if let Some(weights) = self.best_weights.take() {
-            load_state_dict(model, &weights).expect("the same model's own state");
+        if !self.restore_best_weights {
+            return;
         }
+        if let Some(saved) = &self.state.best_weights {
+            let weights: Vec<NamedTensor> = saved
+                .iter()
+                .map(|t| {
+                    t.tensor()
+                        .expect("encoded by SavedTensor::of or checked on load")
+                })
+                .collect();
+            load_state_dict(model, &weights).expect("checked against this model");
+        }
+    }
+
+    fn state(&self) -> Option<serde_json::Value> {
+        Some(serde_json::to_value(&self.state).expect("numbers and strings serialise"))
+    }
+
+    fn load_state(
+        &mut self,
+        state: &serde_json::Value,
+        model: &dyn Module,
+    ) -> Result<(), CallbackStateError> {
+        let loaded = StoppingState::deserialize(state)?;
+        if let Some(saved) = &loaded.best_weights {
+            let weights = saved
+                .iter()
+                .map(SavedTensor::tensor)
+                .collect::<Result<Vec<_>, _>>()?;
+            check_state_dict(model, &weights)?;
+        }
+        self.state = loaded;
+        Ok(())
     }
 }

@@ -2,32 +2,40 @@
 //! loader, `zero_grad / forward / loss / backward / step` — plus validation in eval mode,
 //! metrics, a scheduler, clipping, gradient accumulation, callbacks, progress and checkpoints.
 
-mod callbacks;
-mod evaluate;
-mod history;
-mod progress;
+//!
+//! The flow, one function each: `fit` checks the options and the monitored keys
+//! ([`RunKeys`]) before anything changes, `resume::resume` loads a checkpoint, then each epoch
+//! is `epoch::train_epoch` and `epoch::validate_into` — rolled back together by
+//! `rollback::EpochStart` if either fails — then the epoch scheduler, the callbacks and
+//! `resume::save`.
 
-pub use callbacks::{Callback, Control, EarlyStopping};
+mod callbacks;
+mod epoch;
+mod evaluate;
+mod keys;
+mod progress;
+mod resume;
+mod rollback;
+
+pub use crate::history::{EpochRecord, History};
+pub use callbacks::{Callback, CallbackStateError, Control, EarlyStopping};
 pub use evaluate::{Evaluation, evaluate, predict};
-pub use history::{EpochRecord, History};
+pub use keys::RunKeys;
 pub use progress::Progress;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::checkpoint::{
-    Checkpoint, CheckpointError, StateError, TrainingState, group_lrs, save_checkpoint,
-};
+use crate::checkpoint::CheckpointError;
 use crate::data::{DataError, DataLoader, Dataset, Targets};
 use crate::loss::{Loss, LossError};
-use crate::metrics::{Metric, MetricSums};
+use crate::metrics::Metric;
 use crate::module::Forward;
-use crate::optim::{
-    Optimizer, OptimizerError, Scheduler, clip_grad_norm, clip_grad_value, scale_grad,
-};
+use crate::optim::{Optimizer, OptimizerError, Scheduler};
 use crate::seed::seeded_rng;
-use crate::state::{load_state_dict, state_dict};
+use resume::{BestCheckpoint, RunState};
+use rollback::EpochStart;
 
 /// When the scheduler steps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -46,13 +54,48 @@ pub enum Clip {
     Value(f32),
 }
 
+/// The half of an epoch a failure happened in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Training,
+    Validation,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Phase::Training => "training",
+            Phase::Validation => "validation",
+        })
+    }
+}
+
 /// Why training stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum FitError {
+    /// A failure inside an epoch; everything the epoch changed has been put back.
     #[error(
-        "the loss became {loss} at epoch {epoch}, step {step}; the weights are those at the end of epoch {}",
-        epoch - 1
+        "epoch {epoch} failed in {phase}: {source}; the weights, optimizer state, learning rates, scheduler and RNGs are back as they were at the start of epoch {epoch}"
     )]
+    RolledBack {
+        epoch: usize,
+        phase: Phase,
+        source: Box<FitError>,
+    },
+    /// A monitor names a key the run does not produce; found before the first epoch.
+    #[error("{by} monitors `{key}`, which this run does not produce; its keys are: {keys}")]
+    UnknownMonitor {
+        by: String,
+        key: String,
+        keys: String,
+    },
+    #[error("{}: callback {index}'s saved state: {source}", path.display())]
+    CallbackState {
+        path: PathBuf,
+        index: usize,
+        source: CallbackStateError,
+    },
+    #[error("the loss became {loss} at epoch {epoch}, step {step}")]
     NonFiniteLoss {
         epoch: usize,
         step: usize,
@@ -187,8 +230,9 @@ impl FitOptions {
 }
 
 /// Trains `model` on `train`, validating on `validation` (or on a split of `train`) after
-/// each epoch in eval mode. On a non-finite loss the weights of the last good epoch are put
-/// back and the error names the epoch and step.
+/// each epoch in eval mode. Every monitored key is checked before anything changes. A failure
+/// inside an epoch puts back the state of that epoch's start and returns
+/// [`FitError::RolledBack`].
 pub fn fit<M, L, O, T, const IN: usize, const OUT: usize>(
     model: &mut M,
     loss: &mut L,
@@ -207,7 +251,6 @@ where
     optimizer.validate()?;
     // The split has its own stream so that a resumed run splits the same way.
     let mut split_rng = seeded_rng(options.seed);
-    let mut rng = seeded_rng(options.seed ^ 0x5eed_5eed_5eed_5eed);
     let split;
     let (train, validation) = match (validation, options.validation_split) {
         (Some(v), _) => (train, Some(v)),
@@ -222,139 +265,77 @@ where
     let mut loader = DataLoader::new(train, options.batch_size)?
         .shuffle(options.shuffle)
         .drop_last(options.drop_last);
-    let mut history = History::default();
-    let mut global_step = 0usize;
-    let mut first_epoch = 1;
-    if let Some(dir) = &options.resume_from {
-        let checkpoint = Checkpoint::read(dir)?;
-        checkpoint.check(model)?;
-        // The scheduler first: unlike the optimizer, it can be put back from its own state
-        // if what follows fails.
-        let mut scheduler_before = None;
-        if let (Some((s, _)), Some(saved)) = (&mut options.scheduler, &checkpoint.state.scheduler) {
-            let before = s.state();
-            if let Err(e) = s.load_state(saved) {
-                s.load_state(&before).expect("the scheduler's own state");
-                return Err(CheckpointError::State {
-                    path: checkpoint.state_path(),
-                    source: StateError::Scheduler(e),
-                }
-                .into());
-            }
-            scheduler_before = Some(before);
-        }
-        let state = match checkpoint.apply(model, optimizer) {
-            Ok(state) => state,
-            Err(e) => {
-                if let (Some((s, _)), Some(before)) = (&mut options.scheduler, scheduler_before) {
-                    s.load_state(&before).expect("the scheduler's own state");
-                }
-                return Err(e.into());
-            }
-        };
-        if let (Some((s, _)), Some(_)) = (&options.scheduler, &state.scheduler) {
-            s.apply(optimizer);
-        }
-        rng = state.rng;
-        history = state.history;
-        global_step = state.global_step;
-        first_epoch = state.epoch.saturating_add(1);
-    }
-    let mut best: Option<f64> = None;
-    let monitor = options.monitor.clone().unwrap_or_else(|| {
-        if validation.is_some() {
-            "val_loss"
-        } else {
-            "loss"
-        }
-        .to_string()
-    });
+    let keys = RunKeys::new(
+        options
+            .metrics
+            .iter()
+            .map(|m| (m.name(), m.higher_is_better())),
+        validation.is_some(),
+    );
+    let (monitor, higher) = check_monitors(options, &keys)?;
+    options
+        .callbacks
+        .iter_mut()
+        .for_each(|cb| cb.on_train_begin(&keys));
+    let mut run = match options.resume_from.clone() {
+        Some(dir) => resume::resume(&dir, model, optimizer, options, &keys)?,
+        None => RunState {
+            rng: seeded_rng(options.seed ^ 0x5eed_5eed_5eed_5eed),
+            history: History::default(),
+            global_step: 0,
+            next_epoch: 1,
+        },
+    };
+    let mut best = BestCheckpoint::new(&monitor, higher, &run.history);
     let reporter = progress::Reporter::new(options.progress, options.epochs, loader.num_batches());
 
-    for epoch in first_epoch..=options.epochs {
+    while run.next_epoch <= options.epochs {
+        let epoch = run.next_epoch;
         let started = Instant::now();
-        let last_good = state_dict(model);
-        model.train();
-        loader.start_epoch(&mut rng);
+        let start = EpochStart::take(
+            model,
+            optimizer,
+            options.scheduler.as_ref().map(|(s, _)| &**s),
+            &run.rng,
+            run.global_step,
+        );
+        loader.start_epoch(&mut run.rng);
         reporter.start_epoch();
-        let mut sums = MetricSums::default();
-        let (mut total, mut rows, mut pending) = (0.0f64, 0usize, 0usize);
-        model.zero_grad();
-        let mut step = 0;
-        // Any failure inside the epoch puts back the weights it started with.
-        let failure: Option<FitError> = 'batches: {
-            while let Some((x, y)) = loader.next_batch() {
-                step += 1;
-                if let Err(error) = model.validate(x) {
-                    break 'batches Some(FitError::Input { epoch, step, error });
-                }
-                let out = model.forward_train(x);
-                if !options.metrics.is_empty() {
-                    sums.update(&out, y);
-                }
-                let (value, grad) = match loss.value_and_grad(&out, y) {
-                    Ok(v) => v,
-                    Err(e) => break 'batches Some(e.into()),
-                };
-                if !value.is_finite() {
-                    break 'batches Some(FitError::NonFiniteLoss {
-                        epoch,
-                        step,
-                        loss: value,
-                    });
-                }
-                total += f64::from(value) * x.rows() as f64;
-                rows += x.rows();
-                out.backward_params(grad);
-                pending += 1;
-                if pending == options.accumulate {
-                    if let Err(e) = apply_step(model, optimizer, options, pending) {
-                        break 'batches Some(e.into());
-                    }
-                    pending = 0;
-                    global_step += 1;
-                }
-                reporter.batch(f64::from(value));
-            }
-            // The epoch's last, partial accumulation is a step like the others.
-            if pending > 0 {
-                if let Err(e) = apply_step(model, optimizer, options, pending) {
-                    break 'batches Some(e.into());
-                }
-                global_step += 1;
-            }
-            None
-        };
-        if let Some(error) = failure {
-            load_state_dict(model, &last_good).expect("the model's own state");
-            reporter.finish();
-            return Err(error);
-        }
-
-        let mut record = EpochRecord {
+        let outcome = epoch::train_epoch(
+            model,
+            loss,
+            optimizer,
+            &mut loader,
+            options,
             epoch,
-            loss: total / rows.max(1) as f64,
-            val_loss: None,
-            metrics: BTreeMap::new(),
-            lr: optimizer.lr(),
-            seconds: 0.0,
-        };
-        for m in &options.metrics {
-            record.metrics.insert(m.name().to_string(), sums.value(*m));
-        }
-        if let Some(val) = validation {
-            let eval = evaluate(
-                &*model,
-                &*loss,
-                val,
-                options.batch_size.max(256),
-                &options.metrics,
-            )?;
-            record.val_loss = Some(eval.loss);
-            for (k, v) in eval.metrics {
-                record.metrics.insert(format!("val_{k}"), v);
+            &mut run.global_step,
+            &reporter,
+        )
+        .and_then(|mut record| match validation {
+            Some(val) => {
+                epoch::validate_into(&*model, &*loss, val, options, &mut record).map(|()| record)
             }
-        }
+            None => Ok(record),
+        });
+        let mut record = match outcome {
+            Ok(record) => record,
+            Err((phase, source)) => {
+                let scheduler = options.scheduler.as_mut().map(|(s, _)| &mut **s);
+                start.restore(
+                    model,
+                    optimizer,
+                    scheduler,
+                    &mut run.rng,
+                    &mut run.global_step,
+                );
+                reporter.finish();
+                return Err(FitError::RolledBack {
+                    epoch,
+                    phase,
+                    source: Box::new(source),
+                });
+            }
+        };
         if let Some((s, Every::Epoch)) = &mut options.scheduler {
             s.step_with(record.get(&monitor), optimizer);
         }
@@ -364,36 +345,10 @@ where
         for cb in &mut options.callbacks {
             stop |= cb.on_epoch_end(&record, model) == Control::Stop;
         }
-        let value = record.get(&monitor);
-        history.epochs.push(record);
+        run.history.epochs.push(record);
+        run.next_epoch += 1;
         if let Some(dir) = &options.checkpoint_dir {
-            let mut state = TrainingState::new(
-                &*model,
-                epoch,
-                global_step,
-                group_lrs(optimizer),
-                rng.clone(),
-                history.clone(),
-            );
-            state.scheduler = options.scheduler.as_ref().map(|(s, _)| s.state());
-            state.extra = options.checkpoint_extra.clone();
-            save_checkpoint(dir.join("last"), model, optimizer, &state)?;
-            let higher = crate::metrics::higher_is_better(&monitor);
-            let improved = match (value, best) {
-                (Some(v), Some(b)) => {
-                    if higher {
-                        v > b
-                    } else {
-                        v < b
-                    }
-                }
-                (Some(_), None) => true,
-                (None, _) => false,
-            };
-            if improved {
-                best = value;
-                save_checkpoint(dir.join("best"), model, optimizer, &state)?;
-            }
+            resume::save(dir, model, optimizer, options, &run, &mut best)?;
         }
         if stop {
             break;
@@ -403,30 +358,23 @@ where
         cb.on_train_end(model);
     }
     reporter.finish();
-    Ok(history)
+    Ok(run.history)
 }
 
-/// Averages accumulated gradients, clips, steps the optimizer (and a per-batch scheduler).
-fn apply_step<M: crate::module::Module, O: Optimizer>(
-    model: &mut M,
-    optimizer: &mut O,
-    options: &mut FitOptions,
-    batches: usize,
-) -> Result<(), OptimizerError> {
-    if batches > 1 {
-        scale_grad(model, 1.0 / batches as f32);
-    }
-    match options.clip {
-        Some(Clip::Norm(max)) => {
-            clip_grad_norm(model, max);
+/// The key the best checkpoint and ReduceLROnPlateau watch (`FitOptions::monitor`, else
+/// `val_loss` with validation and `loss` without) and whether larger is better for it;
+/// an error if it or any callback's monitor is not among the run's keys.
+fn check_monitors(options: &FitOptions, keys: &RunKeys) -> Result<(String, bool), FitError> {
+    let monitor = match &options.monitor {
+        Some(m) => m.clone(),
+        None if keys.higher_is_better("val_loss").is_some() => "val_loss".to_string(),
+        None => "loss".to_string(),
+    };
+    let higher = keys.check(&monitor, "FitOptions::monitor (best checkpoint, scheduler)")?;
+    for (i, cb) in options.callbacks.iter().enumerate() {
+        if let Some(key) = cb.monitor() {
+            keys.check(key, &format!("callback {i} ({})", cb.name()))?;
         }
-        Some(Clip::Value(v)) => clip_grad_value(model, v),
-        None => {}
     }
-    optimizer.step(model)?;
-    model.zero_grad();
-    if let Some((s, Every::Batch)) = &mut options.scheduler {
-        s.step(optimizer);
-    }
-    Ok(())
+    Ok((monitor, higher))
 }

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::history::EpochRecord;
+use crate::history::EpochRecord;
 
 /// How `fit` reports progress.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

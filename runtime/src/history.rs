@@ -1,4 +1,8 @@
 //! What `fit` returns: one record per epoch, saveable as CSV and JSON.
+//!
+//! Its own module, below both `train` (which fills it) and `checkpoint` (which stores it), so
+//! that `checkpoint` does not depend on `train`. One vocabulary everywhere: the keys `get`
+//! takes are the names `summary` prints, the CSV's columns and the TensorBoard tags.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -35,11 +39,12 @@ impl EpochRecord {
         }
     }
 
-    /// `epoch=3 loss=0.4123 val_loss=...`, the plain progress line and summaries.
+    /// `epoch=3 loss=0.4123 val_loss=...`, the plain progress line and summaries: every
+    /// name printed is a key `get` and `History::series` accept.
     pub fn summary(&self) -> String {
         let mut parts = vec![
             format!("epoch={}", self.epoch),
-            format!("train_loss={:.6}", self.loss),
+            format!("loss={:.6}", self.loss),
         ];
         if let Some(v) = self.val_loss {
             parts.push(format!("val_loss={v:.6}"));
@@ -68,7 +73,7 @@ impl History {
         self.epochs.last()
     }
 
-    /// Every key any epoch has, `loss` first.
+    /// Every key any epoch has, `loss` first (without `lr`, which every epoch has).
     pub fn keys(&self) -> Vec<String> {
         let mut keys = vec!["loss".to_string()];
         if self.epochs.iter().any(|e| e.val_loss.is_some()) {

@@ -1,0 +1,30 @@
+//! I1 of benches/protocol.rs for the exported binary classifier: nanoseconds per `forward`
+//! at batch 1, the median of five runs of 100,000 calls (`--quick`: one run of 6,250).
+//!
+//! `cargo bench -p staticnn-export-check`
+
+use std::time::Instant;
+
+use staticnn_export_check::binary_classifier::forward;
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (runs, calls) = if quick { (1, 6_250) } else { (5, 100_000) };
+    let x = [0.3f32, -0.7];
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let mut sink = 0.0f32;
+            let start = Instant::now();
+            for _ in 0..calls {
+                sink += forward(std::hint::black_box(&x))[0];
+            }
+            let t = start.elapsed().as_secs_f64();
+            std::hint::black_box(sink);
+            t
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let ns = times[times.len() / 2] * 1e9 / calls as f64;
+    println!("exported binary classifier, batch 1: {ns:.1} ns/call");
+    println!("{{\"I1_exported\": {ns:.1}}}");
+}

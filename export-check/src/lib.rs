@@ -1,0 +1,30 @@
+//! Models exported by `staticnn::export`, included as a firmware crate would include them:
+//! `#![no_std]`, no dependencies, no `unsafe`. The files in `generated/` are written by
+//! `tests/export.rs` of the `staticnn` package from the weights in `weights/`; that test
+//! fails (and rewrites them) when one is stale, and checks every output against the
+//! runtime's `model.forward`.
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+/// The README's binary classifier, 2 → 16 → 16 → 1, trained on two moons.
+pub mod binary_classifier {
+    include!("generated/binary_classifier.rs");
+}
+
+/// An MLP with every row-wise layer: GELU (both forms), SiLU, Tanh, Sigmoid, LeakyReLU,
+/// Hardswish, LayerNorm, BatchNorm1d, Dropout, a residual block, a nested model, LogSoftmax.
+pub mod mlp {
+    include!("generated/mlp.rs");
+}
+
+/// A CNN: Conv2d (padding, stride, no bias), BatchNorm2d, max, average and adaptive
+/// pooling, Flatten, Linear, Softmax.
+pub mod cnn {
+    include!("generated/cnn.rs");
+}
+
+/// Embedding → Flatten → Linear → GELU → Linear.
+pub mod embedding {
+    include!("generated/embedding.rs");
+}

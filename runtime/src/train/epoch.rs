@@ -1,0 +1,132 @@
+//! One training epoch and one validation pass: the two halves of an epoch that can fail and
+//! that `fit` rolls back together.
+
+use std::collections::BTreeMap;
+
+use super::{Clip, Every, FitError, FitOptions, Phase, evaluate, progress::Reporter};
+use crate::data::{DataLoader, Dataset, Targets};
+use crate::history::EpochRecord;
+use crate::loss::Loss;
+use crate::metrics::MetricSums;
+use crate::module::{Forward, Module};
+use crate::optim::{Optimizer, OptimizerError, clip_grad_norm, clip_grad_value, scale_grad};
+
+/// The batches of one epoch, shuffled by the loader: zero_grad, forward_train, loss,
+/// backward, and an optimizer step every `accumulate` batches (and one for the epoch's last,
+/// partial accumulation). Returns the epoch's record without validation.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn train_epoch<M, L, O, T, const IN: usize, const OUT: usize>(
+    model: &mut M,
+    loss: &mut L,
+    optimizer: &mut O,
+    loader: &mut DataLoader<'_, IN, T>,
+    options: &mut FitOptions,
+    epoch: usize,
+    global_step: &mut usize,
+    reporter: &Reporter,
+) -> Result<EpochRecord, (Phase, FitError)>
+where
+    M: Forward<IN, OUT>,
+    L: Loss<OUT, Target = T::Slice>,
+    O: Optimizer,
+    T: Targets,
+{
+    let failed = |e: FitError| (Phase::Training, e);
+    let mut sums = MetricSums::default();
+    let (mut total, mut rows, mut pending, mut step) = (0.0f64, 0usize, 0usize, 0usize);
+    model.train();
+    model.zero_grad();
+    while let Some((x, y)) = loader.next_batch() {
+        step += 1;
+        model
+            .validate(x)
+            .map_err(|error| failed(FitError::Input { epoch, step, error }))?;
+        let out = model.forward_train(x);
+        if !options.metrics.is_empty() {
+            sums.update(&out, y);
+        }
+        let (value, grad) = loss.value_and_grad(&out, y).map_err(|e| failed(e.into()))?;
+        if !value.is_finite() {
+            return Err(failed(FitError::NonFiniteLoss {
+                epoch,
+                step,
+                loss: value,
+            }));
+        }
+        total += f64::from(value) * x.rows() as f64;
+        rows += x.rows();
+        out.backward_params(grad);
+        pending += 1;
+        if pending == options.accumulate {
+            apply_step(model, optimizer, options, pending).map_err(|e| failed(e.into()))?;
+            pending = 0;
+            *global_step += 1;
+        }
+        reporter.batch(f64::from(value));
+    }
+    // The epoch's last, partial accumulation is a step like the others (scheduler included).
+    if pending > 0 {
+        apply_step(model, optimizer, options, pending).map_err(|e| failed(e.into()))?;
+        *global_step += 1;
+    }
+    Ok(EpochRecord {
+        epoch,
+        loss: total / rows.max(1) as f64,
+        val_loss: None,
+        metrics: options
+            .metrics
+            .iter()
+            .map(|m| (m.name().to_string(), sums.value(*m)))
+            .collect::<BTreeMap<_, _>>(),
+        lr: optimizer.lr(),
+        seconds: 0.0,
+    })
+}
+
+/// Validation in eval mode through `forward`, into `record` as `val_loss` and `val_<metric>`.
+pub(super) fn validate_into<M, L, T, const IN: usize, const OUT: usize>(
+    model: &M,
+    loss: &L,
+    data: &Dataset<IN, T>,
+    options: &FitOptions,
+    record: &mut EpochRecord,
+) -> Result<(), (Phase, FitError)>
+where
+    M: Forward<IN, OUT>,
+    L: Loss<OUT, Target = T::Slice>,
+    T: Targets,
+{
+    let batch = options.batch_size.max(256);
+    let eval = evaluate(model, loss, data, batch, &options.metrics)
+        .map_err(|e| (Phase::Validation, e.into()))?;
+    record.val_loss = Some(eval.loss);
+    for (k, v) in eval.metrics {
+        record.metrics.insert(format!("val_{k}"), v);
+    }
+    Ok(())
+}
+
+/// Averages accumulated gradients, clips, steps the optimizer (and a per-batch scheduler).
+fn apply_step<M: Module, O: Optimizer>(
+    model: &mut M,
+    optimizer: &mut O,
+    options: &mut FitOptions,
+    batches: usize,
+) -> Result<(), OptimizerError> {
+    if batches > 1 {
+        scale_grad(model, 1.0 / batches as f32);
+    }
+    match options.clip {
+        Some(Clip::Norm(max)) => {
+            clip_grad_norm(model, max);
+        }
+        Some(Clip::Value(v)) => clip_grad_value(model, v),
+        None => {}
+    }
+    optimizer.step(model)?;
+    model.zero_grad();
+    if let Some((s, Every::Batch)) = &mut options.scheduler {
+        s.step(optimizer);
+    }
+    Ok(())
+}

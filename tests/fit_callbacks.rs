@@ -1,0 +1,363 @@
+//! Monitors and Keras's callback semantics: a typo'd key fails before training and lists the
+//! keys; EarlyStopping stops where Keras stops on scripted sequences; `best/` and
+//! EarlyStopping's count survive a resume.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use staticnn::checkpoint::Checkpoint;
+use staticnn::data::synthetic;
+use staticnn::prelude::*;
+use staticnn::train::{EpochRecord, FitError, RunKeys};
+
+model! {
+    pub struct Net: [2] -> [1] {
+        fc1: Linear(4),
+        ReLU,
+        out: Linear(1),
+    }
+}
+
+fn quiet(epochs: usize) -> FitOptions {
+    FitOptions::new(epochs, 16).progress(Progress::Quiet)
+}
+
+/// BCEWithLogits for training; its validation value is read from a script, one per epoch, so
+/// a test decides exactly what `val_loss` every epoch reports.
+struct ScriptedValidation {
+    inner: BCEWithLogitsLoss,
+    script: Rc<RefCell<VecDeque<f32>>>,
+}
+
+impl ScriptedValidation {
+    fn new(values: &[f32]) -> Self {
+        ScriptedValidation {
+            inner: BCEWithLogitsLoss::new(),
+            script: Rc::new(RefCell::new(values.iter().copied().collect())),
+        }
+    }
+}
+
+impl Loss<1> for ScriptedValidation {
+    type Target = BatchSlice<1>;
+    fn elementwise(&self, x: &BatchSlice<1>, y: &BatchSlice<1>) -> Result<Vec<f32>, LossError> {
+        self.inner.elementwise(x, y)
+    }
+    /// Validation (fit validates through `value`, in one batch of at least 256 rows).
+    fn value(&self, _: &BatchSlice<1>, _: &BatchSlice<1>) -> Result<f32, LossError> {
+        Ok(self
+            .script
+            .borrow_mut()
+            .pop_front()
+            .expect("a scripted value"))
+    }
+    fn value_and_grad(
+        &mut self,
+        x: &BatchSlice<1>,
+        y: &BatchSlice<1>,
+    ) -> Result<(f32, &BatchSlice<1>), LossError> {
+        self.inner.value_and_grad(x, y)
+    }
+}
+
+fn data() -> (Dataset<2, Batch<1>>, Dataset<2, Batch<1>>) {
+    let mut rng = seeded_rng(0);
+    (
+        synthetic::moons(64, 0.1, &mut rng),
+        synthetic::moons(32, 0.1, &mut rng),
+    )
+}
+
+fn run(
+    val_losses: &[f32],
+    options: &mut FitOptions,
+    model: &mut Net,
+    optimizer: &mut SGD,
+) -> Result<History, FitError> {
+    let (train, val) = data();
+    fit(
+        model,
+        &mut ScriptedValidation::new(val_losses),
+        optimizer,
+        &train,
+        Some(&val),
+        options,
+    )
+}
+
+#[test]
+fn a_typo_in_a_monitor_fails_before_training_and_lists_the_keys() {
+    let mut model = Net::new(&mut seeded_rng(1));
+    let before = staticnn::state_dict(&model);
+    let mut options = quiet(3)
+        .metrics(&[Metric::BinaryAccuracy])
+        .callback(EarlyStopping::new("val_los"));
+    let err = run(&[], &mut options, &mut model, &mut SGD::new(0.1)).unwrap_err();
+    match &err {
+        FitError::UnknownMonitor { key, keys, by } => {
+            assert_eq!(key, "val_los");
+            assert_eq!(
+                keys,
+                "loss, val_loss, binary_accuracy, val_binary_accuracy, lr"
+            );
+            assert!(by.contains("EarlyStopping"), "{by}");
+        }
+        other => panic!("{other}"),
+    }
+    assert!(
+        err.to_string().contains("val_loss, binary_accuracy"),
+        "{err}"
+    );
+    assert_eq!(staticnn::state_dict(&model), before, "no epoch ran");
+
+    // The best checkpoint's and ReduceLROnPlateau's monitor too, and `val_` keys without
+    // validation data.
+    let mut options = quiet(3).monitor("val_accuracy");
+    let err = run(&[], &mut options, &mut model, &mut SGD::new(0.1)).unwrap_err();
+    assert!(
+        matches!(&err, FitError::UnknownMonitor { key, keys, .. } if key == "val_accuracy" && keys == "loss, val_loss, lr"),
+        "{err}"
+    );
+    let (train, _) = data();
+    let mut options = quiet(3).callback(EarlyStopping::new("val_loss"));
+    let err = fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut SGD::new(0.1),
+        &train,
+        None,
+        &mut options,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, FitError::UnknownMonitor { keys, .. } if keys == "loss, lr"),
+        "{err}"
+    );
+}
+
+/// Printed names, History keys and CSV columns are one vocabulary.
+#[test]
+fn printed_keys_are_history_keys() {
+    let mut model = Net::new(&mut seeded_rng(2));
+    let mut options = quiet(2).metrics(&[Metric::BinaryAccuracy]);
+    let history = run(&[0.5, 0.4], &mut options, &mut model, &mut SGD::new(0.1)).unwrap();
+    let last = history.last().unwrap();
+    let csv = history.to_csv();
+    let columns: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    for part in last.summary().split(' ') {
+        let key = part.split('=').next().unwrap();
+        assert!(
+            columns.contains(&key),
+            "`{key}` printed but not a CSV column"
+        );
+        if key != "epoch" {
+            assert!(
+                last.get(key).is_some(),
+                "`{key}` printed but not a History key"
+            );
+            assert_eq!(history.series(key).len(), 2, "{key}");
+        }
+    }
+    assert!(last.summary().contains(" loss="), "{}", last.summary());
+}
+
+fn record(epoch: usize, value: f64) -> EpochRecord {
+    EpochRecord {
+        epoch,
+        loss: value,
+        val_loss: Some(value),
+        metrics: Default::default(),
+        lr: 0.1,
+        seconds: 0.0,
+    }
+}
+
+/// Feeds `values` (epochs 1, 2, ...) to `stop`, with the model's first weight set to the
+/// epoch number, and returns the 1-based epoch it stopped at (None: it never did) and the
+/// first weight after `on_train_end`.
+fn drive(mut stop: EarlyStopping, values: &[f64]) -> (Option<usize>, f32) {
+    let keys = RunKeys::new([], true);
+    let mut model = Net::new(&mut seeded_rng(3));
+    stop.on_train_begin(&keys);
+    let mut stopped = None;
+    for (i, &v) in values.iter().enumerate() {
+        model.fc1.weight.value[0] = (i + 1) as f32;
+        if stop.on_epoch_end(&record(i + 1, v), &mut model) == Control::Stop {
+            stopped = Some(i + 1);
+            break;
+        }
+    }
+    stop.on_train_end(&mut model);
+    (stopped, model.fc1.weight.value[0])
+}
+
+/// Expectations written from Keras's documentation of `keras.callbacks.EarlyStopping`:
+/// - patience: "Number of epochs with no improvement after which training will be stopped."
+/// - min_delta: "an absolute change of less than min_delta, will count as no improvement."
+/// - baseline: "training will stop if the model doesn't show improvement over the baseline",
+///   and "If no epoch improves on baseline, training will run for `patience` epochs and
+///   restore weights from the best epoch in that set."
+/// - restore_best_weights: "Whether to restore model weights from the epoch with the best
+///   value of the monitored quantity."
+#[test]
+fn early_stopping_stops_at_the_epoch_keras_stops_at() {
+    let seq = [1.0, 0.9, 0.95, 0.93, 0.8, 0.7];
+    // Best at epoch 2; epochs 3 and 4 are the 2 epochs with no improvement: stop at 4.
+    assert_eq!(
+        drive(EarlyStopping::new("val_loss").patience(2), &seq).0,
+        Some(4)
+    );
+    // Patience 0: the first epoch without improvement (3) stops.
+    assert_eq!(drive(EarlyStopping::new("val_loss"), &seq).0, Some(3));
+    // Patience 3: epochs 3, 4 do not improve, 5 does (0.8 < 0.9), then 6 too: no stop.
+    assert_eq!(
+        drive(EarlyStopping::new("val_loss").patience(3), &seq).0,
+        None
+    );
+
+    // min_delta 0.05: 0.96 and 0.98 are changes of less than 0.05 from 1.0, so no
+    // improvement; with patience 2 the second of them (epoch 3) stops.
+    let small = [1.0, 0.96, 0.98, 0.9];
+    let stop = EarlyStopping::new("val_loss").patience(2).min_delta(0.05);
+    assert_eq!(drive(stop, &small).0, Some(3));
+    // ... while 0.94 is an improvement of 0.06: the count restarts at epoch 2.
+    let stop = EarlyStopping::new("val_loss").patience(2).min_delta(0.05);
+    assert_eq!(drive(stop, &[1.0, 0.94, 0.98, 0.97, 0.96]).0, Some(4));
+
+    // Baseline 0.5 never beaten: training runs for `patience` (3) epochs, and the weights
+    // of the best epoch in that set (epoch 1, value 0.9) are restored.
+    let stop = EarlyStopping::new("val_loss")
+        .patience(3)
+        .baseline(0.5)
+        .restore_best_weights(true);
+    assert_eq!(drive(stop, &[0.9, 0.95, 0.97, 0.99, 1.0]), (Some(3), 1.0));
+    // A baseline beaten at epoch 2 counts like any improvement afterwards.
+    let stop = EarlyStopping::new("val_loss").patience(2).baseline(0.95);
+    assert_eq!(drive(stop, &[1.0, 0.9, 0.92, 0.93, 0.94]).0, Some(4));
+
+    // restore_best_weights: the weights of epoch 2, the best, after stopping at epoch 4.
+    let stop = EarlyStopping::new("val_loss")
+        .patience(2)
+        .restore_best_weights(true);
+    assert_eq!(drive(stop, &seq), (Some(4), 2.0));
+    // ... and also when training ends without stopping early (epoch 6 is the best).
+    let stop = EarlyStopping::new("val_loss")
+        .patience(3)
+        .restore_best_weights(true);
+    assert_eq!(drive(stop, &seq), (None, 6.0));
+
+    // Max mode (the default for accuracies): larger is better.
+    let acc = [0.5, 0.7, 0.6, 0.65, 0.9];
+    let stop = EarlyStopping::new("val_accuracy").patience(2);
+    let keyed = |v: &[f64]| {
+        let keys = RunKeys::new([("accuracy", true)], true);
+        let mut model = Net::new(&mut seeded_rng(3));
+        let mut stop = stop.clone();
+        stop.on_train_begin(&keys);
+        v.iter()
+            .enumerate()
+            .position(|(i, &a)| {
+                let mut r = record(i + 1, 0.0);
+                r.metrics.insert("val_accuracy".into(), a);
+                stop.on_epoch_end(&r, &mut model) == Control::Stop
+            })
+            .map(|i| i + 1)
+    };
+    assert_eq!(keyed(&acc), Some(4));
+}
+
+#[test]
+fn fit_stops_where_keras_stops_on_a_scripted_validation_loss() {
+    let mut model = Net::new(&mut seeded_rng(4));
+    let mut options = quiet(20).callback(EarlyStopping::new("val_loss").patience(2));
+    let history = run(
+        &[1.0, 0.9, 0.95, 0.93, 0.8, 0.7],
+        &mut options,
+        &mut model,
+        &mut SGD::new(0.1),
+    )
+    .unwrap();
+    let f32s = [1.0f32, 0.9, 0.95, 0.93].map(f64::from);
+    assert_eq!(history.series("val_loss"), f32s);
+}
+
+#[test]
+fn best_is_not_overwritten_by_a_worse_epoch_after_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("ckpt");
+    let mut model = Net::new(&mut seeded_rng(5));
+    let mut optimizer = SGD::new(0.1);
+    let mut options = quiet(2).checkpoint_dir(&ckpt);
+    run(&[0.5, 0.278], &mut options, &mut model, &mut optimizer).unwrap();
+    let best_epoch = || Checkpoint::read(ckpt.join("best")).unwrap().state.epoch;
+    assert_eq!(best_epoch(), 2);
+
+    // Resumed: epoch 3 is worse than epoch 2 and must not replace best/; epoch 4 is better.
+    let mut model = Net::new(&mut seeded_rng(6));
+    let mut optimizer = SGD::new(0.1);
+    let mut options = quiet(3)
+        .checkpoint_dir(&ckpt)
+        .resume_from(ckpt.join("last"));
+    run(&[0.72], &mut options, &mut model, &mut optimizer).unwrap();
+    assert_eq!(
+        best_epoch(),
+        2,
+        "a worse epoch after the resume replaced best/"
+    );
+    let mut options = quiet(4)
+        .checkpoint_dir(&ckpt)
+        .resume_from(ckpt.join("last"));
+    run(&[0.1], &mut options, &mut model, &mut optimizer).unwrap();
+    assert_eq!(best_epoch(), 4);
+}
+
+#[test]
+fn early_stopping_counts_on_across_a_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("ckpt");
+    let stop = || {
+        EarlyStopping::new("val_loss")
+            .patience(2)
+            .restore_best_weights(true)
+    };
+    // Uninterrupted: best at epoch 2, stops at 4, ends with epoch 2's weights.
+    let mut model = Net::new(&mut seeded_rng(7));
+    let mut options = quiet(10)
+        .callback(stop())
+        .checkpoint_dir(dir.path().join("whole"));
+    let whole = run(
+        &[1.0, 0.9, 0.95, 0.96, 0.5],
+        &mut options,
+        &mut model,
+        &mut SGD::new(0.1),
+    )
+    .unwrap();
+    assert_eq!(whole.epochs.len(), 4);
+    let best_weights = staticnn::state_dict(&model);
+    let epoch2 = Checkpoint::read(dir.path().join("whole/best")).unwrap();
+    assert_eq!(epoch2.state.epoch, 2);
+
+    // Interrupted after epoch 3, resumed by a new process (new model, new callback).
+    let mut model = Net::new(&mut seeded_rng(7));
+    let mut options = quiet(3).callback(stop()).checkpoint_dir(&ckpt);
+    run(
+        &[1.0, 0.9, 0.95],
+        &mut options,
+        &mut model,
+        &mut SGD::new(0.1),
+    )
+    .unwrap();
+    let mut model = Net::new(&mut seeded_rng(8));
+    let mut options = quiet(10)
+        .callback(stop())
+        .checkpoint_dir(&ckpt)
+        .resume_from(ckpt.join("last"));
+    let resumed = run(&[0.96, 0.5], &mut options, &mut model, &mut SGD::new(0.1)).unwrap();
+    assert_eq!(resumed.epochs.len(), 4, "the wait of epoch 3 was kept");
+    assert_eq!(
+        staticnn::state_dict(&model),
+        best_weights,
+        "epoch 2's weights restored after the resume"
+    );
+}
