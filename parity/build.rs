@@ -3,25 +3,25 @@
 //!
 //! The fixture folder is `$STATICNN_FIXTURES` when set, else the workspace's `tests/fixtures`.
 //! Each file is recognised by its top-level key (`layers`, `losses`, `optimizers`,
-//! `schedulers`, `cases`); a file, a layer kind, a loss, an optimizer or a schedule this
+//! `schedulers`, `cases`, `param_groups`); a file, a layer kind, a loss, an optimizer or a schedule this
 //! generator does not know fails the build with the case's name, never a silent skip.
 
 #[path = "build/dsl.rs"]
 mod dsl;
 #[path = "build/emit.rs"]
 mod emit;
+#[path = "build/python.rs"]
+mod python;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 /// Fixture files in another format, each exercised by a test of its own.
-const TESTED_ELSEWHERE: &[(&str, &str)] = &[
-    ("training_step.json", "tests/training_step.rs"),
-    ("pytorch_weights.json", "tests/checkpoint.rs"),
-];
+const TESTED_ELSEWHERE: &[(&str, &str)] = &[("pytorch_weights.json", "tests/checkpoint.rs")];
 
 fn main() {
+    python::probe();
     println!("cargo::rerun-if-env-changed=STATICNN_FIXTURES");
     let dir = match std::env::var_os("STATICNN_FIXTURES") {
         Some(dir) => PathBuf::from(dir),
@@ -59,6 +59,8 @@ fn main() {
             emit::schedule_file(&mut out, path, &data)
         } else if data.get("cases").is_some() {
             emit::training_file(&mut out, path, &data)
+        } else if data.get("param_groups").is_some() {
+            emit::training_step_file(&mut out, path, &data)
         } else {
             Err(format!(
                 "a file in no format the parity generator knows (top-level keys {:?})",

@@ -37,48 +37,6 @@ fn records_are_framed_with_their_lengths_and_checksums() {
 }
 
 #[test]
-fn tensorboard_reads_the_scalars() {
-    let probe = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "from tensorboard.backend.event_processing import event_accumulator",
-        ])
-        .status();
-    if !matches!(probe, Ok(s) if s.success()) {
-        eprintln!("skipped: python3 with the tensorboard package is not installed");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    SummaryWriter::new(dir.path())
-        .unwrap()
-        .add_history(&history())
-        .unwrap();
-    let script = r#"
-import sys
-from tensorboard.backend.event_processing import event_accumulator
-acc = event_accumulator.EventAccumulator(sys.argv[1])
-acc.Reload()
-tags = sorted(acc.Tags()["scalars"])
-print(",".join(tags))
-print(",".join(f"{e.step}:{e.value:.2f}" for e in acc.Scalars("val_loss")))
-"#;
-    let out = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("accuracy,loss,lr,val_loss"));
-    assert_eq!(lines.next(), Some("1:1.00,2:0.70,3:0.40"));
-}
-
-#[test]
 fn tags_are_the_history_keys() {
     let dir = tempfile::tempdir().unwrap();
     let mut w = SummaryWriter::new(dir.path()).unwrap();

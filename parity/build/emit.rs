@@ -216,46 +216,76 @@ pub fn schedule_file(suite: &mut Suite, path: &Path, data: &Value) -> Result<(),
     Ok(())
 }
 
-/// A whole training run: `architecture.sizes` [in, h1, .., out] with `activation` between
-/// the Linear layers (none after the last), as nn.Sequential builds it.
+/// `architecture.sizes` [in, h1, .., out] with `activation` between the Linear layers (none
+/// after the last), as nn.Sequential builds it: the model's layers, input and output widths.
+fn mlp(case: &Value, name: &str) -> Result<(String, u64, u64), String> {
+    let arch = &case["architecture"];
+    let sizes: Vec<u64> = arch["sizes"]
+        .as_array()
+        .and_then(|s| s.iter().map(Value::as_u64).collect())
+        .ok_or_else(|| format!("case {name}: `architecture.sizes` is not a list of sizes"))?;
+    if sizes.len() < 2 {
+        return Err(format!(
+            "case {name}: an architecture needs an input and an output size"
+        ));
+    }
+    let activation = arch["activation"]
+        .as_str()
+        .ok_or_else(|| format!("case {name}: no `architecture.activation`"))?;
+    dsl::layer(activation, &Default::default(), 1).map_err(|e| format!("case {name}: {e}"))?;
+    let mut layers = Vec::new();
+    for (i, size) in sizes[1..].iter().enumerate() {
+        if i > 0 {
+            layers.push(activation.to_string());
+        }
+        layers.push(format!("Linear({size})"));
+    }
+    Ok((layers.join(", "), sizes[0], sizes[sizes.len() - 1]))
+}
+
+/// A whole training run on the case's MLP, loss and optimizer.
 pub fn training_file(suite: &mut Suite, path: &Path, data: &Value) -> Result<(), String> {
     let file = suite.open(path);
     for (pointer, _, _, case) in each_case(data, "cases")? {
         let name = case_name(case, &pointer)?;
-        let arch = &case["architecture"];
-        let sizes: Vec<u64> = arch["sizes"]
-            .as_array()
-            .and_then(|s| s.iter().map(Value::as_u64).collect())
-            .ok_or_else(|| format!("case {name}: `architecture.sizes` is not a list of sizes"))?;
-        if sizes.len() < 2 {
-            return Err(format!(
-                "case {name}: an architecture needs an input and an output size"
-            ));
-        }
-        let activation = arch["activation"]
-            .as_str()
-            .ok_or_else(|| format!("case {name}: no `architecture.activation`"))?;
-        dsl::layer(activation, &Default::default(), 1).map_err(|e| format!("case {name}: {e}"))?;
-        let mut layers = Vec::new();
-        for (i, size) in sizes[1..].iter().enumerate() {
-            if i > 0 {
-                layers.push(activation.to_string());
-            }
-            layers.push(format!("Linear({size})"));
-        }
+        let (layers, input, output) = mlp(case, &name)?;
         for (what, names) in [("loss", LOSSES), ("optimizer", OPTIMIZERS)] {
             let kind = case[what]["name"].as_str().unwrap_or("(none)");
             if !names.contains(&kind) {
                 return Err(format!("case {name}: {what} `{kind}` has no parity rule"));
             }
         }
-        let (input, output) = (sizes[0], sizes[sizes.len() - 1]);
         let body = format!(
-            "    staticnn::model! {{ struct Case: [{input}] -> [{output}] {{ {} }} }}\n{}\n    staticnn_parity::training::replay::<Case, {input}, {output}>(case);",
-            layers.join(", "),
+            "    staticnn::model! {{ struct Case: [{input}] -> [{output}] {{ {layers} }} }}\n{}\n    staticnn_parity::training::replay::<Case, {input}, {output}>(case);",
             load(&file, &pointer)
         );
         suite.test(&name, &body);
+    }
+    suite.close();
+    Ok(())
+}
+
+/// Parameter groups with a frozen layer on the case's MLP; each schedule by hand and in `fit`.
+pub fn training_step_file(suite: &mut Suite, path: &Path, data: &Value) -> Result<(), String> {
+    let file = suite.open(path);
+    for (pointer, _, _, case) in each_case(data, "param_groups")? {
+        let name = case_name(case, &pointer)?;
+        let (layers, input, output) = mlp(case, &name)?;
+        let body = format!(
+            "    staticnn::model! {{ struct Case: [{input}] -> [{output}] {{ {layers} }} }}\n{}\n    staticnn_parity::training_step::replay_groups::<Case, {input}, {output}>(case);",
+            load(&file, &pointer)
+        );
+        suite.test(&name, &body);
+    }
+    for (pointer, _, _, case) in each_case(data, "schedules")? {
+        let name = case_name(case, &pointer)?;
+        for check in ["schedule_by_hand", "schedule_in_fit"] {
+            let body = format!(
+                "{}\n    staticnn_parity::training_step::{check}(case);",
+                load(&file, &pointer)
+            );
+            suite.test(&format!("{name}_{check}"), &body);
+        }
     }
     suite.close();
     Ok(())

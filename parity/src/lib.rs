@@ -10,6 +10,7 @@ pub mod loss;
 pub mod optim;
 pub mod schedule;
 pub mod training;
+pub mod training_step;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
