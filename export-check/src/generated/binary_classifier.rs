@@ -2,7 +2,7 @@
 //
 // Needs only `core`: `mod model { include!("this_file.rs"); }` in a `#![no_std]` crate.
 // No allocation, no `unsafe`, no input panics; NaN propagates as in the runtime.
-// Stack: 260 bytes of activation arrays at most (128 for the widest layer) and 512 of kernel
+// Stack: 268 bytes of activation arrays at most (128 for the widest layer) and 512 of kernel
 // scratch; weights: 1348 bytes.
 // Every layer computes the runtime's operations in its order: `forward` gives the
 // bits of the runtime's `forward` at batches of up to 4 (where Linear runs plain loops).

@@ -2,7 +2,7 @@
 //
 // Needs only `core`: `mod model { include!("this_file.rs"); }` in a `#![no_std]` crate.
 // No allocation, no `unsafe`, no input panics; NaN propagates as in the runtime.
-// Stack: 4624 bytes of activation arrays at most (2048 for the widest layer) and 96 of kernel
+// Stack: 4880 bytes of activation arrays at most (2048 for the widest layer) and 96 of kernel
 // scratch; weights: 1188 bytes.
 // The runtime's operations in its order, bit for bit at batches of up to 4, except
 // (within 1e-6 relative):

@@ -73,6 +73,8 @@ where
     M: Forward<IN, OUT> + ?Sized,
 {
     let mut emitter = emit::Emitter::default();
+    // `forward` copies its input into the first activation array.
+    emitter.activation_bytes = 4 * IN;
     let node = model.describe();
     let output = emitter.emit("", &node, "x0", IN, OUT)?;
     let model_name = match &node {
