@@ -384,7 +384,8 @@ pub fn conv2d<const I: usize, const O: usize, const K: usize>(
     let mut outputs = y.iter_mut();
     let (kh, kw) = (g.rows.kernel, g.cols.kernel);
     for (oc, w) in weight.iter().enumerate().take(g.out_channels) {
-        let b = bias.and_then(|b| b.get(oc)).copied().unwrap_or(0.0);
+        // Without a bias the runtime's product replaces the output (no `0.0 +`).
+        let b = bias.and_then(|b| b.get(oc)).copied();
         for oh in 0..g.out_height {
             for ow in 0..g.out_width {
                 let mut acc = 0.0f32;
@@ -413,7 +414,10 @@ pub fn conv2d<const I: usize, const O: usize, const K: usize>(
                     }
                 }
                 if let Some(out) = outputs.next() {
-                    *out = b + acc;
+                    *out = match b {
+                        Some(b) => b + acc,
+                        None => acc,
+                    };
                 }
             }
         }
