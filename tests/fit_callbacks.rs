@@ -518,3 +518,25 @@ fn callbacks_run_inference_on_the_model_being_trained() {
     assert_ne!(seen[0], seen[2], "the model trains between epochs");
     assert_eq!(seen[2], model.forward(&x), "the last epoch's outputs");
 }
+
+#[test]
+fn a_resumed_callback_must_watch_what_the_saved_one_watched() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("ckpt");
+    let mut model = Net::new(&mut seeded_rng(12));
+    let mut options = quiet(2)
+        .callback(EarlyStopping::new("val_loss").patience(5))
+        .checkpoint_dir(&ckpt);
+    run(&[0.5, 0.4], &mut options, &mut model, &mut SGD::new(0.1)).unwrap();
+    let before = staticnn::state_dict(&model);
+    let mut options = quiet(4)
+        .callback(EarlyStopping::new("loss").patience(5))
+        .resume_from(ckpt.join("last"));
+    let err = run(&[0.3], &mut options, &mut model, &mut SGD::new(0.1)).unwrap_err();
+    assert!(
+        matches!(&err, FitError::CallbackState { index: 0, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("`val_loss`"), "{err}");
+    assert_eq!(staticnn::state_dict(&model), before, "nothing loaded");
+}

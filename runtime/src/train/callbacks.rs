@@ -24,6 +24,15 @@ pub enum CallbackStateError {
     Weights(#[from] LoadStateError),
     #[error("saved best weights: tensor `{0}` is not a whole number of values")]
     Encoding(String),
+    #[error(
+        "the saved state watches `{saved}` (larger better: {saved_higher}), this callback `{monitor}` (larger better: {higher}); callbacks are matched by their position in FitOptions::callbacks"
+    )]
+    Monitor {
+        saved: String,
+        saved_higher: bool,
+        monitor: String,
+        higher: bool,
+    },
 }
 
 /// The model being trained, as a callback sees it: its state, and inference on it. A
@@ -160,6 +169,9 @@ pub struct EarlyStopping {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StoppingState {
+    /// What was watched, and in which direction: a state is only loaded into the same.
+    monitor: String,
+    higher_is_better: bool,
     #[serde(with = "crate::json_float::option")]
     best: Option<f64>,
     best_epoch: usize,
@@ -321,7 +333,11 @@ impl Callback for EarlyStopping {
         {
             self.higher_is_better = higher;
         }
-        self.state = StoppingState::default();
+        self.state = StoppingState {
+            monitor: self.monitor.clone(),
+            higher_is_better: self.higher_is_better,
+            ..StoppingState::default()
+        };
     }
 
     /// Keras's `on_epoch_end`, line for line; Keras's 0-based `epoch` is `record.epoch - 1`.
@@ -385,6 +401,17 @@ impl Callback for EarlyStopping {
         model: &dyn Module,
     ) -> Result<(), CallbackStateError> {
         let loaded = StoppingState::deserialize(state)?;
+        // Callbacks are matched by position: a reordered list must not cross-load states.
+        if (loaded.monitor.as_str(), loaded.higher_is_better)
+            != (self.monitor.as_str(), self.higher_is_better)
+        {
+            return Err(CallbackStateError::Monitor {
+                saved: loaded.monitor,
+                saved_higher: loaded.higher_is_better,
+                monitor: self.monitor.clone(),
+                higher: self.higher_is_better,
+            });
+        }
         if let Some(saved) = &loaded.best_weights {
             let weights = saved
                 .iter()
