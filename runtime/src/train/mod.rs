@@ -137,12 +137,17 @@ pub struct FitOptions {
     /// Metrics beyond the built-ins, reported under their own names.
     pub custom_metrics: Vec<Box<dyn CustomMetric>>,
     pub scheduler: Option<(Box<dyn Scheduler>, Every)>,
-    /// What ReduceLROnPlateau watches; `val_loss` by default (`loss` without validation).
+    /// What the epoch scheduler (ReduceLROnPlateau) and the best checkpoint watch; `val_loss`
+    /// by default (`loss` without validation). A key the run does not produce is an error
+    /// before the first epoch. ReduceLROnPlateau's own `mode` must agree with the key's
+    /// direction: the scheduler does not say which it has, so this cannot be checked.
     pub monitor: Option<String>,
     pub clip: Option<Clip>,
     /// Optimizer step every this many batches, gradients averaged over them (Lightning's
     /// `accumulate_grad_batches`).
     pub accumulate: usize,
+    /// Called in order after each epoch; a resume gives each the state saved from the
+    /// callback at the same position.
     pub callbacks: Vec<Box<dyn Callback>>,
     pub progress: Progress,
     /// Seeds shuffling and the validation split.
