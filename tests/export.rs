@@ -121,11 +121,12 @@ fn check_current<M: Forward<IN, OUT>, const IN: usize, const OUT: usize>(
         );
     }
     println!(
-        "{name}: {} bytes of source, {} bytes of weights, stack {} bytes of activations ({} for the widest layer)",
+        "{name}: {} bytes of source, {} bytes of weights, stack {} bytes of activations ({} for the widest layer) + {} of kernel scratch",
         e.source.len(),
         e.weight_bytes,
         e.activation_bytes,
-        e.widest_layer_bytes
+        e.widest_layer_bytes,
+        e.scratch_bytes
     );
     e
 }

@@ -261,3 +261,27 @@ fn early_stopping_in_max_mode_watches_accuracy() {
     // patience of 2 at the third epoch, which stops.
     assert_eq!(history.epochs.len(), 3);
 }
+
+/// The epoch's last, partial accumulation is an optimizer step, and a per-batch scheduler
+/// steps with it: 4 batches accumulated by 3 are 2 steps per epoch.
+#[test]
+fn a_partial_accumulation_steps_the_per_batch_scheduler() {
+    let mut rng = seeded_rng(7);
+    let data = synthetic::moons(64, 0.1, &mut rng);
+    let mut model = MoonNet::new(&mut rng);
+    let mut optimizer = SGD::new(0.1);
+    let mut options = quiet(2, 16)
+        .scheduler(StepLR::new(&mut optimizer, 1, 0.5), Every::Batch)
+        .accumulate(3);
+    let history = fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut optimizer,
+        &data,
+        None,
+        &mut options,
+    )
+    .unwrap();
+    // The rate at each epoch's end: halved twice per epoch.
+    assert_eq!(history.series("lr"), [0.025, 0.00625]);
+}

@@ -7,9 +7,10 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use staticnn::checkpoint::Checkpoint;
+use staticnn::data::TargetSlice;
 use staticnn::data::synthetic;
 use staticnn::prelude::*;
-use staticnn::train::{EpochRecord, FitError, RunKeys};
+use staticnn::train::{EpochRecord, FitError, ModelRef, RunKeys, WidthError, evaluate_with};
 
 model! {
     pub struct Net: [2] -> [1] {
@@ -183,12 +184,13 @@ fn drive(mut stop: EarlyStopping, values: &[f64]) -> (Option<usize>, f32) {
     let mut stopped = None;
     for (i, &v) in values.iter().enumerate() {
         model.fc1.weight.value[0] = (i + 1) as f32;
-        if stop.on_epoch_end(&record(i + 1, v), &mut model) == Control::Stop {
+        let mut fitted = ModelRef::<Net, 2, 1>(&mut model);
+        if stop.on_epoch_end(&record(i + 1, v), &mut fitted) == Control::Stop {
             stopped = Some(i + 1);
             break;
         }
     }
-    stop.on_train_end(&mut model);
+    stop.on_train_end(&mut ModelRef::<Net, 2, 1>(&mut model));
     (stopped, model.fc1.weight.value[0])
 }
 
@@ -260,7 +262,7 @@ fn early_stopping_stops_at_the_epoch_keras_stops_at() {
             .position(|(i, &a)| {
                 let mut r = record(i + 1, 0.0);
                 r.metrics.insert("val_accuracy".into(), a);
-                stop.on_epoch_end(&r, &mut model) == Control::Stop
+                stop.on_epoch_end(&r, &mut ModelRef::<Net, 2, 1>(&mut model)) == Control::Stop
             })
             .map(|i| i + 1)
     };
@@ -360,4 +362,181 @@ fn early_stopping_counts_on_across_a_resume() {
         best_weights,
         "epoch 2's weights restored after the resume"
     );
+}
+
+/// Binary F1 on logits (positive above 0) against 0/1 targets, from running counts.
+#[derive(Default)]
+struct F1 {
+    tp: f64,
+    fp: f64,
+    fn_: f64,
+}
+
+impl CustomMetric for F1 {
+    fn name(&self) -> &str {
+        "f1"
+    }
+    fn higher_is_better(&self) -> bool {
+        true
+    }
+    fn reset(&mut self) {
+        *self = F1::default();
+    }
+    fn update(&mut self, outputs: &[f32], width: usize, targets: &dyn TargetSlice) {
+        for (i, row) in outputs.chunks_exact(width).enumerate() {
+            let actual = targets.values(i).is_some_and(|v| v[0] >= 0.5);
+            match (row[0] > 0.0, actual) {
+                (true, true) => self.tp += 1.0,
+                (true, false) => self.fp += 1.0,
+                (false, true) => self.fn_ += 1.0,
+                (false, false) => {}
+            }
+        }
+    }
+    fn result(&self) -> f64 {
+        2.0 * self.tp / (2.0 * self.tp + self.fp + self.fn_)
+    }
+}
+
+#[test]
+fn a_custom_f1_drives_early_stopping() {
+    let mut rng = seeded_rng(9);
+    let train = synthetic::moons(24, 0.45, &mut rng);
+    let val = synthetic::moons(300, 0.45, &mut rng);
+    let mut model = Net::new(&mut rng);
+    let mut options = quiet(300)
+        .metric(F1::default())
+        .callback(EarlyStopping::new("val_f1").patience(3));
+    let history = fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut Adam::new(0.05),
+        &train,
+        Some(&val),
+        &mut options,
+    )
+    .unwrap();
+    let f1 = history.series("val_f1");
+    assert_eq!(f1.len(), history.epochs.len());
+    assert_eq!(history.series("f1").len(), history.epochs.len());
+    // Keras's rule in max mode (F1 says larger is better): the count since the last strict
+    // increase reaches the patience.
+    let (mut best, mut wait, mut stop) = (f64::NEG_INFINITY, 0, None);
+    for (i, &v) in f1.iter().enumerate() {
+        wait += 1;
+        if v > best {
+            (best, wait) = (v, 0);
+        } else if wait >= 3 {
+            stop = Some(i + 1);
+            break;
+        }
+    }
+    assert!(stop.is_some(), "F1 never plateaued: {f1:?}");
+    assert_eq!(Some(history.epochs.len()), stop, "{f1:?}");
+    // The reported value is the F1 of the validation outputs.
+    let mut again: Vec<Box<dyn CustomMetric>> = vec![Box::new(F1::default())];
+    let eval = evaluate_with(
+        &model,
+        &BCEWithLogitsLoss::new(),
+        &val,
+        256,
+        &[],
+        &mut again,
+    )
+    .unwrap();
+    assert_eq!(eval.metrics["f1"], *f1.last().unwrap());
+}
+
+#[test]
+fn a_custom_metric_may_not_shadow_a_key() {
+    struct Named(&'static str);
+    impl CustomMetric for Named {
+        fn name(&self) -> &str {
+            self.0
+        }
+        fn higher_is_better(&self) -> bool {
+            true
+        }
+        fn reset(&mut self) {}
+        fn update(&mut self, _: &[f32], _: usize, _: &dyn TargetSlice) {}
+        fn result(&self) -> f64 {
+            0.0
+        }
+    }
+    for name in ["loss", "val_f1", "accuracy", "lr", ""] {
+        let mut model = Net::new(&mut seeded_rng(1));
+        let mut options = quiet(1).metric(Named(name));
+        let err = run(&[0.5], &mut options, &mut model, &mut SGD::new(0.1)).unwrap_err();
+        assert!(matches!(&err, FitError::MetricName { .. }), "{name}: {err}");
+    }
+}
+
+/// A callback that predicts on a fixed batch after every epoch (Keras's "log predictions").
+struct Probe {
+    x: Batch<2>,
+    seen: Rc<RefCell<Vec<Batch<1>>>>,
+}
+
+impl Callback for Probe {
+    fn on_epoch_end(&mut self, _: &EpochRecord, model: &mut dyn FitModel) -> Control {
+        self.seen
+            .borrow_mut()
+            .push(model.forward::<2, 1>(&self.x).unwrap());
+        let wrong = model.forward::<2, 3>(&self.x).unwrap_err();
+        assert_eq!(
+            wrong,
+            WidthError {
+                model_in: 2,
+                model_out: 1,
+                asked_in: 2,
+                asked_out: 3
+            }
+        );
+        Control::Continue
+    }
+}
+
+#[test]
+fn callbacks_run_inference_on_the_model_being_trained() {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let x = Batch::from_rows(&[[0.0, 0.5], [1.0, -0.5], [-1.0, 1.0]]);
+    let mut model = Net::new(&mut seeded_rng(10));
+    let probe = Probe {
+        x: x.clone(),
+        seen: seen.clone(),
+    };
+    let mut options = quiet(3).callback(probe);
+    run(
+        &[0.5, 0.4, 0.3],
+        &mut options,
+        &mut model,
+        &mut SGD::new(0.5),
+    )
+    .unwrap();
+    let seen = seen.borrow();
+    assert_eq!(seen.len(), 3);
+    assert_ne!(seen[0], seen[2], "the model trains between epochs");
+    assert_eq!(seen[2], model.forward(&x), "the last epoch's outputs");
+}
+
+#[test]
+fn a_resumed_callback_must_watch_what_the_saved_one_watched() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("ckpt");
+    let mut model = Net::new(&mut seeded_rng(12));
+    let mut options = quiet(2)
+        .callback(EarlyStopping::new("val_loss").patience(5))
+        .checkpoint_dir(&ckpt);
+    run(&[0.5, 0.4], &mut options, &mut model, &mut SGD::new(0.1)).unwrap();
+    let before = staticnn::state_dict(&model);
+    let mut options = quiet(4)
+        .callback(EarlyStopping::new("loss").patience(5))
+        .resume_from(ckpt.join("last"));
+    let err = run(&[0.3], &mut options, &mut model, &mut SGD::new(0.1)).unwrap_err();
+    assert!(
+        matches!(&err, FitError::CallbackState { index: 0, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("`val_loss`"), "{err}");
+    assert_eq!(staticnn::state_dict(&model), before, "nothing loaded");
 }

@@ -52,13 +52,13 @@ pub mod prelude {
     pub use crate::data::{DataLoader, Dataset};
     pub use crate::layers::*;
     pub use crate::loss::*;
-    pub use crate::metrics::Metric;
+    pub use crate::metrics::{CustomMetric, Metric};
     pub use crate::module::{Forward, Init, Module, Shaped, Trace};
     pub use crate::optim::*;
     pub use crate::seed::{SeededRng, seeded_rng};
     pub use crate::tensor::{Batch, BatchSlice};
     pub use crate::train::{
-        Callback, Clip, Control, EarlyStopping, Every, FitOptions, History, Progress, evaluate,
-        fit, predict,
+        Callback, Clip, Control, EarlyStopping, Every, FitModel, FitOptions, History, Progress,
+        evaluate, fit, predict,
     };
 }

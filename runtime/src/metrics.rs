@@ -1,5 +1,5 @@
 //! Metrics accumulated over batches: accuracy on class indices, binary accuracy on logits,
-//! MAE, MSE and R².
+//! MAE, MSE and R² built in, and any other through [`CustomMetric`].
 
 use crate::data::TargetSlice;
 use crate::tensor::BatchSlice;
@@ -43,11 +43,49 @@ const ALL: [Metric; 5] = [
     Metric::R2,
 ];
 
+/// Whether `name` is a built-in metric's key.
+pub(crate) fn is_builtin(name: &str) -> bool {
+    ALL.iter().any(|m| m.name() == name)
+}
+
 /// Whether larger is better for a history key (`val_accuracy`, `r2`, ...); losses, errors and
 /// unknown keys are minimised.
 pub fn higher_is_better(key: &str) -> bool {
     let name = key.strip_prefix("val_").unwrap_or(key);
     ALL.iter().any(|m| m.name() == name && m.higher_is_better())
+}
+
+/// A metric beyond the built-ins — Keras's `keras.metrics.Metric` (`update_state`, `result`,
+/// `reset_state`), torchmetrics' `Metric`: running sums over the batches of an epoch, a name
+/// and a direction. `fit` reports it under `name()` for training and `val_` + `name()` for
+/// validation, and EarlyStopping, ReduceLROnPlateau's monitor and the best checkpoint can
+/// watch it. `update` runs once per training batch: it should not allocate.
+pub trait CustomMetric {
+    /// The history key (`f1`); must not be a built-in key or start with `val_`.
+    fn name(&self) -> &str;
+    /// Whether larger values are better (F1: yes; an error: no).
+    fn higher_is_better(&self) -> bool;
+    /// Forgets every batch; called before each epoch's training and each validation pass.
+    fn reset(&mut self);
+    /// Adds one batch: `outputs` row-major, `width` values per row, and the batch's targets.
+    fn update(&mut self, outputs: &[f32], width: usize, targets: &dyn TargetSlice);
+    /// The value over every batch since `reset`.
+    fn result(&self) -> f64;
+}
+
+/// Lets a target slice of any kind (`[usize]` is unsized) be passed as `&dyn TargetSlice`.
+pub(crate) struct AnyTargets<'a, S: ?Sized>(pub &'a S);
+
+impl<S: TargetSlice + ?Sized> TargetSlice for AnyTargets<'_, S> {
+    fn rows(&self) -> usize {
+        self.0.rows()
+    }
+    fn class(&self, i: usize) -> Option<usize> {
+        self.0.class(i)
+    }
+    fn values(&self, i: usize) -> Option<&[f32]> {
+        self.0.values(i)
+    }
 }
 
 /// Running sums from which every metric is computed at the end.

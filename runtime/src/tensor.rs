@@ -289,6 +289,122 @@ impl<const W: usize> TryFrom<Vec<Vec<f32>>> for Batch<W> {
     }
 }
 
+/// Everyday helpers, PyTorch's names: `x.argmax(1)`, `x.softmax(1)`, `x.sigmoid()`,
+/// `torch.randn`. Softmax and sigmoid are the layers' own functions, bit for bit.
+impl<const W: usize> BatchSlice<W> {
+    /// The column of each row's largest value (`x.argmax(dim=1)`): the first on ties, and a
+    /// NaN counts as the largest, as in PyTorch.
+    pub fn argmax(&self) -> Vec<usize> {
+        self.iter_rows()
+            .map(|row| {
+                let mut best = 0;
+                for (i, &v) in row.iter().enumerate() {
+                    if row[best].is_nan() {
+                        break;
+                    }
+                    if v.is_nan() || v > row[best] {
+                        best = i;
+                    }
+                }
+                best
+            })
+            .collect()
+    }
+
+    /// Each row's softmax (`x.softmax(dim=1)`), the max subtracted first.
+    pub fn softmax(&self) -> Batch<W> {
+        crate::module::Forward::<W, W>::forward(&crate::layers::Softmax::new(), self)
+    }
+
+    /// `x.sigmoid()`, elementwise: a logit as a probability.
+    pub fn sigmoid(&self) -> Batch<W> {
+        crate::module::Forward::<W, W>::forward(&crate::layers::Sigmoid::default(), self)
+    }
+}
+
+impl<const W: usize> Batch<W> {
+    /// `torch.randn(rows, W)`: standard normal values from `rng` (Box–Muller; the same seed
+    /// gives the same batch, not PyTorch's numbers).
+    pub fn randn(rows: usize, rng: &mut (impl rand::Rng + ?Sized)) -> Self {
+        let data = (0..rows * W)
+            .map(|_| crate::data::synthetic::normal(rng))
+            .collect();
+        Batch { data }
+    }
+}
+
+impl Batch<1> {
+    /// Class labels as one float column (`torch.tensor(labels, dtype=float)[:, None]`), the
+    /// targets BCE takes for labels 0 and 1.
+    pub fn from_labels(labels: &[usize]) -> Self {
+        Batch {
+            data: labels.iter().map(|&l| l as f32).collect(),
+        }
+    }
+}
+
+/// Rows and columns printed in full up to this many values, as PyTorch's `threshold`.
+const PRINT_THRESHOLD: usize = 1000;
+/// Rows and columns kept at each end when abbreviating, as PyTorch's `edgeitems`.
+const EDGE_ITEMS: usize = 3;
+
+/// PyTorch's print: four decimals, aligned columns, `...` for the middle of a batch of more
+/// than 1000 values (3 rows and columns kept at each end).
+impl<const W: usize> std::fmt::Display for BatchSlice<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rows = self.rows();
+        let abbreviate = rows * W > PRINT_THRESHOLD;
+        let keep = |n: usize| -> Vec<Option<usize>> {
+            if abbreviate && n > 2 * EDGE_ITEMS {
+                (0..EDGE_ITEMS)
+                    .map(Some)
+                    .chain([None])
+                    .chain((n - EDGE_ITEMS..n).map(Some))
+                    .collect()
+            } else {
+                (0..n).map(Some).collect()
+            }
+        };
+        let (row_ids, col_ids) = (keep(rows), keep(W));
+        let cell = |r: usize, c: usize| format!("{:.4}", self.as_slice()[r * W + c]);
+        let width = row_ids
+            .iter()
+            .flatten()
+            .flat_map(|&r| col_ids.iter().flatten().map(move |&c| (r, c)))
+            .map(|(r, c)| cell(r, c).len())
+            .max()
+            .unwrap_or(0);
+        f.write_str("[")?;
+        for (i, r) in row_ids.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",\n ")?;
+            }
+            let Some(r) = *r else {
+                f.write_str("...")?;
+                continue;
+            };
+            f.write_str("[")?;
+            for (j, c) in col_ids.iter().enumerate() {
+                if j > 0 {
+                    f.write_str(", ")?;
+                }
+                match c {
+                    Some(c) => write!(f, "{:>width$}", cell(r, *c))?,
+                    None => write!(f, "{:>width$}", "...")?,
+                }
+            }
+            f.write_str("]")?;
+        }
+        f.write_str("]")
+    }
+}
+
+impl<const W: usize> std::fmt::Display for Batch<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&**self, f)
+    }
+}
+
 /// Resizes a width-agnostic scratch buffer to hold `len` values without giving back capacity.
 pub(crate) fn resize(buf: &mut Vec<f32>, len: usize) {
     buf.resize(len, 0.0);

@@ -2,7 +2,8 @@
 //
 // Needs only `core`: `mod model { include!("this_file.rs"); }` in a `#![no_std]` crate.
 // No allocation, no `unsafe`, no input panics; NaN propagates as in the runtime.
-// Stack: 260 bytes of activation arrays at most (128 for the widest layer); weights: 1348 bytes.
+// Stack: 268 bytes of activation arrays at most (128 for the widest layer) and 512 of kernel
+// scratch; weights: 1348 bytes.
 // Every layer computes the runtime's operations in its order: `forward` gives the
 // bits of the runtime's `forward` at batches of up to 4 (where Linear runs plain loops).
 
@@ -15,11 +16,11 @@ pub const OUT: usize = 1;
 /// running statistics).
 pub fn forward(x: &[f32; IN]) -> [f32; OUT] {
     let x0: [f32; IN] = *x;
-    let x1: [f32; 16] = kernels::linear(&x0, &FC1_WEIGHT, &FC1_BIAS);
+    let x1: [f32; 16] = kernels::linear(&x0, &FC1_WEIGHT_T, Some(&FC1_BIAS));
     let x2: [f32; 16] = kernels::map(x1, kernels::relu);
-    let x3: [f32; 16] = kernels::linear(&x2, &FC2_WEIGHT, &FC2_BIAS);
+    let x3: [f32; 16] = kernels::linear(&x2, &FC2_WEIGHT_T, Some(&FC2_BIAS));
     let x4: [f32; 16] = kernels::map(x3, kernels::relu);
-    let x5: [f32; 1] = kernels::linear(&x4, &OUT_WEIGHT, &OUT_BIAS);
+    let x5: [f32; 1] = kernels::linear(&x4, &OUT_WEIGHT_T, Some(&OUT_BIAS));
     x5
 }
 
@@ -57,103 +58,107 @@ const fn f(bits: u32) -> f32 {
     f32::from_bits(bits)
 }
 
-static FC1_WEIGHT: [[f32; 2]; 16] = [
-    [f(0xbe1f08d3), f(0x3f69ef02),],
-    [f(0x3b7f6c46), f(0x3e69cd23),],
-    [f(0xbfc1f13e), f(0x3f054293),],
-    [f(0xbe9de9a0), f(0x3f8aa094),],
-    [f(0x3e00f78b), f(0x3e237de5),],
-    [f(0x3fbf43e3), f(0xbdcb3df8),],
-    [f(0x3f5bca41), f(0x3f5b4b9b),],
-    [f(0xbfd5811d), f(0x3eb709fa),],
-    [f(0xbde21d97), f(0x3f88693d),],
-    [f(0x3f482020), f(0xbebc89aa),],
-    [f(0xbf296fe4), f(0xbf447f00),],
-    [f(0xbce11cb6), f(0x3ec09bbb),],
-    [f(0xbd8d5636), f(0xbdfb952f),],
-    [f(0xbfed597b), f(0xbd2cc265),],
-    [f(0x3e1dc51f), f(0xbda2f566),],
-    [f(0x3f52d56e), f(0x3f519e52),],
+static FC1_WEIGHT_T: [[f32; 16]; 2] = [
+    [
+        f(0xbe1f08d3), f(0x3b7f6c46), f(0xbfc1f13e), f(0xbe9de9a0), f(0x3e00f78b), f(0x3fbf43e3), f(0x3f5bca41), f(0xbfd5811d),
+        f(0xbde21d97), f(0x3f482020), f(0xbf296fe4), f(0xbce11cb6), f(0xbd8d5636), f(0xbfed597b), f(0x3e1dc51f), f(0x3f52d56e),
+    ],
+    [
+        f(0x3f69ef02), f(0x3e69cd23), f(0x3f054293), f(0x3f8aa094), f(0x3e237de5), f(0xbdcb3df8), f(0x3f5b4b9b), f(0x3eb709fa),
+        f(0x3f88693d), f(0xbebc89aa), f(0xbf447f00), f(0x3ec09bbb), f(0xbdfb952f), f(0xbd2cc265), f(0xbda2f566), f(0x3f519e52),
+    ],
 ];
 static FC1_BIAS: [f32; 16] = [
     f(0x3ebd3e49), f(0xbec8edc6), f(0xbef67b8c), f(0x3f157f3a), f(0xbf333985), f(0xbf0ed1d3), f(0xbef29b8e), f(0xbefabefe),
     f(0xbf0ac609), f(0xbf54c6d1), f(0x3f26e9a0), f(0xbf17a6c3), f(0xbe6c7462), f(0xbea2fb10), f(0xbf0bdedb), f(0xbed11ff9),
 ];
-static FC2_WEIGHT: [[f32; 16]; 16] = [
+static FC2_WEIGHT_T: [[f32; 16]; 16] = [
     [
-        f(0x3ede139e), f(0x3e1dbb64), f(0x3f9f3ce7), f(0xbef23113), f(0xbe2a40d4), f(0xbe54e63c), f(0x3d3f5a5c), f(0x3f9f0c83),
-        f(0x3f2455b3), f(0xbf8b2f64), f(0x3ed6a4e9), f(0xbe6b76fc), f(0xbd15bde8), f(0x3f8bafc8), f(0xbdd310d0), f(0x3ed66377),
+        f(0x3ede139e), f(0x3f0d4760), f(0x3efdf6eb), f(0x3f21961a), f(0x3e0f5968), f(0xbca571d5), f(0xbf07e3b9), f(0xbec83aca),
+        f(0xbebaca6a), f(0x3e682dfc), f(0xbeab12a7), f(0xbeb70c7f), f(0x3eb6db65), f(0x3eb4d322), f(0xbe831f67), f(0xbe0bec4c),
     ],
     [
-        f(0x3f0d4760), f(0x3e8745d9), f(0x3f6c2562), f(0x3e2cd786), f(0x3e5590b2), f(0x3dbfaa59), f(0x3e986501), f(0x3f7a8139),
-        f(0x3ef597f4), f(0xbece6d18), f(0xbe900606), f(0x3c3761c8), f(0x3e418ac2), f(0x3eecffcf), f(0xbe08facc), f(0x3f11c9de),
+        f(0x3e1dbb64), f(0x3e8745d9), f(0x3d2412e9), f(0x3cc242c2), f(0xbe49db7a), f(0x3e60e25c), f(0xbd96d718), f(0xbe89cf4c),
+        f(0xbd76f510), f(0x3d40dd95), f(0x3db8d25d), f(0xbe8c0fb3), f(0x3ddca118), f(0xbe587ee0), f(0xbe56bff1), f(0xbd931688),
     ],
     [
-        f(0x3efdf6eb), f(0x3d2412e9), f(0x3f93d03d), f(0x3f01ac5c), f(0x3e01c8aa), f(0xbcfe0879), f(0x3ea2df5b), f(0x3fa4694b),
-        f(0x3f506c62), f(0xbe99ed73), f(0xbeb30468), f(0x3e6f666e), f(0x3dbf0b78), f(0x3f2cfc81), f(0xbc01e680), f(0x3e802198),
+        f(0x3f9f3ce7), f(0x3f6c2562), f(0x3f93d03d), f(0x3f9fe6c6), f(0xbf95d76d), f(0x3d0def3a), f(0xbf5eda55), f(0xbc8b30b9),
+        f(0xbf459b19), f(0x3c1264ec), f(0xbfad20f3), f(0xbfc5fb9f), f(0xbfc568c8), f(0xbf795beb), f(0xbfa1e4ef), f(0xbe7c6672),
     ],
     [
-        f(0x3f21961a), f(0x3cc242c2), f(0x3f9fe6c6), f(0x3e8b3646), f(0x3d507990), f(0x3e294efe), f(0x3e5bcfc0), f(0x3f8699ff),
-        f(0x3f39cb76), f(0xbf0768ae), f(0xbdfad732), f(0x3d518e12), f(0xbc8ebf70), f(0x3f521eba), f(0x3e0de82a), f(0x3ebb6106),
+        f(0xbef23113), f(0x3e2cd786), f(0x3f01ac5c), f(0x3e8b3646), f(0x3cbf4486), f(0xbe7d8e3c), f(0xbe3aa04c), f(0xbef652df),
+        f(0xbeab7a73), f(0x3efcea52), f(0xbe9e40e2), f(0x3d052535), f(0x3e2980c1), f(0x3e0c5898), f(0xbcfd49c2), f(0x3c4baced),
     ],
     [
-        f(0x3e0f5968), f(0xbe49db7a), f(0xbf95d76d), f(0x3cbf4486), f(0x3e26e49a), f(0x3ea5f0d2), f(0xbe3e4a1e), f(0xbfa06c8a),
-        f(0xbe0e9fb3), f(0x3f3b3ef2), f(0x3f0932ca), f(0x3dc71ac2), f(0x3ccfc250), f(0xbf500a3c), f(0x3cf08f50), f(0xbf12d21f),
+        f(0xbe2a40d4), f(0x3e5590b2), f(0x3e01c8aa), f(0x3d507990), f(0x3e26e49a), f(0x3e2c5772), f(0xbe52fc9e), f(0xbdc86b54),
+        f(0x3e588818), f(0x3e194b4e), f(0xbe6613ea), f(0xbd88a050), f(0xbce09250), f(0xbdc10130), f(0xbd5da3f8), f(0x3d97b5cc),
     ],
     [
-        f(0xbca571d5), f(0x3e60e25c), f(0x3d0def3a), f(0xbe7d8e3c), f(0x3e2c5772), f(0xbe4a1c1c), f(0xbe75620a), f(0x3c148448),
-        f(0xbe2dda5b), f(0xbceb4cb0), f(0xbea651dd), f(0xbd2fcd18), f(0x3dd68620), f(0x3df01a8a), f(0x3e0c85e4), f(0xbcd84882),
+        f(0xbe54e63c), f(0x3dbfaa59), f(0xbcfe0879), f(0x3e294efe), f(0x3ea5f0d2), f(0xbe4a1c1c), f(0x3ee85696), f(0x3f4aae94),
+        f(0xbdf165e3), f(0x3d9adf8b), f(0x3e95d469), f(0xbd56d5be), f(0xbf564ca9), f(0xbf695c67), f(0x3df7fe22), f(0xbdf33d88),
     ],
     [
-        f(0xbf07e3b9), f(0xbd96d718), f(0xbf5eda55), f(0xbe3aa04c), f(0xbe52fc9e), f(0x3ee85696), f(0xbe813adf), f(0xbf76f94d),
-        f(0xbf00ae94), f(0x3f20c9c8), f(0x3ecd9274), f(0x3d98d6dd), f(0xbdb74564), f(0xbeb63691), f(0x3dea0180), f(0xbeb14cd8),
+        f(0x3d3f5a5c), f(0x3e986501), f(0x3ea2df5b), f(0x3e5bcfc0), f(0xbe3e4a1e), f(0xbe75620a), f(0xbe813adf), f(0x3f6b0942),
+        f(0x3f62c1bb), f(0x3f3494b4), f(0xbeb70346), f(0xbf1d88bc), f(0x3f224df2), f(0xbf8d26ce), f(0xbed72c47), f(0x3da07726),
     ],
     [
-        f(0xbec83aca), f(0xbe89cf4c), f(0xbc8b30b9), f(0xbef652df), f(0xbdc86b54), f(0x3f4aae94), f(0x3f6b0942), f(0xbe9f967e),
-        f(0xbe3fd7db), f(0x3fbcb147), f(0xbf3e0cf9), f(0x3d6ca2ee), f(0xbe374fe0), f(0xbc526b5c), f(0xbe6b01ca), f(0x3f782c5f),
+        f(0x3f9f0c83), f(0x3f7a8139), f(0x3fa4694b), f(0x3f8699ff), f(0xbfa06c8a), f(0x3c148448), f(0xbf76f94d), f(0xbe9f967e),
+        f(0xbf009053), f(0x3d171de0), f(0xbf9febe7), f(0xbfa5377f), f(0xbf90bd08), f(0xbf58c580), f(0xbfa7c873), f(0x3e214ef0),
     ],
     [
-        f(0xbebaca6a), f(0xbd76f510), f(0xbf459b19), f(0xbeab7a73), f(0x3e588818), f(0xbdf165e3), f(0x3f62c1bb), f(0xbf009053),
-        f(0xbdc15c74), f(0x3f56f39f), f(0x3f004ec4), f(0x3e6ef454), f(0xbe3cc2f2), f(0xbefbae1d), f(0x3cd17590), f(0x3e8be63d),
+        f(0x3f2455b3), f(0x3ef597f4), f(0x3f506c62), f(0x3f39cb76), f(0xbe0e9fb3), f(0xbe2dda5b), f(0xbf00ae94), f(0xbe3fd7db),
+        f(0xbdc15c74), f(0x3f5f9ba9), f(0xbe30edac), f(0xbf998492), f(0xbeb7a050), f(0xbe73a695), f(0xbebaa150), f(0xbdee6e6c),
     ],
     [
-        f(0x3e682dfc), f(0x3d40dd95), f(0x3c1264ec), f(0x3efcea52), f(0x3e194b4e), f(0x3d9adf8b), f(0x3f3494b4), f(0x3d171de0),
-        f(0x3f5f9ba9), f(0xbfb1700a), f(0xc0016ae4), f(0xbd4269a8), f(0xbe6ecb8a), f(0xbf186dc3), f(0xbc988fa0), f(0x3df21ec5),
+        f(0xbf8b2f64), f(0xbece6d18), f(0xbe99ed73), f(0xbf0768ae), f(0x3f3b3ef2), f(0xbceb4cb0), f(0x3f20c9c8), f(0x3fbcb147),
+        f(0x3f56f39f), f(0xbfb1700a), f(0x3f11a70b), f(0x3ecccf42), f(0x4001d1d7), f(0xbda0017d), f(0x3ecaeca9), f(0x3dfb78fa),
     ],
     [
-        f(0xbeab12a7), f(0x3db8d25d), f(0xbfad20f3), f(0xbe9e40e2), f(0xbe6613ea), f(0x3e95d469), f(0xbeb70346), f(0xbf9febe7),
-        f(0xbe30edac), f(0x3f11a70b), f(0x3f4cc9e1), f(0xbe3f68c8), f(0xbc597700), f(0xbf52463b), f(0xbda5b860), f(0xbeb3e279),
+        f(0x3ed6a4e9), f(0xbe900606), f(0xbeb30468), f(0xbdfad732), f(0x3f0932ca), f(0xbea651dd), f(0x3ecd9274), f(0xbf3e0cf9),
+        f(0x3f004ec4), f(0xc0016ae4), f(0x3f4cc9e1), f(0x3e63e6c2), f(0x3f38b39c), f(0x3f63a547), f(0x3ee42f61), f(0xbe1af4e4),
     ],
     [
-        f(0xbeb70c7f), f(0xbe8c0fb3), f(0xbfc5fb9f), f(0x3d052535), f(0xbd88a050), f(0xbd56d5be), f(0xbf1d88bc), f(0xbfa5377f),
-        f(0xbf998492), f(0x3ecccf42), f(0x3e63e6c2), f(0xbdcbe0d1), f(0x3e291d16), f(0xbf5a309e), f(0xbe0d53fa), f(0xbf4e3344),
+        f(0xbe6b76fc), f(0x3c3761c8), f(0x3e6f666e), f(0x3d518e12), f(0x3dc71ac2), f(0xbd2fcd18), f(0x3d98d6dd), f(0x3d6ca2ee),
+        f(0x3e6ef454), f(0xbd4269a8), f(0xbe3f68c8), f(0xbdcbe0d1), f(0xbd2b8798), f(0xbd0b1978), f(0xbde143b2), f(0xbd002f08),
     ],
     [
-        f(0x3eb6db65), f(0x3ddca118), f(0xbfc568c8), f(0x3e2980c1), f(0xbce09250), f(0xbf564ca9), f(0x3f224df2), f(0xbf90bd08),
-        f(0xbeb7a050), f(0x4001d1d7), f(0x3f38b39c), f(0xbd2b8798), f(0x3d928214), f(0xbfbe9bad), f(0x3db28868), f(0x3f27ee5c),
+        f(0xbd15bde8), f(0x3e418ac2), f(0x3dbf0b78), f(0xbc8ebf70), f(0x3ccfc250), f(0x3dd68620), f(0xbdb74564), f(0xbe374fe0),
+        f(0xbe3cc2f2), f(0xbe6ecb8a), f(0xbc597700), f(0x3e291d16), f(0x3d928214), f(0xbdd77c10), f(0x3e7ead06), f(0x3dfd6bd0),
     ],
     [
-        f(0x3eb4d322), f(0xbe587ee0), f(0xbf795beb), f(0x3e0c5898), f(0xbdc10130), f(0xbf695c67), f(0xbf8d26ce), f(0xbf58c580),
-        f(0xbe73a695), f(0xbda0017d), f(0x3f63a547), f(0xbd0b1978), f(0xbdd77c10), f(0xbf452b57), f(0xbb043000), f(0xbf7fabb8),
+        f(0x3f8bafc8), f(0x3eecffcf), f(0x3f2cfc81), f(0x3f521eba), f(0xbf500a3c), f(0x3df01a8a), f(0xbeb63691), f(0xbc526b5c),
+        f(0xbefbae1d), f(0xbf186dc3), f(0xbf52463b), f(0xbf5a309e), f(0xbfbe9bad), f(0xbf452b57), f(0xbf4d36d3), f(0xbcbb3410),
     ],
     [
-        f(0xbe831f67), f(0xbe56bff1), f(0xbfa1e4ef), f(0xbcfd49c2), f(0xbd5da3f8), f(0x3df7fe22), f(0xbed72c47), f(0xbfa7c873),
-        f(0xbebaa150), f(0x3ecaeca9), f(0x3ee42f61), f(0xbde143b2), f(0x3e7ead06), f(0xbf4d36d3), f(0xbcb7bb00), f(0xbf238359),
+        f(0xbdd310d0), f(0xbe08facc), f(0xbc01e680), f(0x3e0de82a), f(0x3cf08f50), f(0x3e0c85e4), f(0x3dea0180), f(0xbe6b01ca),
+        f(0x3cd17590), f(0xbc988fa0), f(0xbda5b860), f(0xbe0d53fa), f(0x3db28868), f(0xbb043000), f(0xbcb7bb00), f(0xbe168b9c),
     ],
     [
-        f(0xbe0bec4c), f(0xbd931688), f(0xbe7c6672), f(0x3c4baced), f(0x3d97b5cc), f(0xbdf33d88), f(0x3da07726), f(0x3e214ef0),
-        f(0xbdee6e6c), f(0x3dfb78fa), f(0xbe1af4e4), f(0xbd002f08), f(0x3dfd6bd0), f(0xbcbb3410), f(0xbe168b9c), f(0xbe6f7f4a),
+        f(0x3ed66377), f(0x3f11c9de), f(0x3e802198), f(0x3ebb6106), f(0xbf12d21f), f(0xbcd84882), f(0xbeb14cd8), f(0x3f782c5f),
+        f(0x3e8be63d), f(0x3df21ec5), f(0xbeb3e279), f(0xbf4e3344), f(0x3f27ee5c), f(0xbf7fabb8), f(0xbf238359), f(0xbe6f7f4a),
     ],
 ];
 static FC2_BIAS: [f32; 16] = [
     f(0x3d93d9f3), f(0x3e7e40a2), f(0x3eb54cf5), f(0x3e38d8c2), f(0x3e59152d), f(0xbda3cb75), f(0x3e2d26ea), f(0xbf996c1d),
     f(0xbe91553d), f(0x3e19109c), f(0x3f02a20e), f(0x3f7b39dd), f(0xbecb3978), f(0x3f9e58a7), f(0x3f167492), f(0xbe83a7af),
 ];
-static OUT_WEIGHT: [[f32; 16]; 1] = [
-    [
-        f(0xbf47c44a), f(0xbec929e4), f(0xbf13bcd2), f(0xbf29af58), f(0x3f274e3f), f(0xbd123d74), f(0x3f117c19), f(0x4039a8fb),
-        f(0x3fb65337), f(0xbfbc6d18), f(0x3f4ae57a), f(0x3f91cd67), f(0x3fa356ab), f(0x400897e1), f(0x3f04c021), f(0x3d2e52d4),
-    ],
+static OUT_WEIGHT_T: [[f32; 1]; 16] = [
+    [f(0xbf47c44a),],
+    [f(0xbec929e4),],
+    [f(0xbf13bcd2),],
+    [f(0xbf29af58),],
+    [f(0x3f274e3f),],
+    [f(0xbd123d74),],
+    [f(0x3f117c19),],
+    [f(0x4039a8fb),],
+    [f(0x3fb65337),],
+    [f(0xbfbc6d18),],
+    [f(0x3f4ae57a),],
+    [f(0x3f91cd67),],
+    [f(0x3fa356ab),],
+    [f(0x400897e1),],
+    [f(0x3f04c021),],
+    [f(0x3d2e52d4),],
 ];
 static OUT_BIAS: [f32; 1] = [f(0xbd9e1665),];
 
@@ -166,45 +171,49 @@ mod kernels {
 // activation is a fixed-size array on the stack); no `unsafe`; every index is bounded by
 // constants of the model, so no input can make one go out of range.
 
-/// `Σ a·b` with eight partial sums: the runtime's `Linear` dot product, term for term.
-#[inline(always)]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = a8
-        .remainder()
-        .iter()
-        .zip(b8.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in a8.zip(b8) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
-/// `y = W·x + b`, `W` as `[out][in]`.
+/// `y = W·x + b` as the runtime's `Linear` computes each output at batches up to 4: eight
+/// partial sums over chunks of 8 inputs, added in order, plus the sum of the remaining
+/// inputs, plus the bias (`0.0` without one). Every output keeps that order exactly; the
+/// loops run over outputs innermost, so the compiler computes several outputs per SIMD
+/// instruction, which the runtime's one-output-at-a-time loop cannot. `wt` is `Wᵀ`, `[in][out]`.
 #[inline(always)]
 pub fn linear<const I: usize, const O: usize>(
     x: &[f32; I],
-    w: &[[f32; I]; O],
-    b: &[f32; O],
+    wt: &[[f32; O]; I],
+    b: Option<&[f32; O]>,
 ) -> [f32; O] {
-    let mut y = [0.0f32; O];
-    for ((y, w), b) in y.iter_mut().zip(w).zip(b) {
-        *y = *b + dot(x, w);
+    // The neutral element of `f32: Sum`, which starts the runtime's sums (-0.0 today).
+    let zero: f32 = core::iter::empty::<f32>().sum();
+    // lanes[k][o]: partial sum k of output o.
+    let mut lanes = [[0.0f32; O]; 8];
+    let (xc, wc) = (x.chunks_exact(8), wt.chunks_exact(8));
+    let (xr, wr) = (xc.remainder(), wc.remainder());
+    for (xs, ws) in xc.zip(wc) {
+        for ((lane, &xv), row) in lanes.iter_mut().zip(xs).zip(ws) {
+            for (l, w) in lane.iter_mut().zip(row) {
+                *l += xv * w;
+            }
+        }
     }
-    y
-}
-
-/// `y = W·x` (`bias=False`); `0.0 +` as in the runtime, which turns a `-0.0` into `0.0`.
-#[inline(always)]
-pub fn linear_no_bias<const I: usize, const O: usize>(x: &[f32; I], w: &[[f32; I]; O]) -> [f32; O] {
+    let mut sum = [zero; O];
+    for lane in &lanes {
+        for (s, l) in sum.iter_mut().zip(lane) {
+            *s += l;
+        }
+    }
+    let mut tail = [zero; O];
+    for (&xv, row) in xr.iter().zip(wr) {
+        for (t, w) in tail.iter_mut().zip(row) {
+            *t += xv * w;
+        }
+    }
     let mut y = [0.0f32; O];
-    for (y, w) in y.iter_mut().zip(w) {
-        *y = 0.0 + dot(x, w);
+    for (i, y) in y.iter_mut().enumerate() {
+        let bias = match b {
+            Some(b) => b[i],
+            None => 0.0,
+        };
+        *y = bias + (sum[i] + tail[i]);
     }
     y
 }
@@ -423,7 +432,8 @@ pub fn conv2d<const I: usize, const O: usize, const K: usize>(
     let mut outputs = y.iter_mut();
     let (kh, kw) = (g.rows.kernel, g.cols.kernel);
     for (oc, w) in weight.iter().enumerate().take(g.out_channels) {
-        let b = bias.and_then(|b| b.get(oc)).copied().unwrap_or(0.0);
+        // Without a bias the runtime's product replaces the output (no `0.0 +`).
+        let b = bias.and_then(|b| b.get(oc)).copied();
         for oh in 0..g.out_height {
             for ow in 0..g.out_width {
                 let mut acc = 0.0f32;
@@ -452,7 +462,10 @@ pub fn conv2d<const I: usize, const O: usize, const K: usize>(
                     }
                 }
                 if let Some(out) = outputs.next() {
-                    *out = b + acc;
+                    *out = match b {
+                        Some(b) => b + acc,
+                        None => acc,
+                    };
                 }
             }
         }

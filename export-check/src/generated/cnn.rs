@@ -2,7 +2,8 @@
 //
 // Needs only `core`: `mod model { include!("this_file.rs"); }` in a `#![no_std]` crate.
 // No allocation, no `unsafe`, no input panics; NaN propagates as in the runtime.
-// Stack: 4624 bytes of activation arrays at most (2048 for the widest layer); weights: 1188 bytes.
+// Stack: 4880 bytes of activation arrays at most (2048 for the widest layer) and 96 of kernel
+// scratch; weights: 1188 bytes.
 // The runtime's operations in its order, bit for bit at batches of up to 4, except
 // (within 1e-6 relative):
 //   `conv1` (Conv2d): faer's order with fused multiply-adds, its bits where faer uses FMA
@@ -27,7 +28,7 @@ pub fn forward(x: &[f32; IN]) -> [f32; OUT] {
     let x7: [f32; 96] = kernels::map(x6, kernels::relu);
     let x8: [f32; 24] = kernels::avg_pool::<96, 24>(&x7, &POOL2_POOL);
     let x9: [f32; 6] = kernels::adaptive_avg_pool::<24, 6, 4>(&x8);
-    let x10: [f32; 3] = kernels::linear(&x9, &FC_WEIGHT, &FC_BIAS);
+    let x10: [f32; 3] = kernels::linear(&x9, &FC_WEIGHT_T, Some(&FC_BIAS));
     let x11: [f32; 3] = kernels::softmax(x10);
     x11
 }
@@ -137,10 +138,13 @@ static CONV2_WEIGHT: [[f32; 36]; 6] = [
 static BN2_SCALE: [f32; 6] = [f(0x3fe506bd), f(0x3fe1d45a), f(0x40036ca3), f(0x40082795), f(0x4000e6ce), f(0x3ff0e42a),];
 static BN2_SHIFT: [f32; 6] = [f(0x3f1a0e49), f(0xbfae9a06), f(0x3ec34c48), f(0x3f192b86), f(0xbfdc2300), f(0xbfa751d9),];
 const POOL2_POOL: kernels::Pool = kernels::Pool { channels: 6, height: 4, width: 4, out_height: 2, out_width: 2, rows: kernels::Window { kernel: 2, stride: 2, padding: 0, dilation: 1 }, cols: kernels::Window { kernel: 2, stride: 2, padding: 0, dilation: 1 }, count_include_pad: true };
-static FC_WEIGHT: [[f32; 6]; 3] = [
-    [f(0x3f09b443), f(0xbf3c67c4), f(0x3f09b254), f(0x3f3da407), f(0xbf266e76), f(0xbf8719d2),],
-    [f(0xbea9d817), f(0xbdbb0524), f(0x3ea28c17), f(0x3dc74fbf), f(0xbe883282), f(0x3e13913f),],
-    [f(0x3ddc7214), f(0x3f2d6c38), f(0xbf110dd6), f(0xbf75672d), f(0x3f44be1b), f(0x3de3c72d),],
+static FC_WEIGHT_T: [[f32; 3]; 6] = [
+    [f(0x3f09b443), f(0xbea9d817), f(0x3ddc7214),],
+    [f(0xbf3c67c4), f(0xbdbb0524), f(0x3f2d6c38),],
+    [f(0x3f09b254), f(0x3ea28c17), f(0xbf110dd6),],
+    [f(0x3f3da407), f(0x3dc74fbf), f(0xbf75672d),],
+    [f(0xbf266e76), f(0xbe883282), f(0x3f44be1b),],
+    [f(0xbf8719d2), f(0x3e13913f), f(0x3de3c72d),],
 ];
 static FC_BIAS: [f32; 3] = [f(0x3e657639), f(0xbe61c0eb), f(0xbe87ff03),];
 
@@ -153,45 +157,49 @@ mod kernels {
 // activation is a fixed-size array on the stack); no `unsafe`; every index is bounded by
 // constants of the model, so no input can make one go out of range.
 
-/// `Σ a·b` with eight partial sums: the runtime's `Linear` dot product, term for term.
-#[inline(always)]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = a8
-        .remainder()
-        .iter()
-        .zip(b8.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in a8.zip(b8) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
-/// `y = W·x + b`, `W` as `[out][in]`.
+/// `y = W·x + b` as the runtime's `Linear` computes each output at batches up to 4: eight
+/// partial sums over chunks of 8 inputs, added in order, plus the sum of the remaining
+/// inputs, plus the bias (`0.0` without one). Every output keeps that order exactly; the
+/// loops run over outputs innermost, so the compiler computes several outputs per SIMD
+/// instruction, which the runtime's one-output-at-a-time loop cannot. `wt` is `Wᵀ`, `[in][out]`.
 #[inline(always)]
 pub fn linear<const I: usize, const O: usize>(
     x: &[f32; I],
-    w: &[[f32; I]; O],
-    b: &[f32; O],
+    wt: &[[f32; O]; I],
+    b: Option<&[f32; O]>,
 ) -> [f32; O] {
-    let mut y = [0.0f32; O];
-    for ((y, w), b) in y.iter_mut().zip(w).zip(b) {
-        *y = *b + dot(x, w);
+    // The neutral element of `f32: Sum`, which starts the runtime's sums (-0.0 today).
+    let zero: f32 = core::iter::empty::<f32>().sum();
+    // lanes[k][o]: partial sum k of output o.
+    let mut lanes = [[0.0f32; O]; 8];
+    let (xc, wc) = (x.chunks_exact(8), wt.chunks_exact(8));
+    let (xr, wr) = (xc.remainder(), wc.remainder());
+    for (xs, ws) in xc.zip(wc) {
+        for ((lane, &xv), row) in lanes.iter_mut().zip(xs).zip(ws) {
+            for (l, w) in lane.iter_mut().zip(row) {
+                *l += xv * w;
+            }
+        }
     }
-    y
-}
-
-/// `y = W·x` (`bias=False`); `0.0 +` as in the runtime, which turns a `-0.0` into `0.0`.
-#[inline(always)]
-pub fn linear_no_bias<const I: usize, const O: usize>(x: &[f32; I], w: &[[f32; I]; O]) -> [f32; O] {
+    let mut sum = [zero; O];
+    for lane in &lanes {
+        for (s, l) in sum.iter_mut().zip(lane) {
+            *s += l;
+        }
+    }
+    let mut tail = [zero; O];
+    for (&xv, row) in xr.iter().zip(wr) {
+        for (t, w) in tail.iter_mut().zip(row) {
+            *t += xv * w;
+        }
+    }
     let mut y = [0.0f32; O];
-    for (y, w) in y.iter_mut().zip(w) {
-        *y = 0.0 + dot(x, w);
+    for (i, y) in y.iter_mut().enumerate() {
+        let bias = match b {
+            Some(b) => b[i],
+            None => 0.0,
+        };
+        *y = bias + (sum[i] + tail[i]);
     }
     y
 }
@@ -410,7 +418,8 @@ pub fn conv2d<const I: usize, const O: usize, const K: usize>(
     let mut outputs = y.iter_mut();
     let (kh, kw) = (g.rows.kernel, g.cols.kernel);
     for (oc, w) in weight.iter().enumerate().take(g.out_channels) {
-        let b = bias.and_then(|b| b.get(oc)).copied().unwrap_or(0.0);
+        // Without a bias the runtime's product replaces the output (no `0.0 +`).
+        let b = bias.and_then(|b| b.get(oc)).copied();
         for oh in 0..g.out_height {
             for ow in 0..g.out_width {
                 let mut acc = 0.0f32;
@@ -439,7 +448,10 @@ pub fn conv2d<const I: usize, const O: usize, const K: usize>(
                     }
                 }
                 if let Some(out) = outputs.next() {
-                    *out = b + acc;
+                    *out = match b {
+                        Some(b) => b + acc,
+                        None => acc,
+                    };
                 }
             }
         }

@@ -2,7 +2,8 @@
 //
 // Needs only `core`: `mod model { include!("this_file.rs"); }` in a `#![no_std]` crate.
 // No allocation, no `unsafe`, no input panics; NaN propagates as in the runtime.
-// Stack: 152 bytes of activation arrays at most (112 for the widest layer); weights: 1064 bytes.
+// Stack: 172 bytes of activation arrays at most (112 for the widest layer) and 256 of kernel
+// scratch; weights: 1064 bytes.
 // Every layer computes the runtime's operations in its order: `forward` gives the
 // bits of the runtime's `forward` at batches of up to 4 (where Linear runs plain loops).
 
@@ -16,9 +17,9 @@ pub const OUT: usize = 2;
 pub fn forward(x: &[f32; IN]) -> [f32; OUT] {
     let x0: [f32; IN] = *x;
     let x1: [f32; 20] = kernels::embedding::<5, 20, 4>(&x0, &EMBED_WEIGHT);
-    let x2: [f32; 8] = kernels::linear(&x1, &FC1_WEIGHT, &FC1_BIAS);
+    let x2: [f32; 8] = kernels::linear(&x1, &FC1_WEIGHT_T, Some(&FC1_BIAS));
     let x3: [f32; 8] = kernels::map(x2, kernels::gelu_erf);
-    let x4: [f32; 2] = kernels::linear(&x3, &FC2_WEIGHT, &FC2_BIAS);
+    let x4: [f32; 2] = kernels::linear(&x3, &FC2_WEIGHT_T, Some(&FC2_BIAS));
     x4
 }
 
@@ -78,52 +79,38 @@ static EMBED_WEIGHT: [[f32; 4]; 20] = [
     [f(0x4021e5d7), f(0xbf0d2f57), f(0xbeaf028e), f(0x3e8db39a),],
     [f(0x3f54dc7a), f(0xbf30e77b), f(0x3f8f2b8c), f(0x3f8f9887),],
 ];
-static FC1_WEIGHT: [[f32; 20]; 8] = [
-    [
-        f(0xbe6e1c9d), f(0x3e389496), f(0x3c227267), f(0xbc87e43b), f(0xbe551b9c), f(0xbd53a000), f(0xbe0bd38e), f(0xbd50b4e3),
-        f(0x3b772638), f(0x3c50543e), f(0x3d3296e2), f(0x3dd6eb13), f(0xbdf4d4a9), f(0x3e190361), f(0xbdb54c78), f(0x3db4dccf),
-        f(0xbda41192), f(0xbe32bb64), f(0x3dadf4d0), f(0xbe445c17),
-    ],
-    [
-        f(0x3e0d1816), f(0xbef485f2), f(0x3e49367b), f(0xba565a9e), f(0xbccf3a6f), f(0xbdedf63e), f(0xbd1367c4), f(0xbe51ff13),
-        f(0x3c8fc886), f(0x3d98e482), f(0x3c9b2aef), f(0x3b4b97fa), f(0x3d7ff680), f(0x3d8187e9), f(0x3d1350cb), f(0x3d3a6cea),
-        f(0xba462272), f(0xbe854bc7), f(0x3e190321), f(0xbe5ff047),
-    ],
-    [
-        f(0xbdf1d2c3), f(0x3e37aff8), f(0xbd68475b), f(0x3df9ff06), f(0x3e8edfd6), f(0xbd8508ee), f(0x3e5dce23), f(0x3e58df2a),
-        f(0x3e51383c), f(0x3de37a26), f(0x3c25afb5), f(0xbe8e723d), f(0x3e4f53a8), f(0xbe68c88a), f(0x3e7f9214), f(0xbe20aceb),
-        f(0xbe31587c), f(0xbc1f8102), f(0x3c2ebf1a), f(0xbe7d6c3f),
-    ],
-    [
-        f(0x3eda25db), f(0xbe7ad8dc), f(0x3f100d2c), f(0xbde21b6d), f(0x3dbd6694), f(0xbd444c23), f(0x3d1305e1), f(0xbd4dd811),
-        f(0x3ccc3040), f(0xbe3b9e1d), f(0x3dcbc3ae), f(0xbe1f0870), f(0x3e3db992), f(0xbe36683f), f(0x3ce03cea), f(0x3e254463),
-        f(0x3cda0186), f(0x3dfbb9ec), f(0xbd1d92e9), f(0xbd1d95fc),
-    ],
-    [
-        f(0xbd9bb7c6), f(0x3da88575), f(0x3d660d4a), f(0x3b05cadd), f(0xbdfee5ba), f(0xbccba3dd), f(0xbe1b2e4b), f(0xbca5b399),
-        f(0x3c19dc8f), f(0x3e0237e7), f(0xbe816ea4), f(0xbd8bac33), f(0x3da675db), f(0xbb24a380), f(0xbdece34b), f(0x3dd606d2),
-        f(0xbe3aaf8d), f(0xbcafbaca), f(0xbea86c54), f(0x3ad99684),
-    ],
-    [
-        f(0xbe001481), f(0x3e534dd8), f(0xbe187167), f(0xbd37c3fa), f(0x3d5db020), f(0xbe351a6a), f(0x3e1d4a3e), f(0xbe06f9ca),
-        f(0x3ddde276), f(0xbe72e0e4), f(0x3e3a8538), f(0x3cb5b77b), f(0x3dcae153), f(0xbe0385a9), f(0x3e30ec00), f(0xbbcf0488),
-        f(0x3e3d8484), f(0xbe3023a1), f(0x3e30a7b7), f(0xbc71b8d8),
-    ],
-    [
-        f(0x3e1b54e5), f(0xbed898a0), f(0x3d98e18d), f(0x3dc44337), f(0x3e381ae4), f(0x3b1c557c), f(0x3d394aed), f(0x3d3c8f13),
-        f(0x3d923ad4), f(0x3d674c71), f(0x3cc2d721), f(0xbdccf2b1), f(0xbd94d649), f(0xbdb88487), f(0x3c30f5d7), f(0xbeb0519b),
-        f(0x3dec67e3), f(0xbe34eca5), f(0x3e0f01c1), f(0x3e6feb9b),
-    ],
-    [
-        f(0x3e26d381), f(0xbe1649c4), f(0x3ec85884), f(0xbea4fc9e), f(0xbdaf2af0), f(0xbc85074a), f(0x3e402e68), f(0x3e0e9ad1),
-        f(0x3de31898), f(0xbdf68aac), f(0x3e199659), f(0x3e1f1dbf), f(0xbe38d0a9), f(0x3e0c6cfa), f(0xbcab4088), f(0xbd6185d6),
-        f(0x3d4f0cb8), f(0x3c92cdd5), f(0xbd2d374a), f(0x3cfd5c4e),
-    ],
+static FC1_WEIGHT_T: [[f32; 8]; 20] = [
+    [f(0xbe6e1c9d), f(0x3e0d1816), f(0xbdf1d2c3), f(0x3eda25db), f(0xbd9bb7c6), f(0xbe001481), f(0x3e1b54e5), f(0x3e26d381),],
+    [f(0x3e389496), f(0xbef485f2), f(0x3e37aff8), f(0xbe7ad8dc), f(0x3da88575), f(0x3e534dd8), f(0xbed898a0), f(0xbe1649c4),],
+    [f(0x3c227267), f(0x3e49367b), f(0xbd68475b), f(0x3f100d2c), f(0x3d660d4a), f(0xbe187167), f(0x3d98e18d), f(0x3ec85884),],
+    [f(0xbc87e43b), f(0xba565a9e), f(0x3df9ff06), f(0xbde21b6d), f(0x3b05cadd), f(0xbd37c3fa), f(0x3dc44337), f(0xbea4fc9e),],
+    [f(0xbe551b9c), f(0xbccf3a6f), f(0x3e8edfd6), f(0x3dbd6694), f(0xbdfee5ba), f(0x3d5db020), f(0x3e381ae4), f(0xbdaf2af0),],
+    [f(0xbd53a000), f(0xbdedf63e), f(0xbd8508ee), f(0xbd444c23), f(0xbccba3dd), f(0xbe351a6a), f(0x3b1c557c), f(0xbc85074a),],
+    [f(0xbe0bd38e), f(0xbd1367c4), f(0x3e5dce23), f(0x3d1305e1), f(0xbe1b2e4b), f(0x3e1d4a3e), f(0x3d394aed), f(0x3e402e68),],
+    [f(0xbd50b4e3), f(0xbe51ff13), f(0x3e58df2a), f(0xbd4dd811), f(0xbca5b399), f(0xbe06f9ca), f(0x3d3c8f13), f(0x3e0e9ad1),],
+    [f(0x3b772638), f(0x3c8fc886), f(0x3e51383c), f(0x3ccc3040), f(0x3c19dc8f), f(0x3ddde276), f(0x3d923ad4), f(0x3de31898),],
+    [f(0x3c50543e), f(0x3d98e482), f(0x3de37a26), f(0xbe3b9e1d), f(0x3e0237e7), f(0xbe72e0e4), f(0x3d674c71), f(0xbdf68aac),],
+    [f(0x3d3296e2), f(0x3c9b2aef), f(0x3c25afb5), f(0x3dcbc3ae), f(0xbe816ea4), f(0x3e3a8538), f(0x3cc2d721), f(0x3e199659),],
+    [f(0x3dd6eb13), f(0x3b4b97fa), f(0xbe8e723d), f(0xbe1f0870), f(0xbd8bac33), f(0x3cb5b77b), f(0xbdccf2b1), f(0x3e1f1dbf),],
+    [f(0xbdf4d4a9), f(0x3d7ff680), f(0x3e4f53a8), f(0x3e3db992), f(0x3da675db), f(0x3dcae153), f(0xbd94d649), f(0xbe38d0a9),],
+    [f(0x3e190361), f(0x3d8187e9), f(0xbe68c88a), f(0xbe36683f), f(0xbb24a380), f(0xbe0385a9), f(0xbdb88487), f(0x3e0c6cfa),],
+    [f(0xbdb54c78), f(0x3d1350cb), f(0x3e7f9214), f(0x3ce03cea), f(0xbdece34b), f(0x3e30ec00), f(0x3c30f5d7), f(0xbcab4088),],
+    [f(0x3db4dccf), f(0x3d3a6cea), f(0xbe20aceb), f(0x3e254463), f(0x3dd606d2), f(0xbbcf0488), f(0xbeb0519b), f(0xbd6185d6),],
+    [f(0xbda41192), f(0xba462272), f(0xbe31587c), f(0x3cda0186), f(0xbe3aaf8d), f(0x3e3d8484), f(0x3dec67e3), f(0x3d4f0cb8),],
+    [f(0xbe32bb64), f(0xbe854bc7), f(0xbc1f8102), f(0x3dfbb9ec), f(0xbcafbaca), f(0xbe3023a1), f(0xbe34eca5), f(0x3c92cdd5),],
+    [f(0x3dadf4d0), f(0x3e190321), f(0x3c2ebf1a), f(0xbd1d92e9), f(0xbea86c54), f(0x3e30a7b7), f(0x3e0f01c1), f(0xbd2d374a),],
+    [f(0xbe445c17), f(0xbe5ff047), f(0xbe7d6c3f), f(0xbd1d95fc), f(0x3ad99684), f(0xbc71b8d8), f(0x3e6feb9b), f(0x3cfd5c4e),],
 ];
 static FC1_BIAS: [f32; 8] = [f(0x3b3a1a03), f(0x3e4ab48f), f(0x3d90eb12), f(0x3e41146b), f(0xbeb4ab4c), f(0x3eb1e960), f(0x3e085272), f(0x3e04248e),];
-static FC2_WEIGHT: [[f32; 8]; 2] = [
-    [f(0xbdfa5aeb), f(0x3e613e0a), f(0x3e18da29), f(0x3e2fe6d9), f(0xbecc90f5), f(0x3ec7835e), f(0x3e141402), f(0x3e067701),],
-    [f(0xbe0fe95c), f(0x3e6fd340), f(0xbd804a5b), f(0x3e710ac6), f(0xbe36df58), f(0xbe5b76fc), f(0x3dc50c4b), f(0x3e7c5e77),],
+static FC2_WEIGHT_T: [[f32; 2]; 8] = [
+    [f(0xbdfa5aeb), f(0xbe0fe95c),],
+    [f(0x3e613e0a), f(0x3e6fd340),],
+    [f(0x3e18da29), f(0xbd804a5b),],
+    [f(0x3e2fe6d9), f(0x3e710ac6),],
+    [f(0xbecc90f5), f(0xbe36df58),],
+    [f(0x3ec7835e), f(0xbe5b76fc),],
+    [f(0x3e141402), f(0x3dc50c4b),],
+    [f(0x3e067701), f(0x3e7c5e77),],
 ];
 static FC2_BIAS: [f32; 2] = [f(0x3ee4fc44), f(0x3e953496),];
 
@@ -136,45 +123,49 @@ mod kernels {
 // activation is a fixed-size array on the stack); no `unsafe`; every index is bounded by
 // constants of the model, so no input can make one go out of range.
 
-/// `Σ a·b` with eight partial sums: the runtime's `Linear` dot product, term for term.
-#[inline(always)]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = a8
-        .remainder()
-        .iter()
-        .zip(b8.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in a8.zip(b8) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
-/// `y = W·x + b`, `W` as `[out][in]`.
+/// `y = W·x + b` as the runtime's `Linear` computes each output at batches up to 4: eight
+/// partial sums over chunks of 8 inputs, added in order, plus the sum of the remaining
+/// inputs, plus the bias (`0.0` without one). Every output keeps that order exactly; the
+/// loops run over outputs innermost, so the compiler computes several outputs per SIMD
+/// instruction, which the runtime's one-output-at-a-time loop cannot. `wt` is `Wᵀ`, `[in][out]`.
 #[inline(always)]
 pub fn linear<const I: usize, const O: usize>(
     x: &[f32; I],
-    w: &[[f32; I]; O],
-    b: &[f32; O],
+    wt: &[[f32; O]; I],
+    b: Option<&[f32; O]>,
 ) -> [f32; O] {
-    let mut y = [0.0f32; O];
-    for ((y, w), b) in y.iter_mut().zip(w).zip(b) {
-        *y = *b + dot(x, w);
+    // The neutral element of `f32: Sum`, which starts the runtime's sums (-0.0 today).
+    let zero: f32 = core::iter::empty::<f32>().sum();
+    // lanes[k][o]: partial sum k of output o.
+    let mut lanes = [[0.0f32; O]; 8];
+    let (xc, wc) = (x.chunks_exact(8), wt.chunks_exact(8));
+    let (xr, wr) = (xc.remainder(), wc.remainder());
+    for (xs, ws) in xc.zip(wc) {
+        for ((lane, &xv), row) in lanes.iter_mut().zip(xs).zip(ws) {
+            for (l, w) in lane.iter_mut().zip(row) {
+                *l += xv * w;
+            }
+        }
     }
-    y
-}
-
-/// `y = W·x` (`bias=False`); `0.0 +` as in the runtime, which turns a `-0.0` into `0.0`.
-#[inline(always)]
-pub fn linear_no_bias<const I: usize, const O: usize>(x: &[f32; I], w: &[[f32; I]; O]) -> [f32; O] {
+    let mut sum = [zero; O];
+    for lane in &lanes {
+        for (s, l) in sum.iter_mut().zip(lane) {
+            *s += l;
+        }
+    }
+    let mut tail = [zero; O];
+    for (&xv, row) in xr.iter().zip(wr) {
+        for (t, w) in tail.iter_mut().zip(row) {
+            *t += xv * w;
+        }
+    }
     let mut y = [0.0f32; O];
-    for (y, w) in y.iter_mut().zip(w) {
-        *y = 0.0 + dot(x, w);
+    for (i, y) in y.iter_mut().enumerate() {
+        let bias = match b {
+            Some(b) => b[i],
+            None => 0.0,
+        };
+        *y = bias + (sum[i] + tail[i]);
     }
     y
 }
@@ -393,7 +384,8 @@ pub fn conv2d<const I: usize, const O: usize, const K: usize>(
     let mut outputs = y.iter_mut();
     let (kh, kw) = (g.rows.kernel, g.cols.kernel);
     for (oc, w) in weight.iter().enumerate().take(g.out_channels) {
-        let b = bias.and_then(|b| b.get(oc)).copied().unwrap_or(0.0);
+        // Without a bias the runtime's product replaces the output (no `0.0 +`).
+        let b = bias.and_then(|b| b.get(oc)).copied();
         for oh in 0..g.out_height {
             for ow in 0..g.out_width {
                 let mut acc = 0.0f32;
@@ -422,7 +414,10 @@ pub fn conv2d<const I: usize, const O: usize, const K: usize>(
                     }
                 }
                 if let Some(out) = outputs.next() {
-                    *out = b + acc;
+                    *out = match b {
+                        Some(b) => b + acc,
+                        None => acc,
+                    };
                 }
             }
         }

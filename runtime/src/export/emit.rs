@@ -23,6 +23,9 @@ pub(crate) struct Emitter {
     pub activation_bytes: usize,
     /// The largest input + output of one layer, in bytes: what any forward pass must hold.
     pub widest_layer_bytes: usize,
+    /// The largest scratch a kernel holds besides its input and output (Linear's eight
+    /// partial sums per output).
+    pub scratch_bytes: usize,
     /// Bytes of the weight statics.
     pub weight_bytes: usize,
     /// Layers whose results can differ from the runtime's in the last bits, and why.
@@ -128,15 +131,20 @@ impl Emitter {
                     ));
                 }
                 check_len(kind, "weight", weight.len(), in_w * out_w)?;
-                let w = self.matrix(path, "weight", weight, in_w);
-                let call = match bias {
+                // Stored transposed, `[in][out]`: the kernel runs over outputs innermost.
+                let transposed: Vec<f32> = (0..in_w)
+                    .flat_map(|i| (0..out_w).map(move |o| weight[o * in_w + i]))
+                    .collect();
+                let w = self.matrix(path, "weight_t", &transposed, out_w);
+                let b = match bias {
                     Some(b) => {
                         check_len(kind, "bias", b.len(), out_w)?;
-                        let b = self.vector(path, "bias", b);
-                        format!("kernels::linear(&{input}, &{w}, &{b})")
+                        format!("Some(&{})", self.vector(path, "bias", b))
                     }
-                    None => format!("kernels::linear_no_bias(&{input}, &{w})"),
+                    None => "None".to_string(),
                 };
+                let call = format!("kernels::linear(&{input}, &{w}, {b})");
+                self.scratch_bytes = self.scratch_bytes.max(4 * 8 * out_w);
                 let var = self.var(out_w);
                 self.statement(&var, out_w, call);
                 Ok(var)

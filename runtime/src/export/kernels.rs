@@ -4,45 +4,49 @@
 // activation is a fixed-size array on the stack); no `unsafe`; every index is bounded by
 // constants of the model, so no input can make one go out of range.
 
-/// `Σ a·b` with eight partial sums: the runtime's `Linear` dot product, term for term.
-#[inline(always)]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = a8
-        .remainder()
-        .iter()
-        .zip(b8.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in a8.zip(b8) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
-/// `y = W·x + b`, `W` as `[out][in]`.
+/// `y = W·x + b` as the runtime's `Linear` computes each output at batches up to 4: eight
+/// partial sums over chunks of 8 inputs, added in order, plus the sum of the remaining
+/// inputs, plus the bias (`0.0` without one). Every output keeps that order exactly; the
+/// loops run over outputs innermost, so the compiler computes several outputs per SIMD
+/// instruction, which the runtime's one-output-at-a-time loop cannot. `wt` is `Wᵀ`, `[in][out]`.
 #[inline(always)]
 pub fn linear<const I: usize, const O: usize>(
     x: &[f32; I],
-    w: &[[f32; I]; O],
-    b: &[f32; O],
+    wt: &[[f32; O]; I],
+    b: Option<&[f32; O]>,
 ) -> [f32; O] {
-    let mut y = [0.0f32; O];
-    for ((y, w), b) in y.iter_mut().zip(w).zip(b) {
-        *y = *b + dot(x, w);
+    // The neutral element of `f32: Sum`, which starts the runtime's sums (-0.0 today).
+    let zero: f32 = core::iter::empty::<f32>().sum();
+    // lanes[k][o]: partial sum k of output o.
+    let mut lanes = [[0.0f32; O]; 8];
+    let (xc, wc) = (x.chunks_exact(8), wt.chunks_exact(8));
+    let (xr, wr) = (xc.remainder(), wc.remainder());
+    for (xs, ws) in xc.zip(wc) {
+        for ((lane, &xv), row) in lanes.iter_mut().zip(xs).zip(ws) {
+            for (l, w) in lane.iter_mut().zip(row) {
+                *l += xv * w;
+            }
+        }
     }
-    y
-}
-
-/// `y = W·x` (`bias=False`); `0.0 +` as in the runtime, which turns a `-0.0` into `0.0`.
-#[inline(always)]
-pub fn linear_no_bias<const I: usize, const O: usize>(x: &[f32; I], w: &[[f32; I]; O]) -> [f32; O] {
+    let mut sum = [zero; O];
+    for lane in &lanes {
+        for (s, l) in sum.iter_mut().zip(lane) {
+            *s += l;
+        }
+    }
+    let mut tail = [zero; O];
+    for (&xv, row) in xr.iter().zip(wr) {
+        for (t, w) in tail.iter_mut().zip(row) {
+            *t += xv * w;
+        }
+    }
     let mut y = [0.0f32; O];
-    for (y, w) in y.iter_mut().zip(w) {
-        *y = 0.0 + dot(x, w);
+    for (i, y) in y.iter_mut().enumerate() {
+        let bias = match b {
+            Some(b) => b[i],
+            None => 0.0,
+        };
+        *y = bias + (sum[i] + tail[i]);
     }
     y
 }
@@ -261,7 +265,8 @@ pub fn conv2d<const I: usize, const O: usize, const K: usize>(
     let mut outputs = y.iter_mut();
     let (kh, kw) = (g.rows.kernel, g.cols.kernel);
     for (oc, w) in weight.iter().enumerate().take(g.out_channels) {
-        let b = bias.and_then(|b| b.get(oc)).copied().unwrap_or(0.0);
+        // Without a bias the runtime's product replaces the output (no `0.0 +`).
+        let b = bias.and_then(|b| b.get(oc)).copied();
         for oh in 0..g.out_height {
             for ow in 0..g.out_width {
                 let mut acc = 0.0f32;
@@ -290,7 +295,10 @@ pub fn conv2d<const I: usize, const O: usize, const K: usize>(
                     }
                 }
                 if let Some(out) = outputs.next() {
-                    *out = b + acc;
+                    *out = match b {
+                        Some(b) => b + acc,
+                        None => acc,
+                    };
                 }
             }
         }

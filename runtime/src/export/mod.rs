@@ -56,6 +56,10 @@ pub struct Exported {
     pub activation_bytes: usize,
     /// Input plus output bytes of the widest layer: what any forward pass holds at once.
     pub widest_layer_bytes: usize,
+    /// The largest scratch one kernel holds besides its input and output (Linear keeps
+    /// eight partial sums per output); `forward`'s stack is at most `activation_bytes +
+    /// scratch_bytes` plus the compiler's own spills.
+    pub scratch_bytes: usize,
     /// Bytes of weights in statics.
     pub weight_bytes: usize,
     /// The layers whose last bits can differ from the runtime's `forward`, and why; every
@@ -69,6 +73,8 @@ where
     M: Forward<IN, OUT> + ?Sized,
 {
     let mut emitter = emit::Emitter::default();
+    // `forward` copies its input into the first activation array.
+    emitter.activation_bytes = 4 * IN;
     let node = model.describe();
     let output = emitter.emit("", &node, "x0", IN, OUT)?;
     let model_name = match &node {
@@ -83,8 +89,12 @@ where
          //\n\
          // Needs only `core`: `mod model {{ include!(\"this_file.rs\"); }}` in a `#![no_std]` crate.\n\
          // No allocation, no `unsafe`, no input panics; NaN propagates as in the runtime.\n\
-         // Stack: {} bytes of activation arrays at most ({} for the widest layer); weights: {} bytes.",
-        emitter.activation_bytes, emitter.widest_layer_bytes, emitter.weight_bytes
+         // Stack: {} bytes of activation arrays at most ({} for the widest layer) and {} of kernel\n\
+         // scratch; weights: {} bytes.",
+        emitter.activation_bytes,
+        emitter.widest_layer_bytes,
+        emitter.scratch_bytes,
+        emitter.weight_bytes
     );
     if emitter.inexact.is_empty() {
         s.push_str(
@@ -166,6 +176,7 @@ const fn f(bits: u32) -> f32 {{
         source: s,
         activation_bytes: emitter.activation_bytes,
         widest_layer_bytes: emitter.widest_layer_bytes,
+        scratch_bytes: emitter.scratch_bytes,
         weight_bytes: emitter.weight_bytes,
         inexact: emitter.inexact,
     })
@@ -291,16 +302,11 @@ mod tests {
     fn linear_kernel_is_the_runtimes_bit_for_bit() {
         let mut rng = crate::seed::seeded_rng(3);
         let layer = crate::layers::Linear::<19, 5>::new(&mut rng);
-        let w: Vec<[f32; 19]> = layer
-            .weight
-            .value
-            .chunks_exact(19)
-            .map(|r| r.try_into().unwrap())
-            .collect();
-        let w: [[f32; 19]; 5] = w.try_into().unwrap();
+        let w = &layer.weight.value;
+        let wt: [[f32; 5]; 19] = std::array::from_fn(|i| std::array::from_fn(|o| w[o * 19 + i]));
         let b: [f32; 5] = layer.bias.as_ref().unwrap().value[..].try_into().unwrap();
         let x: [f32; 19] = std::array::from_fn(|i| (i as f32 * 0.37).sin());
-        let ours = kernels::linear(&x, &w, &b);
+        let ours = kernels::linear(&x, &wt, Some(&b));
         let theirs = layer.forward(&Batch::<19>::from_vec(x.to_vec()).unwrap());
         assert_eq!(
             ours.map(f32::to_bits),
@@ -396,7 +402,7 @@ mod tests {
             e.source
                 .contains("pub fn forward(x: &[f32; IN]) -> [f32; OUT]")
         );
-        assert!(e.source.contains("static WEIGHT: [[f32; 2]; 3]"));
+        assert!(e.source.contains("static WEIGHT_T: [[f32; 3]; 2]"));
         assert_eq!(e.weight_bytes, 4 * 9);
         assert!(e.inexact.is_empty());
         assert!(!e.source.contains("fn erf"), "no math for a Linear");

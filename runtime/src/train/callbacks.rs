@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::RunKeys;
 use crate::history::EpochRecord;
-use crate::module::Module;
+use crate::module::{Forward, Module};
 use crate::state::{LoadStateError, NamedTensor, TensorData, check_state_dict, load_state_dict};
+use crate::tensor::{Batch, BatchSlice, ShapeError};
 
 /// Whether training goes on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +24,79 @@ pub enum CallbackStateError {
     Weights(#[from] LoadStateError),
     #[error("saved best weights: tensor `{0}` is not a whole number of values")]
     Encoding(String),
+    #[error(
+        "the saved state watches `{saved}` (larger better: {saved_higher}), this callback `{monitor}` (larger better: {higher}); callbacks are matched by their position in FitOptions::callbacks"
+    )]
+    Monitor {
+        saved: String,
+        saved_higher: bool,
+        monitor: String,
+        higher: bool,
+    },
+}
+
+/// The model being trained, as a callback sees it: its state, and inference on it. A
+/// callback is not generic over the model, so inference checks the widths at run time.
+pub trait FitModel {
+    fn module(&self) -> &dyn Module;
+    fn module_mut(&mut self) -> &mut dyn Module;
+    /// Values per input row and per output row.
+    fn widths(&self) -> (usize, usize);
+    /// `forward` (eval semantics, nothing kept for backward) on whole input rows, flat.
+    fn forward_flat(&self, input: &[f32]) -> Result<Vec<f32>, ShapeError>;
+}
+
+/// A callback asked a model for other widths than its own.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the model maps {model_in} to {model_out} values per row; asked for {asked_in} to {asked_out}"
+)]
+pub struct WidthError {
+    pub model_in: usize,
+    pub model_out: usize,
+    pub asked_in: usize,
+    pub asked_out: usize,
+}
+
+impl dyn FitModel + '_ {
+    /// `model.forward(x)` on the model being trained (PyTorch's `with torch.no_grad():
+    /// model(x)` inside a callback).
+    pub fn forward<const I: usize, const O: usize>(
+        &self,
+        x: &BatchSlice<I>,
+    ) -> Result<Batch<O>, WidthError> {
+        let (model_in, model_out) = self.widths();
+        let error = WidthError {
+            model_in,
+            model_out,
+            asked_in: I,
+            asked_out: O,
+        };
+        if (model_in, model_out) != (I, O) {
+            return Err(error);
+        }
+        let out = self.forward_flat(x.as_slice()).map_err(|_| error.clone())?;
+        Batch::from_vec(out).map_err(|_| error)
+    }
+}
+
+/// A typed model as a [`FitModel`]; `fit` hands callbacks one.
+pub struct ModelRef<'a, M, const IN: usize, const OUT: usize>(pub &'a mut M);
+
+impl<M: Forward<IN, OUT>, const IN: usize, const OUT: usize> FitModel for ModelRef<'_, M, IN, OUT> {
+    fn module(&self) -> &dyn Module {
+        &*self.0
+    }
+    fn module_mut(&mut self) -> &mut dyn Module {
+        &mut *self.0
+    }
+    fn widths(&self) -> (usize, usize) {
+        (IN, OUT)
+    }
+    fn forward_flat(&self, input: &[f32]) -> Result<Vec<f32>, ShapeError> {
+        let x = BatchSlice::<IN>::try_from_slice(input)?;
+        Ok(BatchSlice::as_slice(&self.0.forward(x)).to_vec())
+    }
 }
 
 /// Something `fit` calls after every epoch.
@@ -41,9 +115,10 @@ pub trait Callback {
     /// Called before the first epoch (and before a resume loads this callback's state) with
     /// the run's keys and their directions; Keras resets its callbacks here.
     fn on_train_begin(&mut self, _keys: &RunKeys) {}
-    fn on_epoch_end(&mut self, record: &EpochRecord, model: &mut dyn Module) -> Control;
+    /// After each epoch, with its record and the model (whose `forward` it may run).
+    fn on_epoch_end(&mut self, record: &EpochRecord, model: &mut dyn FitModel) -> Control;
     /// Called once when training ends, stopped early or not (not after an error).
-    fn on_train_end(&mut self, _model: &mut dyn Module) {}
+    fn on_train_end(&mut self, _model: &mut dyn FitModel) {}
     /// What a checkpoint keeps so that a resumed run continues where this one stopped;
     /// `None` for a callback without state.
     fn state(&self) -> Option<serde_json::Value> {
@@ -61,7 +136,7 @@ pub trait Callback {
 
 /// A closure `|record| Control::Continue` is a callback.
 impl<F: FnMut(&EpochRecord) -> Control> Callback for F {
-    fn on_epoch_end(&mut self, record: &EpochRecord, _: &mut dyn Module) -> Control {
+    fn on_epoch_end(&mut self, record: &EpochRecord, _: &mut dyn FitModel) -> Control {
         self(record)
     }
 }
@@ -94,6 +169,9 @@ pub struct EarlyStopping {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StoppingState {
+    /// What was watched, and in which direction: a state is only loaded into the same.
+    monitor: String,
+    higher_is_better: bool,
     #[serde(with = "crate::json_float::option")]
     best: Option<f64>,
     best_epoch: usize,
@@ -255,11 +333,16 @@ impl Callback for EarlyStopping {
         {
             self.higher_is_better = higher;
         }
-        self.state = StoppingState::default();
+        self.state = StoppingState {
+            monitor: self.monitor.clone(),
+            higher_is_better: self.higher_is_better,
+            ..StoppingState::default()
+        };
     }
 
     /// Keras's `on_epoch_end`, line for line; Keras's 0-based `epoch` is `record.epoch - 1`.
-    fn on_epoch_end(&mut self, record: &EpochRecord, model: &mut dyn Module) -> Control {
+    fn on_epoch_end(&mut self, record: &EpochRecord, model: &mut dyn FitModel) -> Control {
+        let model = model.module();
         let Some(current) = record.get(&self.monitor) else {
             return Control::Continue;
         };
@@ -292,7 +375,7 @@ impl Callback for EarlyStopping {
         Control::Continue
     }
 
-    fn on_train_end(&mut self, model: &mut dyn Module) {
+    fn on_train_end(&mut self, model: &mut dyn FitModel) {
         if !self.restore_best_weights {
             return;
         }
@@ -304,7 +387,7 @@ impl Callback for EarlyStopping {
                         .expect("encoded by SavedTensor::of or checked on load")
                 })
                 .collect();
-            load_state_dict(model, &weights).expect("checked against this model");
+            load_state_dict(model.module_mut(), &weights).expect("checked against this model");
         }
     }
 
@@ -318,6 +401,17 @@ impl Callback for EarlyStopping {
         model: &dyn Module,
     ) -> Result<(), CallbackStateError> {
         let loaded = StoppingState::deserialize(state)?;
+        // Callbacks are matched by position: a reordered list must not cross-load states.
+        if (loaded.monitor.as_str(), loaded.higher_is_better)
+            != (self.monitor.as_str(), self.higher_is_better)
+        {
+            return Err(CallbackStateError::Monitor {
+                saved: loaded.monitor,
+                saved_higher: loaded.higher_is_better,
+                monitor: self.monitor.clone(),
+                higher: self.higher_is_better,
+            });
+        }
         if let Some(saved) = &loaded.best_weights {
             let weights = saved
                 .iter()

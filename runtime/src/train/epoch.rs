@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use super::{Clip, Every, FitError, FitOptions, Phase, evaluate, progress::Reporter};
+use super::{Clip, Every, FitError, FitOptions, Phase, evaluate_with, progress::Reporter};
 use crate::data::{DataLoader, Dataset, Targets};
 use crate::history::EpochRecord;
 use crate::loss::Loss;
-use crate::metrics::MetricSums;
+use crate::metrics::{AnyTargets, MetricSums};
 use crate::module::{Forward, Module};
 use crate::optim::{Optimizer, OptimizerError, clip_grad_norm, clip_grad_value, scale_grad};
 
@@ -34,6 +34,7 @@ where
     let failed = |e: FitError| (Phase::Training, e);
     let mut sums = MetricSums::default();
     let (mut total, mut rows, mut pending, mut step) = (0.0f64, 0usize, 0usize, 0usize);
+    options.custom_metrics.iter_mut().for_each(|m| m.reset());
     model.train();
     model.zero_grad();
     while let Some((x, y)) = loader.next_batch() {
@@ -44,6 +45,9 @@ where
         let out = model.forward_train(x);
         if !options.metrics.is_empty() {
             sums.update(&out, y);
+        }
+        for m in &mut options.custom_metrics {
+            m.update(out.as_slice(), OUT, &AnyTargets(y));
         }
         let (value, grad) = loss.value_and_grad(&out, y).map_err(|e| failed(e.into()))?;
         if !value.is_finite() {
@@ -69,15 +73,22 @@ where
         apply_step(model, optimizer, options, pending).map_err(|e| failed(e.into()))?;
         *global_step += 1;
     }
+    let mut metrics: BTreeMap<String, f64> = options
+        .metrics
+        .iter()
+        .map(|m| (m.name().to_string(), sums.value(*m)))
+        .collect();
+    metrics.extend(
+        options
+            .custom_metrics
+            .iter()
+            .map(|m| (m.name().to_string(), m.result())),
+    );
     Ok(EpochRecord {
         epoch,
         loss: total / rows.max(1) as f64,
         val_loss: None,
-        metrics: options
-            .metrics
-            .iter()
-            .map(|m| (m.name().to_string(), sums.value(*m)))
-            .collect::<BTreeMap<_, _>>(),
+        metrics,
         lr: optimizer.lr(),
         seconds: 0.0,
     })
@@ -88,7 +99,7 @@ pub(super) fn validate_into<M, L, T, const IN: usize, const OUT: usize>(
     model: &M,
     loss: &L,
     data: &Dataset<IN, T>,
-    options: &FitOptions,
+    options: &mut FitOptions,
     record: &mut EpochRecord,
 ) -> Result<(), (Phase, FitError)>
 where
@@ -97,8 +108,15 @@ where
     T: Targets,
 {
     let batch = options.batch_size.max(256);
-    let eval = evaluate(model, loss, data, batch, &options.metrics)
-        .map_err(|e| (Phase::Validation, e.into()))?;
+    let eval = evaluate_with(
+        model,
+        loss,
+        data,
+        batch,
+        &options.metrics,
+        &mut options.custom_metrics,
+    )
+    .map_err(|e| (Phase::Validation, e.into()))?;
     record.val_loss = Some(eval.loss);
     for (k, v) in eval.metrics {
         record.metrics.insert(format!("val_{k}"), v);

@@ -18,8 +18,10 @@ mod resume;
 mod rollback;
 
 pub use crate::history::{EpochRecord, History};
-pub use callbacks::{Callback, CallbackStateError, Control, EarlyStopping};
-pub use evaluate::{Evaluation, evaluate, predict};
+pub use callbacks::{
+    Callback, CallbackStateError, Control, EarlyStopping, FitModel, ModelRef, WidthError,
+};
+pub use evaluate::{Evaluation, evaluate, evaluate_with, predict};
 pub use keys::RunKeys;
 pub use progress::Progress;
 
@@ -30,7 +32,7 @@ use std::time::Instant;
 use crate::checkpoint::CheckpointError;
 use crate::data::{DataError, DataLoader, Dataset, Targets};
 use crate::loss::{Loss, LossError};
-use crate::metrics::Metric;
+use crate::metrics::{CustomMetric, Metric};
 use crate::module::Forward;
 use crate::optim::{Optimizer, OptimizerError, Scheduler};
 use crate::seed::seeded_rng;
@@ -89,6 +91,11 @@ pub enum FitError {
         key: String,
         keys: String,
     },
+    /// A custom metric's name that would shadow another key.
+    #[error(
+        "custom metric `{name}`: {why}; the built-in keys are loss, val_loss, lr and the built-in metrics"
+    )]
+    MetricName { name: String, why: &'static str },
     #[error("{}: callback {index}'s saved state: {source}", path.display())]
     CallbackState {
         path: PathBuf,
@@ -127,13 +134,20 @@ pub struct FitOptions {
     /// for class targets).
     pub validation_split: Option<f32>,
     pub metrics: Vec<Metric>,
+    /// Metrics beyond the built-ins, reported under their own names.
+    pub custom_metrics: Vec<Box<dyn CustomMetric>>,
     pub scheduler: Option<(Box<dyn Scheduler>, Every)>,
-    /// What ReduceLROnPlateau watches; `val_loss` by default (`loss` without validation).
+    /// What the epoch scheduler (ReduceLROnPlateau) and the best checkpoint watch; `val_loss`
+    /// by default (`loss` without validation). A key the run does not produce is an error
+    /// before the first epoch. ReduceLROnPlateau's own `mode` must agree with the key's
+    /// direction: the scheduler does not say which it has, so this cannot be checked.
     pub monitor: Option<String>,
     pub clip: Option<Clip>,
     /// Optimizer step every this many batches, gradients averaged over them (Lightning's
     /// `accumulate_grad_batches`).
     pub accumulate: usize,
+    /// Called in order after each epoch; a resume gives each the state saved from the
+    /// callback at the same position.
     pub callbacks: Vec<Box<dyn Callback>>,
     pub progress: Progress,
     /// Seeds shuffling and the validation split.
@@ -158,6 +172,7 @@ impl FitOptions {
             drop_last: false,
             validation_split: None,
             metrics: Vec::new(),
+            custom_metrics: Vec::new(),
             scheduler: None,
             monitor: None,
             clip: None,
@@ -189,6 +204,11 @@ impl FitOptions {
     }
     pub fn metrics(mut self, metrics: &[Metric]) -> Self {
         self.metrics = metrics.to_vec();
+        self
+    }
+    /// Adds a custom metric (Keras's `metrics=[MyMetric()]`).
+    pub fn metric(mut self, metric: impl CustomMetric + 'static) -> Self {
+        self.custom_metrics.push(Box::new(metric));
         self
     }
     pub fn scheduler(mut self, scheduler: impl Scheduler + 'static, every: Every) -> Self {
@@ -265,13 +285,13 @@ where
     let mut loader = DataLoader::new(train, options.batch_size)?
         .shuffle(options.shuffle)
         .drop_last(options.drop_last);
-    let keys = RunKeys::new(
-        options
-            .metrics
-            .iter()
-            .map(|m| (m.name(), m.higher_is_better())),
-        validation.is_some(),
-    );
+    check_metric_names(options)?;
+    let builtin = options
+        .metrics
+        .iter()
+        .map(|m| (m.name(), m.higher_is_better()));
+    let custom = (options.custom_metrics.iter()).map(|m| (m.name(), m.higher_is_better()));
+    let keys = RunKeys::new(builtin.chain(custom), validation.is_some());
     let (monitor, higher) = check_monitors(options, &keys)?;
     options
         .callbacks
@@ -343,7 +363,7 @@ where
         reporter.end_epoch(&record);
         let mut stop = false;
         for cb in &mut options.callbacks {
-            stop |= cb.on_epoch_end(&record, model) == Control::Stop;
+            stop |= cb.on_epoch_end(&record, &mut ModelRef(model)) == Control::Stop;
         }
         run.history.epochs.push(record);
         run.next_epoch += 1;
@@ -355,7 +375,7 @@ where
         }
     }
     for cb in &mut options.callbacks {
-        cb.on_train_end(model);
+        cb.on_train_end(&mut ModelRef(model));
     }
     reporter.finish();
     Ok(run.history)
@@ -377,4 +397,33 @@ fn check_monitors(options: &FitOptions, keys: &RunKeys) -> Result<(String, bool)
         }
     }
     Ok((monitor, higher))
+}
+
+/// A custom metric must not shadow a key: its record entry would be silently ignored (`loss`)
+/// or read as another (`val_f1` for training).
+fn check_metric_names(options: &FitOptions) -> Result<(), FitError> {
+    let mut seen: Vec<&str> = options.metrics.iter().map(|m| m.name()).collect();
+    for m in &options.custom_metrics {
+        let name = m.name();
+        let why = if name.is_empty() {
+            Some("the name is empty")
+        } else if name.starts_with("val_") {
+            Some("`val_` is the prefix of validation keys")
+        } else if ["loss", "lr", "epoch", "seconds"].contains(&name)
+            || crate::metrics::is_builtin(name)
+            || seen.contains(&name)
+        {
+            Some("another key has that name")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(FitError::MetricName {
+                name: name.to_string(),
+                why,
+            });
+        }
+        seen.push(name);
+    }
+    Ok(())
 }
