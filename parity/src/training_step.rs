@@ -172,7 +172,7 @@ pub fn replay_groups<M: Forward<I, O> + Init, const I: usize, const O: usize>(ca
 }
 
 staticnn::model! {
-    /// Two parameter sets for the schedules: `fc1` (frozen) and `out`.
+    /// What `fit` trains while a schedule runs.
     struct Pair: [2] -> [1] { fc1: Linear(4), ReLU, out: Linear(1) }
 }
 
@@ -231,7 +231,23 @@ fn assert_rate(ours: f64, expected: &Value, what: &str) {
     );
 }
 
-/// Two groups, one per parameter set, each with its own starting rate: the rate of every
+/// One parameter per group of the case, keyed `p0`, `p1`, ..: the schedules need only rates.
+struct Params(Vec<staticnn::Parameter>);
+impl Module for Params {
+    fn visit(&self, v: &mut dyn staticnn::module::Visitor) {
+        for (i, p) in self.0.iter().enumerate() {
+            v.parameter(&format!("p{i}"), p);
+        }
+    }
+    fn visit_mut(&mut self, v: &mut dyn staticnn::module::VisitorMut) {
+        for (i, p) in self.0.iter_mut().enumerate() {
+            v.parameter(&format!("p{i}"), p);
+        }
+    }
+    fn set_training(&mut self, _: bool) {}
+}
+
+/// As many groups as the case gives starting rates, one parameter each: the rate of every
 /// group at every step, as the optimizer steps with it.
 pub fn schedule_by_hand(case: &Value) {
     let name = name(case);
@@ -241,15 +257,28 @@ pub fn schedule_by_hand(case: &Value) {
         .iter()
         .map(|v| v.as_f64().unwrap())
         .collect();
-    assert_eq!(lrs.len(), 2, "{name}: the case is written for two groups");
-    let mut optimizer = SGD::new(lrs[0]).param_group(ParamGroup::new("out").lr(lrs[1]));
-    let mut model = Pair::new(&mut seeded_rng(0));
-    model.freeze("fc1").unwrap();
+    let mut optimizer = lrs[1..]
+        .iter()
+        .enumerate()
+        .fold(SGD::new(lrs[0]), |o, (k, &lr)| {
+            o.param_group(ParamGroup::new(format!("p{}", k + 1).as_str()).lr(lr))
+        });
+    let mut model = Params(
+        (0..lrs.len())
+            .map(|_| staticnn::Parameter::new(vec![0.5], &[1]))
+            .collect(),
+    );
     let config = Config::new(name, &case["config"]);
     let mut sched = schedule(&config, &mut optimizer);
     config.done();
     for (step, expected) in case["lrs_per_step"].as_array().unwrap().iter().enumerate() {
-        for (g, e) in expected.as_array().unwrap().iter().enumerate() {
+        let expected = expected.as_array().unwrap();
+        assert_eq!(
+            expected.len(),
+            lrs.len(),
+            "{name} step {step}: one rate per group"
+        );
+        for (g, e) in expected.iter().enumerate() {
             assert_rate(
                 optimizer.group_lr(g),
                 e,
