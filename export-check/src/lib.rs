@@ -24,6 +24,12 @@ pub mod cnn {
     include!("generated/cnn.rs");
 }
 
+/// Conv2d with per-axis stride, padding and dilation; max pooling in ceil mode; average
+/// pooling with and without the padding counted.
+pub mod windows {
+    include!("generated/windows.rs");
+}
+
 /// Embedding → Flatten → Linear → GELU → Linear.
 pub mod embedding {
     include!("generated/embedding.rs");

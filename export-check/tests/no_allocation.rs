@@ -4,7 +4,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use staticnn_export_check::{binary_classifier, cnn, embedding, mlp};
+use staticnn_export_check::{binary_classifier, cnn, embedding, mlp, windows};
 
 struct Counting;
 
@@ -47,8 +47,8 @@ static GLOBAL: Counting = Counting;
 #[test]
 fn exported_forward_allocates_nothing() {
     // Buffers made before counting starts: the caller owns them.
-    let mut out = [0.0f32; 64 * 4];
-    let inputs = [0.25f32; 64 * 4];
+    let mut out = [0.0f32; 440];
+    let inputs = [0.25f32; 440];
     let before = allocations();
     let mut sink = 0.0f32;
     for i in 0..100 {
@@ -56,11 +56,13 @@ fn exported_forward_allocates_nothing() {
         sink += binary_classifier::forward(&[v, -v])[0];
         sink += mlp::forward(&[v; 8])[0];
         sink += cnn::forward(&[v; 64])[0];
+        sink += windows::forward(&[v; 220])[0];
         sink += embedding::forward(&[(i % 20) as f32, 1.0, 2.0, 3.0, f32::NAN])[0];
         binary_classifier::forward_batch(&inputs[..8], &mut out).unwrap();
         mlp::forward_batch(&inputs[..32], &mut out).unwrap();
         cnn::forward_batch(&inputs[..128], &mut out).unwrap();
         embedding::forward_batch(&inputs[..10], &mut out).unwrap();
+        windows::forward_batch(&inputs[..440], &mut out).unwrap();
         sink += out[0];
     }
     let made = allocations() - before;
