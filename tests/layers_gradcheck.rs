@@ -138,6 +138,55 @@ fn the_checker_catches_a_wrong_gradient() {
     assert!(err.what.starts_with("input["), "{err}");
 }
 
+/// x³ / 3 whose backward multiplies the true derivative x² by `scale`.
+struct ScaledCube(f32, Vec<f32>, Vec<f32>, Vec<f32>);
+impl Module for ScaledCube {
+    fn visit(&self, _: &mut dyn staticnn::Visitor) {}
+    fn visit_mut(&mut self, _: &mut dyn staticnn::VisitorMut) {}
+    fn set_training(&mut self, _: bool) {}
+}
+impl Forward<3, 3> for ScaledCube {
+    fn forward(&self, x: &BatchSlice<3>) -> Batch<3> {
+        Batch::from_vec(x.as_slice().iter().map(|v| v * v * v / 3.0).collect()).unwrap()
+    }
+    fn forward_train_raw(&mut self, x: &BatchSlice<3>) -> &BatchSlice<3> {
+        self.1 = x.as_slice().to_vec();
+        self.2 = x.as_slice().iter().map(|v| v * v * v / 3.0).collect();
+        BatchSlice::try_from_slice(&self.2).unwrap()
+    }
+    fn last_output(&self) -> &BatchSlice<3> {
+        BatchSlice::try_from_slice(&self.2).unwrap()
+    }
+    fn backward_raw(&mut self, g: &BatchSlice<3>) -> &BatchSlice<3> {
+        let scale = self.0;
+        self.3 = g
+            .as_slice()
+            .iter()
+            .zip(&self.1)
+            .map(|(g, x)| scale * x * x * g)
+            .collect();
+        BatchSlice::try_from_slice(&self.3).unwrap()
+    }
+}
+
+#[test]
+fn the_checker_catches_a_gradient_off_by_a_tenth_of_a_percent() {
+    let x = Batch::<3>::from_rows(&[
+        [1.5, -2.0, 1.8],
+        [-1.6, 2.2, -1.7],
+        [1.9, -1.5, 2.1],
+        [-2.1, 1.6, -1.9],
+    ]);
+    let check = |scale: f32| {
+        let mut cube = ScaledCube(scale, Vec::new(), Vec::new(), Vec::new());
+        GradCheck::default().run(&mut cube, &x)
+    };
+    check(1.0).expect("the true derivative passes");
+    let err = check(1.001).unwrap_err();
+    assert!(!err.kink, "a smooth function has no kink: {err}");
+    check(0.999).unwrap_err();
+}
+
 #[test]
 fn image_layers() {
     use staticnn::{Conv2dGeometry, PoolGeometry};

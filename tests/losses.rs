@@ -7,27 +7,33 @@ mod common;
 use staticnn::loss::*;
 use staticnn::{Batch, BatchSlice};
 
-/// d loss / d input by central differences in f64-accumulated f32 arithmetic.
+/// d loss / d input: Richardson's extrapolation of central differences at `h` and `h / 2`
+/// (error O(h⁴)), the differences taken in f64.
 fn numeric_grad<const W: usize, L: Loss<W>>(
     loss: &L,
     x: &Batch<W>,
     target: &L::Target,
 ) -> Vec<f32> {
-    let h = 1e-3f32;
     let mut probe = x.clone();
+    let mut difference = |i: usize, h: f32| {
+        let v = probe.as_slice()[i];
+        probe.as_mut_slice()[i] = v + h;
+        let plus = f64::from(loss.value(&probe, target).unwrap());
+        probe.as_mut_slice()[i] = v - h;
+        let minus = f64::from(loss.value(&probe, target).unwrap());
+        probe.as_mut_slice()[i] = v;
+        (plus - minus) / (2.0 * f64::from(h))
+    };
     (0..x.as_slice().len())
         .map(|i| {
-            let v = probe.as_slice()[i];
-            probe.as_mut_slice()[i] = v + h;
-            let plus = loss.value(&probe, target).unwrap();
-            probe.as_mut_slice()[i] = v - h;
-            let minus = loss.value(&probe, target).unwrap();
-            probe.as_mut_slice()[i] = v;
-            (plus - minus) / (2.0 * h)
+            let (d1, d2) = (difference(i, 1e-2), difference(i, 5e-3));
+            (d2 + (d2 - d1) / 3.0) as f32
         })
         .collect()
 }
 
+/// The inputs below keep every kink (L1 at 0, SmoothL1 at beta, Huber at delta) farther than
+/// the step, so the tolerance is the smooth one: a 0.1 % error in a gradient of order one fails.
 fn gradcheck<const W: usize, L: Loss<W>>(
     name: &str,
     mut loss: L,
@@ -36,7 +42,7 @@ fn gradcheck<const W: usize, L: Loss<W>>(
 ) {
     let numeric = numeric_grad(&loss, x, target);
     let (_, grad) = loss.value_and_grad(x, target).unwrap();
-    common::assert_close_tol(grad.as_slice(), &numeric, 2e-3, 2e-2, name);
+    common::assert_close_tol(grad.as_slice(), &numeric, 3e-4, 5e-4, name);
 }
 
 #[test]
@@ -48,7 +54,7 @@ fn every_loss_gradient_matches_finite_differences() {
         gradcheck("L1", L1Loss::new().reduction(reduction), &x, &y);
         gradcheck(
             "SmoothL1",
-            SmoothL1Loss::new(0.5).reduction(reduction),
+            SmoothL1Loss::new(0.4).reduction(reduction),
             &x,
             &y,
         );
