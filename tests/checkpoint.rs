@@ -245,6 +245,22 @@ fn an_interrupted_save_leaves_the_last_checkpoint_whole() {
 /// Trains on constant targets, so that R² is −inf every epoch (its denominator is 0) and a
 /// ReduceLROnPlateau watching it in `max` mode keeps `best = −inf`: a state full of numbers
 /// JSON has no words for. `resume_after` splits the run at that epoch.
+/// A metric whose value is always `value` (NaN, +inf), so the saved history holds it.
+struct Constant(&'static str, f64);
+impl CustomMetric for Constant {
+    fn name(&self) -> &str {
+        self.0
+    }
+    fn higher_is_better(&self) -> bool {
+        true
+    }
+    fn reset(&mut self) {}
+    fn update(&mut self, _: &[f32], _: usize, _: &dyn staticnn::data::TargetSlice) {}
+    fn result(&self) -> f64 {
+        self.1
+    }
+}
+
 fn constant_target_run(epochs: usize, resume_after: Option<usize>) -> (History, Vec<NamedTensor>) {
     staticnn::set_num_threads(1);
     let moons = synthetic::moons(96, 0.2, &mut seeded_rng(21));
@@ -256,6 +272,8 @@ fn constant_target_run(epochs: usize, resume_after: Option<usize>) -> (History, 
             .patience(1);
         let mut o = options(epochs)
             .metrics(&[Metric::R2])
+            .metric(Constant("nan_metric", f64::NAN))
+            .metric(Constant("inf_metric", f64::INFINITY))
             .monitor("val_r2")
             .scheduler(plateau, Every::Epoch)
             .checkpoint_dir(dir.path());
@@ -272,10 +290,9 @@ fn constant_target_run(epochs: usize, resume_after: Option<usize>) -> (History, 
             run(&mut model, &mut opt, first, false);
             let saved =
                 std::fs::read_to_string(dir.path().join("last/training_state.json")).unwrap();
-            assert!(
-                saved.contains("\"-Infinity\""),
-                "the state holds −inf: {saved}"
-            );
+            for value in ["\"-Infinity\"", "\"Infinity\"", "\"NaN\""] {
+                assert!(saved.contains(value), "the state holds {value}: {saved}");
+            }
             let mut model = Net::new(&mut seeded_rng(99));
             let mut opt = Adam::new(0.05);
             let history = run(&mut model, &mut opt, epochs, true);
@@ -286,7 +303,7 @@ fn constant_target_run(epochs: usize, resume_after: Option<usize>) -> (History, 
 }
 
 #[test]
-fn a_state_holding_infinities_resumes_to_the_uninterrupted_result() {
+fn a_state_holding_nan_and_infinities_resumes_to_the_uninterrupted_result() {
     let (straight, weights) = constant_target_run(6, None);
     let r2 = straight.series("val_r2");
     assert!(r2.iter().all(|&v| v == f64::NEG_INFINITY), "{r2:?}");
@@ -299,6 +316,25 @@ fn a_state_holding_infinities_resumes_to_the_uninterrupted_result() {
     assert_eq!(resumed.series("loss"), straight.series("loss"));
     assert_eq!(resumed.series("lr"), straight.series("lr"));
     assert_eq!(resumed.series("val_r2"), r2);
+    let bits = |h: &History, key: &str| -> Vec<u64> {
+        h.series(key).iter().map(|v| v.to_bits()).collect()
+    };
+    for key in [
+        "nan_metric",
+        "val_nan_metric",
+        "inf_metric",
+        "val_inf_metric",
+    ] {
+        assert_eq!(bits(&resumed, key), bits(&straight, key), "{key}");
+        assert_eq!(straight.series(key).len(), 6, "{key}");
+    }
+    assert!(straight.series("val_nan_metric").iter().all(|v| v.is_nan()));
+    assert!(
+        straight
+            .series("val_inf_metric")
+            .iter()
+            .all(|&v| v == f64::INFINITY)
+    );
 }
 
 #[test]
