@@ -2,7 +2,11 @@
 //! gradient checks by finite differences, reduction none, extreme logits, and every
 //! bad-target error.
 
-mod common;
+// The comparisons of the parity suite, shared as a file: the root package's tests cannot
+// depend on `staticnn-parity` (it depends on `staticnn`, so its types would be a second copy).
+#[allow(dead_code)]
+#[path = "../parity/src/compare.rs"]
+mod compare;
 
 use staticnn::loss::*;
 use staticnn::{Batch, BatchSlice};
@@ -42,7 +46,7 @@ fn gradcheck<const W: usize, L: Loss<W>>(
 ) {
     let numeric = numeric_grad(&loss, x, target);
     let (_, grad) = loss.value_and_grad(x, target).unwrap();
-    common::assert_close_tol(grad.as_slice(), &numeric, 3e-4, 5e-4, name);
+    compare::assert_close_tol(grad.as_slice(), &numeric, 3e-4, 5e-4, name);
 }
 
 #[test]
@@ -114,14 +118,14 @@ fn reduction_none_gives_per_element_losses() {
         .reduction(Reduction::None)
         .elementwise(&x, &y)
         .unwrap();
-    common::assert_close(&l, &[0.25, 0.09, 0.04], "mse none");
+    compare::assert_close(&l, &[0.25, 0.09, 0.04], "mse none");
     let ce = CrossEntropyLoss::new()
         .elementwise(
             &Batch::<3>::from_rows(&[[2.0, 1.0, 0.1], [0.0, 0.0, 0.0]]),
             &[0, 2],
         )
         .unwrap();
-    common::assert_close(&ce, &[0.41702995, 3f32.ln()], "ce none");
+    compare::assert_close(&ce, &[0.41702995, 3f32.ln()], "ce none");
 }
 
 #[test]
@@ -140,7 +144,7 @@ fn extreme_logits_stay_finite() {
     let (v, g) = bce.value_and_grad(&z, &t).unwrap();
     assert!(v.is_finite() && g.as_slice().iter().all(|g| g.is_finite()));
     assert!((v - 500.0).abs() < 1e-3, "{v}");
-    common::assert_close(g.as_slice(), &[0.25, -0.25, 0.0, 0.0], "bce logits grad");
+    compare::assert_close(g.as_slice(), &[0.25, -0.25, 0.0, 0.0], "bce logits grad");
 }
 
 #[test]

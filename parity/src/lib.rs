@@ -8,6 +8,7 @@ pub mod config;
 pub mod layer;
 pub mod loss;
 pub mod optim;
+pub mod params;
 pub mod schedule;
 pub mod training;
 pub mod training_step;

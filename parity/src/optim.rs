@@ -3,23 +3,12 @@
 //! saved after two steps and resumed, which must end bit-identical.
 
 use serde_json::{Value, json};
-use staticnn::module::{Module, Parameter, Visitor, VisitorMut};
+use staticnn::Parameter;
 use staticnn::optim::*;
 use staticnn::{NamedTensor, TensorData};
 
+use crate::params::Params;
 use crate::{Config, assert_close, f32s, name};
-
-/// The fixture's single tensor, keyed `p`.
-struct Single(Parameter);
-impl Module for Single {
-    fn visit(&self, v: &mut dyn Visitor) {
-        v.parameter("p", &self.0);
-    }
-    fn visit_mut(&mut self, v: &mut dyn VisitorMut) {
-        v.parameter("p", &mut self.0);
-    }
-    fn set_training(&mut self, _: bool) {}
-}
 
 /// `torch.optim.<optimizer>(**config)`, every key read.
 pub fn from_config(optimizer: &str, config: &Config<'_>) -> AnyOptimizer {
@@ -88,7 +77,7 @@ pub fn from_config(optimizer: &str, config: &Config<'_>) -> AnyOptimizer {
 fn state_value(state: &[NamedTensor], key: &str) -> Option<Vec<f32>> {
     state
         .iter()
-        .find(|t| t.name == format!("p.{key}"))
+        .find(|t| t.name == format!("p0.{key}"))
         .map(|t| match &t.data {
             TensorData::F32(v) => v.clone(),
             TensorData::I64(v) => v.iter().map(|&s| s as f32).collect(),
@@ -102,17 +91,17 @@ pub fn check(file: &Value, case: &Value) {
     let make = || from_config(kind, &config);
     let initial = f32s(&file["initial_param"]);
     let grads: Vec<Vec<f32>> = file["grads"].as_array().unwrap().iter().map(f32s).collect();
-    let fresh = || Single(Parameter::new(initial.clone(), &[initial.len()]));
+    let fresh = || Params(vec![Parameter::new(initial.clone(), &[initial.len()])]);
 
     let mut optimizer = make();
     let mut model = fresh();
     for (t, g) in grads.iter().enumerate() {
-        model.0.grad.copy_from_slice(g);
+        model.0[0].grad.copy_from_slice(g);
         optimizer
             .step(&mut model)
             .expect("the optimizer's own model");
         let expected = f32s(&case["params_after_step"][t]);
-        assert_close(&model.0.value, &expected, &format!("{name} step {t}"));
+        assert_close(&model.0[0].value, &expected, &format!("{name} step {t}"));
         let state = optimizer.state();
         let reported = case["state_after_step"][t].as_object().unwrap();
         for (key, value) in reported {
@@ -125,15 +114,18 @@ pub fn check(file: &Value, case: &Value) {
     let mut first = make();
     let mut resumed_model = fresh();
     for g in &grads[..2] {
-        resumed_model.0.grad.copy_from_slice(g);
+        resumed_model.0[0].grad.copy_from_slice(g);
         first.step(&mut resumed_model).unwrap();
     }
     let mut resumed = make();
     resumed.load_state(&resumed_model, &first.state()).unwrap();
     for g in &grads[2..] {
-        resumed_model.0.grad.copy_from_slice(g);
+        resumed_model.0[0].grad.copy_from_slice(g);
         resumed.step(&mut resumed_model).unwrap();
     }
-    assert_eq!(model.0.value, resumed_model.0.value, "{name}: resumed run");
+    assert_eq!(
+        model.0[0].value, resumed_model.0[0].value,
+        "{name}: resumed run"
+    );
     config.done();
 }

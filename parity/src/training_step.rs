@@ -8,6 +8,7 @@ use staticnn::prelude::*;
 use staticnn::state::{Entry, visit_named};
 use staticnn::{NamedTensor, TensorData, load_state_dict, state_dict};
 
+use crate::params::Params;
 use crate::{Config, assert_close, f32s, name};
 
 /// `{key: {"shape": [..], "values": [..]}}` as a state dict.
@@ -229,22 +230,6 @@ fn assert_rate(ours: f64, expected: &Value, what: &str) {
         (ours - expected).abs() <= 1e-12 + 1e-9 * expected.abs(),
         "{what}: the optimizer used {ours}, PyTorch {expected}"
     );
-}
-
-/// One parameter per group of the case, keyed `p0`, `p1`, ..: the schedules need only rates.
-struct Params(Vec<staticnn::Parameter>);
-impl Module for Params {
-    fn visit(&self, v: &mut dyn staticnn::module::Visitor) {
-        for (i, p) in self.0.iter().enumerate() {
-            v.parameter(&format!("p{i}"), p);
-        }
-    }
-    fn visit_mut(&mut self, v: &mut dyn staticnn::module::VisitorMut) {
-        for (i, p) in self.0.iter_mut().enumerate() {
-            v.parameter(&format!("p{i}"), p);
-        }
-    }
-    fn set_training(&mut self, _: bool) {}
 }
 
 /// As many groups as the case gives starting rates, one parameter each: the rate of every
