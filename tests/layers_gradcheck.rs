@@ -126,7 +126,7 @@ fn the_checker_catches_a_wrong_gradient() {
         fn last_output(&self) -> &BatchSlice<3> {
             BatchSlice::try_from_slice(&self.0).unwrap()
         }
-        fn backward_raw(&mut self, g: &BatchSlice<3>) -> &BatchSlice<3> {
+        fn backward_raw(&mut self, g: &BatchSlice<3>, _: &staticnn::TraceKey) -> &BatchSlice<3> {
             self.1 = g.as_slice().to_vec(); // wrong: should be 2·x·g
             BatchSlice::try_from_slice(&self.1).unwrap()
         }
@@ -157,7 +157,7 @@ impl Forward<3, 3> for ScaledCube {
     fn last_output(&self) -> &BatchSlice<3> {
         BatchSlice::try_from_slice(&self.2).unwrap()
     }
-    fn backward_raw(&mut self, g: &BatchSlice<3>) -> &BatchSlice<3> {
+    fn backward_raw(&mut self, g: &BatchSlice<3>, _: &staticnn::TraceKey) -> &BatchSlice<3> {
         let scale = self.0;
         self.3 = g
             .as_slice()

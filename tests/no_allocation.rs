@@ -60,12 +60,12 @@ fn linear_relu_linear_allocates_nothing_after_the_first_step() {
     let mut step = || {
         fc1.zero_grad();
         fc2.zero_grad();
-        let h = fc1.forward_train_raw(&x);
-        let h = act.forward_train_raw(h);
-        fc2.forward_train_raw(h);
-        let d = fc2.backward_raw(&g);
-        let d = act.backward_raw(d);
-        fc1.backward_raw(d);
+        let h1 = fc1.forward_train(&x);
+        let h2 = act.forward_train(&h1);
+        let out = fc2.forward_train(&h2);
+        let d = out.backward(&g);
+        let d = h2.backward(d);
+        h1.backward(d);
     };
     step();
     let before = allocations();

@@ -88,7 +88,7 @@ fn expand_one(plan: &Plan) -> TokenStream {
     let backward_call = |l: &Planned| {
         let field = &l.field;
         let (a, b) = widths(l);
-        quote_spanned!(l.span=> let g = #krate::Forward::<#a, #b>::backward_raw(&mut self.#field, g);)
+        quote_spanned!(l.span=> let g = #krate::Forward::<#a, #b>::backward_raw(&mut self.#field, g, key);)
     };
     let backward = plan.layers.iter().rev().map(backward_call);
     // The same without the first layer's input gradient, which nothing needs.
@@ -96,7 +96,7 @@ fn expand_one(plan: &Plan) -> TokenStream {
         if i == 0 {
             let field = &l.field;
             let (a, b) = widths(l);
-            quote_spanned!(l.span=> #krate::Forward::<#a, #b>::backward_params_raw(&mut self.#field, g);)
+            quote_spanned!(l.span=> #krate::Forward::<#a, #b>::backward_params_raw(&mut self.#field, g, key);)
         } else {
             backward_call(l)
         }
@@ -227,12 +227,12 @@ fn expand_one(plan: &Plan) -> TokenStream {
                 #last_output
             }
 
-            fn backward_raw(&mut self, g: &#krate::BatchSlice<#out_w>) -> &#krate::BatchSlice<#in_w> {
+            fn backward_raw(&mut self, g: &#krate::BatchSlice<#out_w>, key: &#krate::TraceKey) -> &#krate::BatchSlice<#in_w> {
                 #(#backward)*
                 g
             }
 
-            fn backward_params_raw(&mut self, g: &#krate::BatchSlice<#out_w>) {
+            fn backward_params_raw(&mut self, g: &#krate::BatchSlice<#out_w>, key: &#krate::TraceKey) {
                 #(#backward_params)*
             }
 

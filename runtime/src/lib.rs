@@ -31,7 +31,7 @@ pub use linalg::{num_threads, set_num_threads};
 pub use loss::{Loss, LossError, Reduction};
 pub use module::{
     BackwardNeedsTrace, Buffer, BufferMut, Forward, Init, InputError, Module, Parameter,
-    ParameterId, SelectError, Shaped, Trace, Visitor, VisitorMut,
+    ParameterId, SelectError, Shaped, Trace, TraceKey, Visitor, VisitorMut,
 };
 pub use optim::{LearningRate, Optimizer};
 pub use seed::{SeededRng, seeded_rng};

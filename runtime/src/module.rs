@@ -225,7 +225,9 @@ pub trait Module {
 ///
 /// The `*_raw` methods are the layer protocol: a layer (or a model the macros generate)
 /// implements them, and a generated model calls them on its layers in straight-line order.
-/// They do not check their order; [`Trace`] is what does.
+/// They do not check their order; [`Trace`] is what does, and the backward ones take a
+/// [`TraceKey`] that only a [`Trace`] makes, so they cannot be called out of order from
+/// outside a layer (`model.backward_raw(..)` does not compile).
 pub trait Forward<const IN: usize, const OUT: usize>: Module {
     /// Inference: eval-mode semantics whatever the mode, nothing kept for backward.
     fn forward(&self, x: &BatchSlice<IN>) -> Batch<OUT>;
@@ -245,12 +247,13 @@ pub trait Forward<const IN: usize, const OUT: usize>: Module {
     fn last_output(&self) -> &BatchSlice<OUT>;
     /// Layer protocol: given d loss / d output of the last `forward_train_raw`, adds the
     /// parameter gradients and returns d loss / d input.
-    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN>;
+    /// A layer made of layers passes `key` on to them.
+    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>, key: &TraceKey) -> &BatchSlice<IN>;
     /// Layer protocol: `backward_raw` without d loss / d input, for the first layer of a
     /// model, whose input never needs a gradient (PyTorch skips it for inputs that do not
     /// require grad).
-    fn backward_params_raw(&mut self, grad_output: &BatchSlice<OUT>) {
-        self.backward_raw(grad_output);
+    fn backward_params_raw(&mut self, grad_output: &BatchSlice<OUT>, key: &TraceKey) {
+        self.backward_raw(grad_output, key);
     }
 
     /// `forward` taking ownership of its input, so that elementwise layers work in place
@@ -298,15 +301,29 @@ impl<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize> Trace<
     }
     /// PyTorch's `loss.backward()` from d loss / d output: adds every parameter gradient
     /// and returns d loss / d input.
-    pub fn backward(self, grad_output: &BatchSlice<OUT>) -> &'m BatchSlice<IN> {
-        self.module.backward_raw(grad_output)
+    // `self` by value is what makes a second backward of one pass a compile error; rustc
+    // quotes the line below when it reports one, so that line says what to write instead.
+    pub fn backward(
+        self, // one backward per forward pass: call `forward_train` again for another
+        grad_output: &BatchSlice<OUT>,
+    ) -> &'m BatchSlice<IN> {
+        self.module.backward_raw(grad_output, &TraceKey(()))
     }
     /// `backward` without d loss / d input, which a model's input never needs: what `fit`
     /// uses, one product cheaper per step.
-    pub fn backward_params(self, grad_output: &BatchSlice<OUT>) {
-        self.module.backward_params_raw(grad_output)
+    pub fn backward_params(
+        self, // one backward per forward pass: call `forward_train` again for another
+        grad_output: &BatchSlice<OUT>,
+    ) {
+        self.module.backward_params_raw(grad_output, &TraceKey(()))
     }
 }
+
+/// Proof that a backward call of the layer protocol comes from a [`Trace`]: only
+/// [`Trace::backward`] and [`Trace::backward_params`] make one (its field is private), and a
+/// layer receives it by reference for the length of the call, so it cannot be kept either.
+/// A layer made of layers passes it on to them.
+pub struct TraceKey(());
 
 impl<M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize> std::ops::Deref
     for Trace<'_, M, IN, OUT>

@@ -2,7 +2,7 @@
 //! `H×W`). A row of width `W` holds `C` channels of `W / C` values each in NCHW order, so one
 //! implementation serves `[C]`, `[C, L]` and `[C, H, W]` inputs.
 
-use crate::module::{Buffer, BufferMut, Forward, Module, Parameter, Visitor, VisitorMut};
+use crate::module::{Buffer, BufferMut, Forward, Module, Parameter, TraceKey, Visitor, VisitorMut};
 use crate::tensor::{Batch, BatchSlice, resize};
 
 /// PyTorch's `nn.BatchNorm1d(C)` and `nn.BatchNorm2d(C)` (affine, tracking running stats).
@@ -207,7 +207,7 @@ impl<const C: usize, const W: usize> Forward<W, W> for BatchNorm<C> {
         BatchSlice::view(&self.output)
     }
 
-    fn backward_raw(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<W>, _: &TraceKey) -> &BatchSlice<W> {
         let l = W / C;
         let g = grad_output.as_slice();
         let count = g.len() / C;

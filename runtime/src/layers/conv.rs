@@ -8,7 +8,7 @@ use rand::Rng;
 use super::geometry::{Conv2dGeometry, GeometryError};
 use crate::init;
 use crate::linalg::matmul;
-use crate::module::{Forward, Module, Parameter, Shaped, Visitor, VisitorMut};
+use crate::module::{Forward, Module, Parameter, Shaped, TraceKey, Visitor, VisitorMut};
 use crate::tensor::{Batch, BatchSlice, resize};
 
 /// PyTorch's `nn.Conv2d` on rows of `IN = C_in·H·W` values giving `OUT = C_out·Ho·Wo`.
@@ -294,7 +294,7 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Conv2d<IN, OUT> {
         BatchSlice::view(&self.output)
     }
 
-    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>, _: &TraceKey) -> &BatchSlice<IN> {
         self.parameter_grads(grad_output);
         let g = self.geometry;
         let hw = g.out_height() * g.out_width();
@@ -325,7 +325,7 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Conv2d<IN, OUT> {
         BatchSlice::view(&self.grad_input)
     }
 
-    fn backward_params_raw(&mut self, grad_output: &BatchSlice<OUT>) {
+    fn backward_params_raw(&mut self, grad_output: &BatchSlice<OUT>, _: &TraceKey) {
         self.parameter_grads(grad_output);
     }
 }

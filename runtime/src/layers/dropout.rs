@@ -4,7 +4,7 @@
 use rand::{Rng, RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
-use crate::module::{Forward, Module, Visitor, VisitorMut};
+use crate::module::{Forward, Module, TraceKey, Visitor, VisitorMut};
 use crate::tensor::{Batch, BatchSlice, resize};
 
 /// PyTorch's `nn.Dropout(p)`, with its own RNG seeded from the model's.
@@ -92,7 +92,7 @@ impl<const W: usize> Forward<W, W> for Dropout {
         BatchSlice::view(&self.output)
     }
 
-    fn backward_raw(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<W>, _: &TraceKey) -> &BatchSlice<W> {
         let g = grad_output.as_slice();
         resize(&mut self.grad_input, g.len());
         for ((dx, &g), &m) in self.grad_input.iter_mut().zip(g).zip(&self.mask) {

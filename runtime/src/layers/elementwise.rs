@@ -2,7 +2,7 @@
 //! given both the input `x` and the output `y` so it can use whichever is cheaper.
 
 use crate::export::{Activation, Node};
-use crate::module::{Forward, Module, Visitor, VisitorMut};
+use crate::module::{Forward, Module, TraceKey, Visitor, VisitorMut};
 use crate::tensor::{Batch, BatchSlice, resize};
 
 /// A scalar function and its derivative.
@@ -89,7 +89,7 @@ impl<F: ElementwiseFn, const W: usize> Forward<W, W> for Elementwise<F> {
         BatchSlice::view(&self.output)
     }
 
-    fn backward_raw(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<W>, _: &TraceKey) -> &BatchSlice<W> {
         let g = grad_output.as_slice();
         resize(&mut self.grad_input, g.len());
         let input = if F::NEEDS_INPUT {

@@ -5,7 +5,7 @@
 use rand::Rng;
 
 use crate::data::synthetic::normal;
-use crate::module::{Forward, InputError, Module, Parameter, Visitor, VisitorMut};
+use crate::module::{Forward, InputError, Module, Parameter, TraceKey, Visitor, VisitorMut};
 use crate::tensor::{Batch, BatchSlice, resize};
 
 /// PyTorch's `nn.Embedding(NUM, DIM)`, initialised from N(0, 1) as PyTorch does.
@@ -111,7 +111,7 @@ impl<const NUM: usize, const DIM: usize, const L: usize, const OUT: usize> Forwa
         BatchSlice::view(&self.output)
     }
 
-    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<L> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>, _: &TraceKey) -> &BatchSlice<L> {
         for (&i, g) in self
             .indices
             .iter()

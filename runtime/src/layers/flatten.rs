@@ -1,7 +1,7 @@
 //! `Flatten`: rows are already flat in NCHW order, so flattening only renames the shape; the
 //! values are copied through so that the layer owns what it returns.
 
-use crate::module::{Forward, Module, Visitor, VisitorMut};
+use crate::module::{Forward, Module, TraceKey, Visitor, VisitorMut};
 use crate::tensor::{Batch, BatchSlice};
 
 /// PyTorch's `nn.Flatten()` (`start_dim = 1`).
@@ -42,7 +42,7 @@ impl<const W: usize> Forward<W, W> for Flatten {
         self.output.extend_from_slice(x.as_slice());
         BatchSlice::view(&self.output)
     }
-    fn backward_raw(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<W>, _: &TraceKey) -> &BatchSlice<W> {
         self.grad_input.clear();
         self.grad_input.extend_from_slice(grad_output.as_slice());
         BatchSlice::view(&self.grad_input)

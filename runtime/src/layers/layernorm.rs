@@ -1,6 +1,6 @@
 //! `LayerNorm`: normalises each group of the last `D` values of a row (biased variance).
 
-use crate::module::{Forward, Module, Parameter, Visitor, VisitorMut};
+use crate::module::{Forward, Module, Parameter, TraceKey, Visitor, VisitorMut};
 use crate::tensor::{Batch, BatchSlice, resize};
 
 /// PyTorch's `nn.LayerNorm(D)` (elementwise affine).
@@ -123,7 +123,7 @@ impl<const D: usize, const W: usize> Forward<W, W> for LayerNorm<D> {
         BatchSlice::view(&self.output)
     }
 
-    fn backward_raw(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<W>, _: &TraceKey) -> &BatchSlice<W> {
         let g = grad_output.as_slice();
         resize(&mut self.grad_input, g.len());
         let n = D as f32;

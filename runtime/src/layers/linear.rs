@@ -10,7 +10,7 @@ use rand::Rng;
 use crate::export::Node;
 use crate::init;
 use crate::linalg::matmul;
-use crate::module::{Forward, Module, Parameter, Shaped, Visitor, VisitorMut};
+use crate::module::{Forward, Module, Parameter, Shaped, TraceKey, Visitor, VisitorMut};
 use crate::simd::vectorize;
 use crate::tensor::{Batch, BatchSlice};
 
@@ -200,7 +200,7 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
         &self.output
     }
 
-    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>) -> &BatchSlice<IN> {
+    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>, _: &TraceKey) -> &BatchSlice<IN> {
         self.parameter_grads(grad_output);
         // dx = g · W  ([n, OUT] · [OUT, IN])
         self.grad_input.resize_rows(grad_output.rows());
@@ -231,7 +231,7 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
         &self.grad_input
     }
 
-    fn backward_params_raw(&mut self, grad_output: &BatchSlice<OUT>) {
+    fn backward_params_raw(&mut self, grad_output: &BatchSlice<OUT>, _: &TraceKey) {
         self.parameter_grads(grad_output);
     }
 }

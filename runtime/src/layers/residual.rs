@@ -2,7 +2,7 @@
 //! a generated module whose layers are keyed `0`, `1`, ... (or by name), so the state dict is
 //! the one of PyTorch's `class Residual(nn.Sequential): forward = x + super().forward(x)`.
 
-use crate::module::{Forward, InputError, Module, Shaped, Visitor, VisitorMut};
+use crate::module::{Forward, InputError, Module, Shaped, TraceKey, Visitor, VisitorMut};
 use crate::tensor::{Batch, BatchSlice, resize};
 
 /// `x + body(x)` for a body that keeps the width.
@@ -72,8 +72,8 @@ impl<F: Forward<W, W>, const W: usize> Forward<W, W> for Residual<F> {
     }
 
     /// d/dx (x + f(x)) = 1 + f'(x): the output gradient plus the body's input gradient.
-    fn backward_raw(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
-        let through_body = self.body.backward_raw(grad_output);
+    fn backward_raw(&mut self, grad_output: &BatchSlice<W>, key: &TraceKey) -> &BatchSlice<W> {
+        let through_body = self.body.backward_raw(grad_output, key);
         add_into(
             &mut self.grad_input,
             grad_output.as_slice(),
@@ -82,8 +82,8 @@ impl<F: Forward<W, W>, const W: usize> Forward<W, W> for Residual<F> {
         BatchSlice::view(&self.grad_input)
     }
 
-    fn backward_params_raw(&mut self, grad_output: &BatchSlice<W>) {
-        self.body.backward_params_raw(grad_output);
+    fn backward_params_raw(&mut self, grad_output: &BatchSlice<W>, key: &TraceKey) {
+        self.body.backward_params_raw(grad_output, key);
     }
 
     fn validate(&self, x: &BatchSlice<W>) -> Result<(), InputError> {

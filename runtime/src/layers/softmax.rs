@@ -1,7 +1,7 @@
 //! `Softmax` and `LogSoftmax` over each row (PyTorch's `dim=1`), with the max subtracted so
 //! that logits of ±1000 stay finite.
 
-use crate::module::{Forward, Module, Visitor, VisitorMut};
+use crate::module::{Forward, Module, TraceKey, Visitor, VisitorMut};
 use crate::tensor::{Batch, BatchSlice, resize};
 
 /// Writes `log_softmax(x)` of one row into `out`.
@@ -74,7 +74,7 @@ macro_rules! row_layer {
                 BatchSlice::view(&self.output)
             }
 
-            fn backward_raw(&mut self, grad_output: &BatchSlice<W>) -> &BatchSlice<W> {
+            fn backward_raw(&mut self, grad_output: &BatchSlice<W>, _: &TraceKey) -> &BatchSlice<W> {
                 let g = grad_output.as_slice();
                 resize(&mut self.grad_input, g.len());
                 for ((dx, g), y) in self
