@@ -263,7 +263,7 @@ fn measure(s: &Settings) {
         let y =
             Batch::<1>::from_vec(y.iter().map(|v| f32::from(*v > 0.0)).collect()).expect("rows");
         let mut m = Tiny::new(&mut rng);
-        let (mut l, mut o) = (BCEWithLogitsLoss::new(), Adam::new(1e-3));
+        let (mut l, mut o) = (BCEWithLogitsLoss::new(), Adam::new(1e-3).unwrap());
         let t = median_seconds(timed, || {
             train_epoch(&mut m, &mut l, &mut o, &x, &y, 32, rows)
         });
@@ -275,7 +275,7 @@ fn measure(s: &Settings) {
         let x = random::<784>(n, &mut rng);
         let y: Vec<usize> = (0..n).map(|i| i % 10).collect();
         let mut m = Mnist::new(&mut rng);
-        let (mut l, mut o) = (CrossEntropyLoss::new(), Adam::new(1e-3));
+        let (mut l, mut o) = (CrossEntropyLoss::new(), Adam::new(1e-3).unwrap());
         let t = median_seconds(timed, || {
             train_epoch(&mut m, &mut l, &mut o, &x, &y, 64, classes)
         });
@@ -287,7 +287,10 @@ fn measure(s: &Settings) {
         let x = random::<784>(n, &mut rng);
         let y: Vec<usize> = (0..n).map(|i| i % 10).collect();
         let mut m = Wide::new(&mut rng);
-        let (mut l, mut o) = (CrossEntropyLoss::new(), SGD::new(0.01).momentum(0.9));
+        let (mut l, mut o) = (
+            CrossEntropyLoss::new(),
+            SGD::new(0.01).unwrap().momentum(0.9).unwrap(),
+        );
         let t = median_seconds(timed, || {
             train_epoch(&mut m, &mut l, &mut o, &x, &y, 256, classes)
         });
@@ -299,7 +302,7 @@ fn measure(s: &Settings) {
         let steps = 2000 / scale;
         let (x, y) = (random::<20>(100, &mut rng), random::<1>(100, &mut rng));
         let mut m = Seed::new(&mut rng);
-        let (mut l, mut o) = (MSELoss::new(), Adam::new(0.01));
+        let (mut l, mut o) = (MSELoss::new(), Adam::new(0.01).unwrap());
         let t = median_seconds(timed, || {
             for _ in 0..steps {
                 train_epoch(&mut m, &mut l, &mut o, &x, &y, 100, rows);

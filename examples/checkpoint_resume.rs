@@ -42,12 +42,12 @@ fn run(dir: &Path) -> Result<bool, Box<dyn std::error::Error>> {
     let loss = || BCEWithLogitsLoss::new();
 
     let mut straight = Net::new(&mut seeded_rng(2));
-    let mut adam = Adam::new(0.01);
+    let mut adam = Adam::new(0.01)?;
     let mut o = options(10).scheduler(StepLR::new(&mut adam, 4, 0.5), Every::Epoch);
     fit(&mut straight, &mut loss(), &mut adam, &data, None, &mut o)?;
 
     let mut first = Net::new(&mut seeded_rng(2));
-    let mut adam = Adam::new(0.01);
+    let mut adam = Adam::new(0.01)?;
     let mut o = options(5)
         .scheduler(StepLR::new(&mut adam, 4, 0.5), Every::Epoch)
         .checkpoint_dir(dir);
@@ -55,7 +55,7 @@ fn run(dir: &Path) -> Result<bool, Box<dyn std::error::Error>> {
     println!("saved {} after 5 epochs", dir.join("last").display());
 
     let mut resumed = Net::new(&mut seeded_rng(1234));
-    let mut adam = Adam::new(0.01);
+    let mut adam = Adam::new(0.01)?;
     let mut o = options(10)
         .scheduler(StepLR::new(&mut adam, 4, 0.5), Every::Epoch)
         .checkpoint_dir(dir)

@@ -124,7 +124,7 @@ where
     fit(
         model,
         &mut CrossEntropyLoss::new(),
-        &mut Adam::new(args.lr),
+        &mut Adam::new(args.lr)?,
         data,
         None,
         &mut options,
@@ -167,7 +167,7 @@ fn lenet_throughput(threads: usize, samples: usize) -> f64 {
     let data = Dataset::new(x, y).expect("one label per image");
     let mut model = LeNet::new(&mut rng);
     let mut criterion = CrossEntropyLoss::new();
-    let mut optimizer = Adam::new(1e-3);
+    let mut optimizer = Adam::new(1e-3).expect("a rate PyTorch accepts");
     let mut loader = DataLoader::new(&data, 64).expect("a batch size above 0");
     let mut epoch = || {
         loader.start_epoch(&mut rng);

@@ -53,7 +53,7 @@ fn run(args: &Args) -> Result<(f64, usize), Box<dyn std::error::Error>> {
     let history = fit(
         &mut model,
         &mut BCEWithLogitsLoss::new(),
-        &mut Adam::new(0.01),
+        &mut Adam::new(0.01)?,
         &data,
         None,
         &mut options,

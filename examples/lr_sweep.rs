@@ -32,7 +32,7 @@ fn sweep(epochs: usize) -> Vec<(f64, Vec<f64>)> {
             let history = fit(
                 &mut model,
                 &mut BCEWithLogitsLoss::new(),
-                &mut SGD::new(lr),
+                &mut SGD::new(lr).expect("the rates above are valid"),
                 &data,
                 None,
                 &mut options,

@@ -17,25 +17,26 @@ model! {
     }
 }
 
-fn contenders() -> Vec<(&'static str, AnyOptimizer)> {
-    vec![
-        ("SGD lr 0.05", AnyOptimizer::SGD(SGD::new(0.05))),
+fn contenders() -> Result<Vec<(&'static str, AnyOptimizer)>, OptimizerError> {
+    Ok(vec![
+        ("SGD lr 0.05", AnyOptimizer::SGD(SGD::new(0.05)?)),
         (
             "SGD momentum 0.9 lr 0.05",
-            AnyOptimizer::SGD(SGD::new(0.05).momentum(0.9)),
+            AnyOptimizer::SGD(SGD::new(0.05)?.momentum(0.9)?),
         ),
-        ("Adam lr 0.005", AnyOptimizer::Adam(Adam::new(0.005))),
-        ("AdamW lr 0.005", AnyOptimizer::Adam(AdamW::new(0.005))),
+        ("Adam lr 0.005", AnyOptimizer::Adam(Adam::new(0.005)?)),
+        ("AdamW lr 0.005", AnyOptimizer::Adam(AdamW::new(0.005)?)),
         (
             "RMSprop lr 0.005",
-            AnyOptimizer::RMSprop(RMSprop::new(0.005)),
+            AnyOptimizer::RMSprop(RMSprop::new(0.005)?),
         ),
-    ]
+    ])
 }
 
 fn race(epochs: usize) -> Vec<(&'static str, Vec<f64>)> {
     let data = synthetic::spirals(200, 3, 0.2, &mut seeded_rng(1));
     contenders()
+        .expect("rates PyTorch accepts")
         .into_iter()
         .map(|(name, mut optimizer)| {
             let mut model = Net::new(&mut seeded_rng(2));

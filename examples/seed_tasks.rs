@@ -34,7 +34,7 @@ fn one_step() -> (Vec<f32>, Vec<f32>) {
     let before = model.fc.weight.value.clone();
     let x = Batch::from_rows(&[[1.0, 2.0, 3.0]]);
     let y = Batch::from_rows(&[[1.0]]);
-    let mut optimizer = SGD::new(0.1);
+    let mut optimizer = SGD::new(0.1).expect("a rate PyTorch accepts");
     model.zero_grad();
     let out = model.forward_train(&x);
     let mut criterion = MSELoss::new();
@@ -59,7 +59,7 @@ fn ten_epochs() -> Vec<f32> {
     let mut rng = seeded_rng(1);
     let (data, _, _) = staticnn::data::synthetic::linear_regression::<20>(100, 0.1, &mut rng);
     let mut model = Regressor::new(&mut rng);
-    let mut optimizer = Adam::new(0.01);
+    let mut optimizer = Adam::new(0.01).expect("a rate PyTorch accepts");
     let mut criterion = MSELoss::new();
     (0..10)
         .map(|_| {

@@ -51,7 +51,7 @@ fn run(epochs: usize, verbose: bool) -> Result<f64, Box<dyn std::error::Error>> 
     let (train, val) = data.split(0.2, true, &mut rng).expect("a valid split");
     let mut model = Classifier::new(&mut rng);
     let mut criterion = CrossEntropyLoss::new();
-    let mut optimizer = Adam::new(0.01);
+    let mut optimizer = Adam::new(0.01)?;
     let mut loader = DataLoader::new(&train, 32).expect("a batch size above 0");
     let mut val_loader = DataLoader::new(&val, 100)?.shuffle(false);
     let mut accuracy = 0.0;

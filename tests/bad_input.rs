@@ -182,7 +182,7 @@ fn a_batch_size_of_zero_is_an_error_before_anything_changes() {
     let err = fit(
         &mut model,
         &mut BCEWithLogitsLoss::new(),
-        &mut SGD::new(0.1),
+        &mut SGD::new(0.1).unwrap(),
         &data,
         None,
         &mut FitOptions::new(2, 0).progress(Progress::Quiet),

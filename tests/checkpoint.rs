@@ -105,12 +105,15 @@ fn resume_is_exact<O: Optimizer>(make_optimizer: impl Fn() -> O, name: &str) {
 
 #[test]
 fn resume_with_adam_is_bit_identical() {
-    resume_is_exact(|| Adam::new(0.1), "Adam");
+    resume_is_exact(|| Adam::new(0.1).unwrap(), "Adam");
 }
 
 #[test]
 fn resume_with_sgd_momentum_is_bit_identical() {
-    resume_is_exact(|| SGD::new(0.1).momentum(0.9), "SGD momentum");
+    resume_is_exact(
+        || SGD::new(0.1).unwrap().momentum(0.9).unwrap(),
+        "SGD momentum",
+    );
 }
 
 #[test]
@@ -204,10 +207,21 @@ fn a_checkpoint_of_another_model_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let model = Net::new(&mut seeded_rng(9));
     let state = TrainingState::new(&model, 1, 10, vec![0.1], seeded_rng(0), History::default());
-    save_checkpoint(dir.path().join("c"), &model, &Adam::new(0.1), &state).unwrap();
+    save_checkpoint(
+        dir.path().join("c"),
+        &model,
+        &Adam::new(0.1).unwrap(),
+        &state,
+    )
+    .unwrap();
     let mut other = Other::new(&mut seeded_rng(9));
     let before = state_dict(&other);
-    let err = load_checkpoint(dir.path().join("c"), &mut other, &mut Adam::new(0.1)).unwrap_err();
+    let err = load_checkpoint(
+        dir.path().join("c"),
+        &mut other,
+        &mut Adam::new(0.1).unwrap(),
+    )
+    .unwrap_err();
     assert!(matches!(err, CheckpointError::ModelType { .. }), "{err}");
     assert!(err.to_string().contains("Net"));
     assert_eq!(state_dict(&other), before);
@@ -219,26 +233,26 @@ fn an_interrupted_save_leaves_the_last_checkpoint_whole() {
     let target = dir.path().join("last");
     let model = Net::new(&mut seeded_rng(10));
     let state = TrainingState::new(&model, 3, 30, vec![0.1], seeded_rng(0), History::default());
-    save_checkpoint(&target, &model, &SGD::new(0.1), &state).unwrap();
+    save_checkpoint(&target, &model, &SGD::new(0.1).unwrap(), &state).unwrap();
 
     // A crash while writing the next one leaves a half-written `.partial` folder beside it.
     let partial = dir.path().join("last.partial");
     std::fs::create_dir_all(&partial).unwrap();
     std::fs::write(partial.join("model.safetensors"), b"\x10\x00\x00").unwrap();
     let mut fresh = Net::new(&mut seeded_rng(11));
-    let loaded = load_checkpoint(&target, &mut fresh, &mut SGD::new(0.1)).unwrap();
+    let loaded = load_checkpoint(&target, &mut fresh, &mut SGD::new(0.1).unwrap()).unwrap();
     assert_eq!(loaded.epoch, 3);
     assert_eq!(state_dict(&fresh), state_dict(&model));
 
     // A crash in the middle of the swap leaves it as `.previous`, which loading falls back to.
     std::fs::rename(&target, dir.path().join("last.previous")).unwrap();
     let mut fresh = Net::new(&mut seeded_rng(12));
-    let loaded = load_checkpoint(&target, &mut fresh, &mut SGD::new(0.1)).unwrap();
+    let loaded = load_checkpoint(&target, &mut fresh, &mut SGD::new(0.1).unwrap()).unwrap();
     assert_eq!(loaded.global_step, 30);
     assert_eq!(state_dict(&fresh), state_dict(&model));
 
     // The next save cleans up after both.
-    save_checkpoint(&target, &model, &SGD::new(0.1), &state).unwrap();
+    save_checkpoint(&target, &model, &SGD::new(0.1).unwrap(), &state).unwrap();
     assert!(!partial.exists() && !dir.path().join("last.previous").exists());
 }
 
@@ -283,7 +297,7 @@ fn constant_target_run(epochs: usize, resume_after: Option<usize>) -> (History, 
         fit(model, &mut MSELoss::new(), opt, &data, None, &mut o).unwrap()
     };
     let mut model = Net::new(&mut seeded_rng(22));
-    let mut opt = Adam::new(0.05);
+    let mut opt = Adam::new(0.05).unwrap();
     let history = match resume_after {
         None => run(&mut model, &mut opt, epochs, false),
         Some(first) => {
@@ -294,7 +308,7 @@ fn constant_target_run(epochs: usize, resume_after: Option<usize>) -> (History, 
                 assert!(saved.contains(value), "the state holds {value}: {saved}");
             }
             let mut model = Net::new(&mut seeded_rng(99));
-            let mut opt = Adam::new(0.05);
+            let mut opt = Adam::new(0.05).unwrap();
             let history = run(&mut model, &mut opt, epochs, true);
             return (history, state_dict(&model));
         }
@@ -368,9 +382,20 @@ fn nan_and_infinities_round_trip_through_the_training_state() {
             .map(|(i, &v)| (format!("k{i}"), v))
             .collect(),
     );
-    save_checkpoint(dir.path().join("c"), &model, &Adam::new(0.1), &state).unwrap();
+    save_checkpoint(
+        dir.path().join("c"),
+        &model,
+        &Adam::new(0.1).unwrap(),
+        &state,
+    )
+    .unwrap();
     let mut fresh = Net::new(&mut seeded_rng(24));
-    let loaded = load_checkpoint(dir.path().join("c"), &mut fresh, &mut Adam::new(0.1)).unwrap();
+    let loaded = load_checkpoint(
+        dir.path().join("c"),
+        &mut fresh,
+        &mut Adam::new(0.1).unwrap(),
+    )
+    .unwrap();
     let bits = |s: &TrainingState| {
         let mut out: Vec<u64> = s
             .scheduler

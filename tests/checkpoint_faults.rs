@@ -47,7 +47,7 @@ const FILES: [&str; 3] = [
 fn trained(seed: u64, epochs: usize, dir: Option<&Path>) -> (Net, Adam) {
     let data = synthetic::moons(64, 0.2, &mut seeded_rng(1));
     let mut model = Net::new(&mut seeded_rng(seed));
-    let mut opt = Adam::new(0.05);
+    let mut opt = Adam::new(0.05).unwrap();
     let mut options = FitOptions::new(epochs, 16)
         .progress(Progress::Quiet)
         .seed(seed);
@@ -415,7 +415,7 @@ fn a_failed_optimizer_load_puts_the_model_back_and_names_the_file() {
     let (model, _) = trained(12, 1, None);
     let state = TrainingState::new(&model, 1, 4, vec![0.05], seeded_rng(0), History::default());
     // SGD with momentum writes `momentum_buffer`s where Adam expects `exp_avg`s.
-    let mut sgd = SGD::new(0.1).momentum(0.9);
+    let mut sgd = SGD::new(0.1).unwrap().momentum(0.9).unwrap();
     let data = synthetic::moons(32, 0.2, &mut seeded_rng(1));
     let mut trained_sgd_model = Net::new(&mut seeded_rng(12));
     fit(
@@ -430,7 +430,7 @@ fn a_failed_optimizer_load_puts_the_model_back_and_names_the_file() {
     save_checkpoint(&target, &model, &sgd, &state).unwrap();
     let mut fresh = Net::new(&mut seeded_rng(13));
     let before = state_dict(&fresh);
-    let err = load_checkpoint(&target, &mut fresh, &mut Adam::new(0.1)).unwrap_err();
+    let err = load_checkpoint(&target, &mut fresh, &mut Adam::new(0.1).unwrap()).unwrap_err();
     assert!(matches!(err, CheckpointError::Optimizer { .. }), "{err}");
     assert!(err.to_string().contains("optimizer.safetensors"), "{err}");
     assert_eq!(state_dict(&fresh), before);
@@ -452,7 +452,7 @@ fn a_scheduler_state_that_does_not_fit_fails_the_resume_before_anything_changes(
     let dir = tempfile::tempdir().unwrap();
     let data = synthetic::moons(64, 0.2, &mut seeded_rng(1));
     let mut model = Net::new(&mut seeded_rng(18));
-    let mut opt = Adam::new(0.05);
+    let mut opt = Adam::new(0.05).unwrap();
     let mut options = FitOptions::new(1, 16)
         .progress(Progress::Quiet)
         .scheduler(StepLR::new(&mut opt, 3, 0.5), Every::Epoch)

@@ -227,7 +227,7 @@ fn binary_classifier_is_bit_exact() {
         fit(
             m,
             &mut BCEWithLogitsLoss::new(),
-            &mut Adam::new(0.01),
+            &mut Adam::new(0.01).unwrap(),
             &data,
             None,
             &mut options(30, 32),
@@ -263,7 +263,7 @@ fn mlp_matches_within_1e_6() {
         fit(
             m,
             &mut NLLLoss::new(),
-            &mut Adam::new(0.01),
+            &mut Adam::new(0.01).unwrap(),
             &data,
             None,
             &mut options(10, 32),
@@ -299,7 +299,7 @@ fn cnn_matches_within_1e_6() {
         fit(
             m,
             &mut NLLLoss::new(),
-            &mut Adam::new(0.01),
+            &mut Adam::new(0.01).unwrap(),
             &data,
             None,
             &mut options(5, 16),
@@ -334,7 +334,7 @@ fn window_options_match_within_1e_6() {
         fit(
             m,
             &mut MSELoss::new(),
-            &mut Adam::new(0.01),
+            &mut Adam::new(0.01).unwrap(),
             &data,
             None,
             &mut options(5, 16),
@@ -377,7 +377,7 @@ fn embedding_model_matches_and_bad_indices_give_nan() {
         fit(
             m,
             &mut MSELoss::new(),
-            &mut Adam::new(0.01),
+            &mut Adam::new(0.01).unwrap(),
             &data,
             None,
             &mut options(10, 32),

@@ -37,7 +37,7 @@ fn moons_reach_97_percent_validation_accuracy() {
     let history = fit(
         &mut model,
         &mut BCEWithLogitsLoss::new(),
-        &mut Adam::new(0.01),
+        &mut Adam::new(0.01).unwrap(),
         &data,
         None,
         &mut options,
@@ -66,7 +66,7 @@ fn noisy_regression_reaches_the_noise_floor() {
     let history = fit(
         &mut model,
         &mut MSELoss::new(),
-        &mut SGD::new(0.05),
+        &mut SGD::new(0.05).unwrap(),
         &data,
         None,
         &mut options,
@@ -98,7 +98,7 @@ fn early_stopping_stops_and_restores_the_best_weights() {
     let history = fit(
         &mut model,
         &mut BCEWithLogitsLoss::new(),
-        &mut Adam::new(0.05),
+        &mut Adam::new(0.05).unwrap(),
         &train,
         Some(&val),
         &mut options,
@@ -136,7 +136,7 @@ fn the_same_seed_gives_the_same_history() {
         let mut h = fit(
             &mut model,
             &mut BCEWithLogitsLoss::new(),
-            &mut Adam::new(0.01),
+            &mut Adam::new(0.01).unwrap(),
             &data,
             None,
             &mut options,
@@ -162,7 +162,7 @@ fn a_planted_nan_stops_training_with_the_epoch_and_step() {
     let err = fit(
         &mut model,
         &mut BCEWithLogitsLoss::new(),
-        &mut Adam::new(0.01),
+        &mut Adam::new(0.01).unwrap(),
         &data,
         None,
         &mut options,
@@ -202,7 +202,7 @@ fn scheduler_gradient_accumulation_and_clipping_run() {
         struct SpiralNet: [2] -> [3] { Linear(32), ReLU, Linear(3) }
     }
     let mut model = SpiralNet::new(&mut rng);
-    let mut optimizer = SGD::new(0.1).momentum(0.9);
+    let mut optimizer = SGD::new(0.1).unwrap().momentum(0.9).unwrap();
     let mut options = quiet(6, 10)
         .metrics(&[Metric::Accuracy])
         .scheduler(StepLR::new(&mut optimizer, 2, 0.5), Every::Epoch)
@@ -251,7 +251,7 @@ fn early_stopping_in_max_mode_watches_accuracy() {
     let history = fit(
         &mut model,
         &mut BCEWithLogitsLoss::new(),
-        &mut Adam::new(0.01),
+        &mut Adam::new(0.01).unwrap(),
         &data,
         None,
         &mut options,
@@ -269,7 +269,7 @@ fn a_partial_accumulation_steps_the_per_batch_scheduler() {
     let mut rng = seeded_rng(7);
     let data = synthetic::moons(64, 0.1, &mut rng);
     let mut model = MoonNet::new(&mut rng);
-    let mut optimizer = SGD::new(0.1);
+    let mut optimizer = SGD::new(0.1).unwrap();
     let mut options = quiet(2, 16)
         .scheduler(StepLR::new(&mut optimizer, 1, 0.5), Every::Batch)
         .accumulate(3);

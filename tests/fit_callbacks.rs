@@ -94,7 +94,7 @@ fn a_typo_in_a_monitor_fails_before_training_and_lists_the_keys() {
     let mut options = quiet(3)
         .metrics(&[Metric::BinaryAccuracy])
         .callback(EarlyStopping::new("val_los"));
-    let err = run(&[], &mut options, &mut model, &mut SGD::new(0.1)).unwrap_err();
+    let err = run(&[], &mut options, &mut model, &mut SGD::new(0.1).unwrap()).unwrap_err();
     match &err {
         FitError::UnknownMonitor { key, keys, by } => {
             assert_eq!(key, "val_los");
@@ -115,7 +115,7 @@ fn a_typo_in_a_monitor_fails_before_training_and_lists_the_keys() {
     // The best checkpoint's and ReduceLROnPlateau's monitor too, and `val_` keys without
     // validation data.
     let mut options = quiet(3).monitor("val_accuracy");
-    let err = run(&[], &mut options, &mut model, &mut SGD::new(0.1)).unwrap_err();
+    let err = run(&[], &mut options, &mut model, &mut SGD::new(0.1).unwrap()).unwrap_err();
     assert!(
         matches!(&err, FitError::UnknownMonitor { key, keys, .. } if key == "val_accuracy" && keys == "loss, val_loss, lr"),
         "{err}"
@@ -125,7 +125,7 @@ fn a_typo_in_a_monitor_fails_before_training_and_lists_the_keys() {
     let err = fit(
         &mut model,
         &mut BCEWithLogitsLoss::new(),
-        &mut SGD::new(0.1),
+        &mut SGD::new(0.1).unwrap(),
         &train,
         None,
         &mut options,
@@ -142,7 +142,13 @@ fn a_typo_in_a_monitor_fails_before_training_and_lists_the_keys() {
 fn printed_keys_are_history_keys() {
     let mut model = Net::new(&mut seeded_rng(2));
     let mut options = quiet(2).metrics(&[Metric::BinaryAccuracy]);
-    let history = run(&[0.5, 0.4], &mut options, &mut model, &mut SGD::new(0.1)).unwrap();
+    let history = run(
+        &[0.5, 0.4],
+        &mut options,
+        &mut model,
+        &mut SGD::new(0.1).unwrap(),
+    )
+    .unwrap();
     let last = history.last().unwrap();
     let csv = history.to_csv();
     let columns: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
@@ -277,7 +283,7 @@ fn fit_stops_where_keras_stops_on_a_scripted_validation_loss() {
         &[1.0, 0.9, 0.95, 0.93, 0.8, 0.7],
         &mut options,
         &mut model,
-        &mut SGD::new(0.1),
+        &mut SGD::new(0.1).unwrap(),
     )
     .unwrap();
     let f32s = [1.0f32, 0.9, 0.95, 0.93].map(f64::from);
@@ -289,7 +295,7 @@ fn best_is_not_overwritten_by_a_worse_epoch_after_resume() {
     let dir = tempfile::tempdir().unwrap();
     let ckpt = dir.path().join("ckpt");
     let mut model = Net::new(&mut seeded_rng(5));
-    let mut optimizer = SGD::new(0.1);
+    let mut optimizer = SGD::new(0.1).unwrap();
     let mut options = quiet(2).checkpoint_dir(&ckpt);
     run(&[0.5, 0.278], &mut options, &mut model, &mut optimizer).unwrap();
     let best_epoch = || Checkpoint::read(ckpt.join("best")).unwrap().state.epoch;
@@ -297,7 +303,7 @@ fn best_is_not_overwritten_by_a_worse_epoch_after_resume() {
 
     // Resumed: epoch 3 is worse than epoch 2 and must not replace best/; epoch 4 is better.
     let mut model = Net::new(&mut seeded_rng(6));
-    let mut optimizer = SGD::new(0.1);
+    let mut optimizer = SGD::new(0.1).unwrap();
     let mut options = quiet(3)
         .checkpoint_dir(&ckpt)
         .resume_from(ckpt.join("last"));
@@ -332,7 +338,7 @@ fn early_stopping_counts_on_across_a_resume() {
         &[1.0, 0.9, 0.95, 0.96, 0.5],
         &mut options,
         &mut model,
-        &mut SGD::new(0.1),
+        &mut SGD::new(0.1).unwrap(),
     )
     .unwrap();
     assert_eq!(whole.epochs.len(), 4);
@@ -347,7 +353,7 @@ fn early_stopping_counts_on_across_a_resume() {
         &[1.0, 0.9, 0.95],
         &mut options,
         &mut model,
-        &mut SGD::new(0.1),
+        &mut SGD::new(0.1).unwrap(),
     )
     .unwrap();
     let mut model = Net::new(&mut seeded_rng(8));
@@ -355,7 +361,13 @@ fn early_stopping_counts_on_across_a_resume() {
         .callback(stop())
         .checkpoint_dir(&ckpt)
         .resume_from(ckpt.join("last"));
-    let resumed = run(&[0.96, 0.5], &mut options, &mut model, &mut SGD::new(0.1)).unwrap();
+    let resumed = run(
+        &[0.96, 0.5],
+        &mut options,
+        &mut model,
+        &mut SGD::new(0.1).unwrap(),
+    )
+    .unwrap();
     assert_eq!(resumed.epochs.len(), 4, "the wait of epoch 3 was kept");
     assert_eq!(
         staticnn::state_dict(&model),
@@ -410,7 +422,7 @@ fn a_custom_f1_drives_early_stopping() {
     let history = fit(
         &mut model,
         &mut BCEWithLogitsLoss::new(),
-        &mut Adam::new(0.05),
+        &mut Adam::new(0.05).unwrap(),
         &train,
         Some(&val),
         &mut options,
@@ -466,7 +478,13 @@ fn a_custom_metric_may_not_shadow_a_key() {
     for name in ["loss", "val_f1", "accuracy", "lr", ""] {
         let mut model = Net::new(&mut seeded_rng(1));
         let mut options = quiet(1).metric(Named(name));
-        let err = run(&[0.5], &mut options, &mut model, &mut SGD::new(0.1)).unwrap_err();
+        let err = run(
+            &[0.5],
+            &mut options,
+            &mut model,
+            &mut SGD::new(0.1).unwrap(),
+        )
+        .unwrap_err();
         assert!(matches!(&err, FitError::MetricName { .. }), "{name}: {err}");
     }
 }
@@ -510,7 +528,7 @@ fn callbacks_run_inference_on_the_model_being_trained() {
         &[0.5, 0.4, 0.3],
         &mut options,
         &mut model,
-        &mut SGD::new(0.5),
+        &mut SGD::new(0.5).unwrap(),
     )
     .unwrap();
     let seen = seen.borrow();
@@ -527,12 +545,24 @@ fn a_resumed_callback_must_watch_what_the_saved_one_watched() {
     let mut options = quiet(2)
         .callback(EarlyStopping::new("val_loss").patience(5))
         .checkpoint_dir(&ckpt);
-    run(&[0.5, 0.4], &mut options, &mut model, &mut SGD::new(0.1)).unwrap();
+    run(
+        &[0.5, 0.4],
+        &mut options,
+        &mut model,
+        &mut SGD::new(0.1).unwrap(),
+    )
+    .unwrap();
     let before = staticnn::state_dict(&model);
     let mut options = quiet(4)
         .callback(EarlyStopping::new("loss").patience(5))
         .resume_from(ckpt.join("last"));
-    let err = run(&[0.3], &mut options, &mut model, &mut SGD::new(0.1)).unwrap_err();
+    let err = run(
+        &[0.3],
+        &mut options,
+        &mut model,
+        &mut SGD::new(0.1).unwrap(),
+    )
+    .unwrap_err();
     assert!(
         matches!(&err, FitError::CallbackState { index: 0, .. }),
         "{err}"

@@ -125,7 +125,9 @@ fn run(epochs: usize, loss: &mut Failing) -> (Option<FitError>, Snapshot) {
     let train = synthetic::spirals(20, 3, 0.1, &mut rng);
     let val = synthetic::spirals(10, 3, 0.1, &mut rng);
     let mut model = Net::new(&mut rng);
-    let mut optimizer = Adam::new(0.01).param_group(ParamGroup::new("out").lr(0.02));
+    let mut optimizer = Adam::new(0.01)
+        .unwrap()
+        .param_group(ParamGroup::new("out").lr(0.02));
     let schedule = StepLR::new(&mut optimizer, 2, 0.9);
     let mut options = FitOptions::new(epochs, 10)
         .progress(Progress::Quiet)

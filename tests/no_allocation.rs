@@ -102,7 +102,7 @@ fn whole_training_steps_of_the_benchmark_networks_allocate_nothing() {
     let mut rng = seeded_rng(1);
 
     let mut model = T1Net::new(&mut rng);
-    let (mut loss, mut optimizer) = (BCEWithLogitsLoss::new(), Adam::new(1e-3));
+    let (mut loss, mut optimizer) = (BCEWithLogitsLoss::new(), Adam::new(1e-3).unwrap());
     let x = Batch::<2>::from_vec((0..64).map(|i| i as f32 / 64.0).collect()).unwrap();
     let y = Batch::<1>::from_vec((0..32).map(|i| (i % 2) as f32).collect()).unwrap();
     let n = allocations_after_first_step(|| {
@@ -117,7 +117,7 @@ fn whole_training_steps_of_the_benchmark_networks_allocate_nothing() {
     assert_eq!(n, 0, "T1: allocations in 5 steps after the first");
 
     let mut model = T2Net::new(&mut rng);
-    let (mut loss, mut optimizer) = (CrossEntropyLoss::new(), Adam::new(1e-3));
+    let (mut loss, mut optimizer) = (CrossEntropyLoss::new(), Adam::new(1e-3).unwrap());
     let x =
         Batch::<784>::from_vec((0..64 * 784).map(|i| (i % 13) as f32 / 13.0).collect()).unwrap();
     let y: Vec<usize> = (0..64).map(|i| i % 10).collect();

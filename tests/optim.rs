@@ -20,7 +20,7 @@ impl Module for Single {
 /// An optimizer that only carries learning rates, for the schedules.
 #[allow(non_snake_case)]
 fn Lr(lr: f64) -> SGD {
-    SGD::new(lr)
+    SGD::new(lr).unwrap()
 }
 
 #[test]

@@ -18,7 +18,7 @@ fn one_optimizer_over_two_modules_is_an_error_naming_both() {
     let x = Batch::from_rows(&[[0.5, -1.0]]);
     let out = model.forward_train(&x);
     out.backward(&Batch::from_rows(&[[1.0]]));
-    let mut adam = Adam::new(0.01);
+    let mut adam = Adam::new(0.01).unwrap();
     adam.step(&mut model.fc1).unwrap();
     let before = state_dict(&model);
     let err = adam.step(&mut model.out).unwrap_err();
@@ -44,7 +44,7 @@ fn one_optimizer_over_two_modules_is_an_error_naming_both() {
 
 /// An Adam that has taken two steps on `model`.
 fn stepped(model: &mut Pair) -> Adam {
-    let mut adam = Adam::new(0.01);
+    let mut adam = Adam::new(0.01).unwrap();
     for _ in 0..2 {
         model.zero_grad();
         let out = model.forward_train(&Batch::from_rows(&[[0.5, -1.0], [1.0, 2.0]]));
@@ -66,7 +66,7 @@ fn state_is_keyed_by_parameter_name() {
     ] {
         assert!(names.iter().any(|n| n == key), "{key} in {names:?}");
     }
-    let mut fresh = Adam::new(0.01);
+    let mut fresh = Adam::new(0.01).unwrap();
     fresh.load_state(&model, &adam.state()).unwrap();
     assert_eq!(fresh.state(), adam.state());
 }
@@ -94,7 +94,7 @@ fn bad_state_is_a_named_error_and_changes_nothing() {
     // State of another model: its parameters have other names.
     model! { struct Other: [2] -> [1] { hidden: Linear(4), ReLU, head: Linear(1) } }
     let mut other = Other::new(&mut seeded_rng(1));
-    let mut foreign_adam = Adam::new(0.01);
+    let mut foreign_adam = Adam::new(0.01).unwrap();
     other.zero_grad();
     let out = other.forward_train(&Batch::from_rows(&[[0.5, -1.0]]));
     out.backward(&Batch::from_rows(&[[1.0]]));
@@ -107,7 +107,7 @@ fn bad_state_is_a_named_error_and_changes_nothing() {
     assert_eq!(adam.state(), good);
 
     // State of another optimizer: SGD's momentum buffers are not Adam's.
-    let mut sgd = SGD::new(0.1).momentum(0.9);
+    let mut sgd = SGD::new(0.1).unwrap().momentum(0.9).unwrap();
     sgd.step(&mut model).unwrap();
     let err = adam
         .load_state(&model, &sgd.state())
@@ -130,28 +130,125 @@ fn bad_state_is_a_named_error_and_changes_nothing() {
     assert_eq!(adam.state(), good);
 }
 
+/// PyTorch's constructors raise `ValueError` for these; here the constructor or the setter
+/// that takes the value returns the error, naming the optimizer, the value and the rule.
 #[test]
-fn hyperparameters_pytorch_refuses_are_errors_before_any_update() {
-    let mut model = Pair::new(&mut seeded_rng(1));
-    let before = state_dict(&model);
-    let bad: Vec<(AnyOptimizer, &str)> = vec![
-        (AnyOptimizer::SGD(SGD::new(-0.1)), "lr"),
-        (AnyOptimizer::SGD(SGD::new(f64::NAN)), "lr"),
-        (AnyOptimizer::Adam(Adam::new(f64::INFINITY)), "lr"),
-        (AnyOptimizer::Adam(Adam::new(0.1).betas(0.9, 1.0)), "beta2"),
+fn hyperparameters_pytorch_refuses_are_errors_at_construction() {
+    let name = |r: Result<AnyOptimizer, OptimizerError>| match r {
+        Err(OptimizerError::Hyperparameter { name, .. }) => name,
+        other => panic!("accepted: {other:?}"),
+    };
+    let cases: Vec<(Result<AnyOptimizer, OptimizerError>, &str)> = vec![
+        (SGD::new(-0.1).map(AnyOptimizer::SGD), "lr"),
+        (SGD::new(f64::NAN).map(AnyOptimizer::SGD), "lr"),
+        (Adam::new(f64::INFINITY).map(AnyOptimizer::Adam), "lr"),
+        (AdamW::new(-1e-3).map(AnyOptimizer::Adam), "lr"),
         (
-            AnyOptimizer::Adam(Adam::new(0.1).weight_decay(-1.0)),
+            RMSprop::new(f64::NEG_INFINITY).map(AnyOptimizer::RMSprop),
+            "lr",
+        ),
+        (Adagrad::new(f64::NAN).map(AnyOptimizer::Adagrad), "lr"),
+        (
+            Adam::new(0.1)
+                .and_then(|a| a.betas(0.9, 1.0))
+                .map(AnyOptimizer::Adam),
+            "beta2",
+        ),
+        (
+            Adam::new(0.1)
+                .and_then(|a| a.betas(-0.1, 0.9))
+                .map(AnyOptimizer::Adam),
+            "beta1",
+        ),
+        (
+            Adam::new(0.1)
+                .and_then(|a| a.eps(-1e-8))
+                .map(AnyOptimizer::Adam),
+            "eps",
+        ),
+        (
+            Adam::new(0.1)
+                .and_then(|a| a.weight_decay(-1.0))
+                .map(AnyOptimizer::Adam),
             "weight_decay",
         ),
         (
-            AnyOptimizer::SGD(SGD::new(0.1).param_group(ParamGroup::new("out").lr(-1.0))),
-            "lr",
-        ),
-        (AnyOptimizer::SGD(SGD::new(0.1).nesterov(true)), "nesterov"),
-        (
-            AnyOptimizer::RMSprop(RMSprop::new(0.1).momentum(-0.5)),
+            SGD::new(0.1)
+                .and_then(|o| o.momentum(f32::NAN))
+                .map(AnyOptimizer::SGD),
             "momentum",
         ),
+        (
+            SGD::new(0.1)
+                .and_then(|o| o.weight_decay(-0.5))
+                .map(AnyOptimizer::SGD),
+            "weight_decay",
+        ),
+        (
+            RMSprop::new(0.1)
+                .and_then(|o| o.momentum(-0.5))
+                .map(AnyOptimizer::RMSprop),
+            "momentum",
+        ),
+        (
+            RMSprop::new(0.1)
+                .and_then(|o| o.alpha(-0.9))
+                .map(AnyOptimizer::RMSprop),
+            "alpha",
+        ),
+        (
+            Adagrad::new(0.1)
+                .and_then(|o| o.lr_decay(-1.0))
+                .map(AnyOptimizer::Adagrad),
+            "lr_decay",
+        ),
+        (
+            Adagrad::new(0.1)
+                .and_then(|o| o.initial_accumulator_value(-1.0))
+                .map(AnyOptimizer::Adagrad),
+            "initial_accumulator_value",
+        ),
+    ];
+    for (result, what) in cases {
+        assert_eq!(name(result), what);
+    }
+    let err = SGD::new(-0.1).unwrap_err().to_string();
+    assert!(
+        err.contains("SGD") && err.contains("lr") && err.contains("-0.1"),
+        "{err}"
+    );
+    let err = AnyOptimizer::from_name("adam", f64::NAN)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("Adam: invalid lr NaN"), "{err}");
+}
+
+/// What only the whole configuration shows (a group's own rate, Nesterov without momentum,
+/// a public field set directly or a rate a scheduler set) is refused at the first step,
+/// before anything changes.
+#[test]
+fn hyperparameters_only_the_configuration_shows_are_errors_before_any_update() {
+    let mut model = Pair::new(&mut seeded_rng(1));
+    let before = state_dict(&model);
+    let mut adam = Adam::new(0.1).unwrap();
+    adam.betas = (0.9, 1.0);
+    let mut nan_lr = SGD::new(0.1).unwrap();
+    nan_lr.set_lr(f64::NAN);
+    let bad: Vec<(AnyOptimizer, &str)> = vec![
+        (
+            AnyOptimizer::SGD(
+                SGD::new(0.1)
+                    .unwrap()
+                    .param_group(ParamGroup::new("out").lr(-1.0)),
+            ),
+            "lr",
+        ),
+        (
+            AnyOptimizer::SGD(SGD::new(0.1).unwrap().nesterov(true)),
+            "nesterov",
+        ),
+        (AnyOptimizer::Adam(adam), "beta2"),
+        (AnyOptimizer::SGD(nan_lr), "lr"),
     ];
     for (mut optimizer, what) in bad {
         let err = optimizer.step(&mut model).unwrap_err();
@@ -167,6 +264,7 @@ fn hyperparameters_pytorch_refuses_are_errors_before_any_update() {
 fn groups_must_select_and_must_not_overlap() {
     let mut model = Pair::new(&mut seeded_rng(1));
     let err = SGD::new(0.1)
+        .unwrap()
         .param_group(ParamGroup::new("fc2"))
         .step(&mut model)
         .unwrap_err()
@@ -174,6 +272,7 @@ fn groups_must_select_and_must_not_overlap() {
     assert!(err.contains("`fc2` selects no parameter"), "{err}");
     assert!(err.contains("fc1.weight"), "lists the keys: {err}");
     let err = SGD::new(0.1)
+        .unwrap()
         .param_group(ParamGroup::new("fc1"))
         .param_group(ParamGroup::new("*.weight"))
         .step(&mut model)
@@ -235,7 +334,7 @@ fn a_checkpoint_saved_by_one_binary_resumes_in_another() {
             .checkpoint_dir(dir.path())
     };
     let train = |model: &mut dyn FnMut(&mut FitOptions, &mut Adam) -> History, epochs| {
-        let mut adam = Adam::new(0.01);
+        let mut adam = Adam::new(0.01).unwrap();
         let mut o = options(epochs);
         model(&mut o, &mut adam)
     };
@@ -294,7 +393,7 @@ fn a_checkpoint_saved_by_one_binary_resumes_in_another() {
     let err = staticnn::checkpoint::load_checkpoint(
         dir.path().join("last"),
         &mut other,
-        &mut Adam::new(0.01),
+        &mut Adam::new(0.01).unwrap(),
     )
     .unwrap_err()
     .to_string();

@@ -11,7 +11,8 @@ use crate::params::Params;
 use crate::{Config, assert_close, f32s, name};
 
 /// `torch.optim.<optimizer>(**config)`, every key read.
-pub fn from_config(optimizer: &str, config: &Config<'_>) -> AnyOptimizer {
+/// PyTorch accepted the case's hyperparameters, so staticnn's constructors must too.
+pub fn from_config(optimizer: &str, config: &Config<'_>) -> Result<AnyOptimizer, OptimizerError> {
     let lr = config.f64("lr");
     for (key, only) in [
         ("maximize", json!(false)),
@@ -23,21 +24,21 @@ pub fn from_config(optimizer: &str, config: &Config<'_>) -> AnyOptimizer {
         config.only(key, only);
     }
     let weight_decay = config.f32_or("weight_decay", 0.0);
-    match optimizer {
+    Ok(match optimizer {
         "SGD" => AnyOptimizer::SGD(
-            SGD::new(lr)
-                .momentum(config.f32_or("momentum", 0.0))
-                .dampening(config.f64_or("dampening", 0.0))
+            SGD::new(lr)?
+                .momentum(config.f32_or("momentum", 0.0))?
+                .dampening(config.f64_or("dampening", 0.0))?
                 .nesterov(config.bool_or("nesterov", false))
-                .weight_decay(weight_decay),
+                .weight_decay(weight_decay)?,
         ),
         "Adam" | "AdamW" => {
             let decoupled = optimizer == "AdamW";
             config.only("decoupled_weight_decay", json!(decoupled));
             let base = if decoupled {
-                AdamW::new(lr)
+                AdamW::new(lr)?
             } else {
-                Adam::new(lr)
+                Adam::new(lr)?
             };
             // float64 in PyTorch's config, as staticnn keeps them.
             let (b1, b2) = match config.get("betas") {
@@ -45,33 +46,33 @@ pub fn from_config(optimizer: &str, config: &Config<'_>) -> AnyOptimizer {
                 None => (0.9, 0.999),
             };
             AnyOptimizer::Adam(
-                base.betas(b1, b2)
-                    .eps(config.f64_or("eps", 1e-8))
+                base.betas(b1, b2)?
+                    .eps(config.f64_or("eps", 1e-8))?
                     .weight_decay(if decoupled {
                         config.f32_or("weight_decay", 1e-2)
                     } else {
                         weight_decay
-                    })
+                    })?
                     .amsgrad(config.bool_or("amsgrad", false)),
             )
         }
         "RMSprop" => AnyOptimizer::RMSprop(
-            RMSprop::new(lr)
-                .alpha(config.f64_or("alpha", 0.99))
-                .eps(config.f32_or("eps", 1e-8))
-                .momentum(config.f32_or("momentum", 0.0))
+            RMSprop::new(lr)?
+                .alpha(config.f64_or("alpha", 0.99))?
+                .eps(config.f32_or("eps", 1e-8))?
+                .momentum(config.f32_or("momentum", 0.0))?
                 .centered(config.bool_or("centered", false))
-                .weight_decay(weight_decay),
+                .weight_decay(weight_decay)?,
         ),
         "Adagrad" => AnyOptimizer::Adagrad(
-            Adagrad::new(lr)
-                .lr_decay(config.f64_or("lr_decay", 0.0))
-                .eps(config.f32_or("eps", 1e-10))
-                .weight_decay(weight_decay)
-                .initial_accumulator_value(config.f32_or("initial_accumulator_value", 0.0)),
+            Adagrad::new(lr)?
+                .lr_decay(config.f64_or("lr_decay", 0.0))?
+                .eps(config.f32_or("eps", 1e-10))?
+                .weight_decay(weight_decay)?
+                .initial_accumulator_value(config.f32_or("initial_accumulator_value", 0.0))?,
         ),
         other => panic!("optimizer {other} has no parity check"),
-    }
+    })
 }
 
 fn state_value(state: &[NamedTensor], key: &str) -> Option<Vec<f32>> {
@@ -88,7 +89,7 @@ pub fn check(file: &Value, case: &Value) {
     let name = name(case);
     let kind = case["optimizer"].as_str().expect("an optimizer name");
     let config = Config::new(name, &case["config"]);
-    let make = || from_config(kind, &config);
+    let make = || from_config(kind, &config).unwrap_or_else(|e| panic!("{name}: {e}"));
     let initial = f32s(&file["initial_param"]);
     let grads: Vec<Vec<f32>> = file["grads"].as_array().unwrap().iter().map(f32s).collect();
     let fresh = || Params(vec![Parameter::new(initial.clone(), &[initial.len()])]);

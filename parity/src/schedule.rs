@@ -15,7 +15,7 @@ pub fn check(file: &Value, case: &Value) {
     let base = file["base_lr"].as_f64().expect("base_lr");
     let config = Config::new(name, &case["config"]);
     let int = |key: &str| config.f64(key) as u64;
-    let mut optimizer = SGD::new(base);
+    let mut optimizer = SGD::new(base).unwrap();
     let mut schedule: Box<dyn Scheduler> = match name {
         "StepLR" => Box::new(StepLR::new(
             &mut optimizer,

@@ -26,7 +26,8 @@ pub fn replay<M: Forward<I, O> + Init, const I: usize, const O: usize>(case: &Va
         other => panic!("{name}: reduction {other}"),
     };
     let opt = Config::new(format!("{name} optimizer"), &case["optimizer"]);
-    let optimizer = crate::optim::from_config(opt.str_or("name", ""), &opt);
+    let optimizer = crate::optim::from_config(opt.str_or("name", ""), &opt)
+        .expect("hyperparameters PyTorch accepted");
     opt.done();
     let values = || Batch::<O>::from_vec(f32s(&case["y"])).unwrap();
     let classes = || usizes(&case["y"]);

@@ -83,10 +83,17 @@ pub fn replay_groups<M: Forward<I, O> + Init, const I: usize, const O: usize>(ca
     let lr = config.f64("lr");
     let mut optimizer = match config.str_or("optimizer", "") {
         "SGD" => {
-            let sgd = SGD::new(lr).momentum(config.f32_or("momentum", 0.0));
+            let sgd = SGD::new(lr)
+                .unwrap()
+                .momentum(config.f32_or("momentum", 0.0))
+                .unwrap();
             AnyOptimizer::SGD(extra.into_iter().fold(sgd, SGD::param_group))
         }
-        "Adam" => AnyOptimizer::Adam(extra.into_iter().fold(Adam::new(lr), Adam::param_group)),
+        "Adam" => AnyOptimizer::Adam(
+            extra
+                .into_iter()
+                .fold(Adam::new(lr).unwrap(), Adam::param_group),
+        ),
         other => panic!("{name}: optimizer {other} has no parity check"),
     };
     let mut scheduler = config.get("scheduler").map(|s| {
@@ -245,7 +252,7 @@ pub fn schedule_by_hand(case: &Value) {
     let mut optimizer = lrs[1..]
         .iter()
         .enumerate()
-        .fold(SGD::new(lrs[0]), |o, (k, &lr)| {
+        .fold(SGD::new(lrs[0]).unwrap(), |o, (k, &lr)| {
             o.param_group(ParamGroup::new(format!("p{}", k + 1).as_str()).lr(lr))
         });
     let mut model = Params(
@@ -281,7 +288,7 @@ pub fn schedule_in_fit(case: &Value) {
     let data = synthetic::moons(64, 0.2, &mut seeded_rng(3));
     let expected = case["lrs_per_step"].as_array().unwrap();
     let mut model = Pair::new(&mut seeded_rng(0));
-    let mut optimizer = SGD::new(case["group_lrs"][0].as_f64().unwrap());
+    let mut optimizer = SGD::new(case["group_lrs"][0].as_f64().unwrap()).unwrap();
     let config = Config::new(name, &case["config"]);
     let sched = schedule(&config, &mut optimizer);
     config.done();

@@ -302,20 +302,26 @@ impl<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize> Trace<
     /// PyTorch's `loss.backward()` from d loss / d output: adds every parameter gradient
     /// and returns d loss / d input.
     // `self` by value is what makes a second backward of one pass a compile error; rustc
-    // quotes the line below when it reports one, so that line says what to write instead.
-    pub fn backward(
+    // quotes the line of `self` when it reports one, so that line says what to write instead.
+    ///
+    /// `grad_output` is taken as any `&G` that views as a batch, not as `&BatchSlice`: a
+    /// `&Batch` argument then needs no deref coercion between the move of `self` and the
+    /// call, which is what lets rustc quote the line of `self` below in its error.
+    pub fn backward<G: AsRef<BatchSlice<OUT>> + ?Sized>(
         self, // one backward per forward pass: call `forward_train` again for another
-        grad_output: &BatchSlice<OUT>,
+        grad_output: &G,
     ) -> &'m BatchSlice<IN> {
-        self.module.backward_raw(grad_output, &TraceKey(()))
+        self.module
+            .backward_raw(grad_output.as_ref(), &TraceKey(()))
     }
     /// `backward` without d loss / d input, which a model's input never needs: what `fit`
     /// uses, one product cheaper per step.
-    pub fn backward_params(
+    pub fn backward_params<G: AsRef<BatchSlice<OUT>> + ?Sized>(
         self, // one backward per forward pass: call `forward_train` again for another
-        grad_output: &BatchSlice<OUT>,
+        grad_output: &G,
     ) {
-        self.module.backward_params_raw(grad_output, &TraceKey(()))
+        self.module
+            .backward_params_raw(grad_output.as_ref(), &TraceKey(()))
     }
 }
 

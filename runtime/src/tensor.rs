@@ -250,6 +250,13 @@ impl<const W: usize> DerefMut for Batch<W> {
     }
 }
 
+/// So that a function taking `&impl AsRef<BatchSlice<W>>` takes a slice as well as a batch.
+impl<const W: usize> AsRef<BatchSlice<W>> for BatchSlice<W> {
+    fn as_ref(&self) -> &BatchSlice<W> {
+        self
+    }
+}
+
 impl<const W: usize> AsRef<BatchSlice<W>> for Batch<W> {
     fn as_ref(&self) -> &BatchSlice<W> {
         self

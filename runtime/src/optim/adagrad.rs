@@ -1,7 +1,7 @@
 //! Adagrad (lr decay, weight decay, initial accumulator), as `torch.optim.Adagrad`.
 
 use super::params::{ParamGroup, ParamSet, Slots};
-use super::{Optimizer, OptimizerError, check, check_lr, learning_rate_from_params};
+use super::{Optimizer, OptimizerError, check_lr, check_non_negative, learning_rate_from_params};
 use crate::module::Module;
 use crate::state::NamedTensor;
 
@@ -32,30 +32,37 @@ impl Slots for AdagradSlots {
 
 impl Adagrad {
     /// PyTorch's defaults: no decay, accumulator starting at 0, eps 1e-10.
-    pub fn new(lr: f64) -> Self {
-        Adagrad {
+    pub fn new(lr: f64) -> Result<Self, OptimizerError> {
+        // PyTorch's constructor refuses a NaN, infinite or negative lr; so does this one,
+        // and each setter below refuses its value.
+        check_lr("Adagrad", lr)?;
+        Ok(Adagrad {
             lr_decay: 0.0,
             weight_decay: 0.0,
             initial_accumulator_value: 0.0,
             eps: 1e-10,
             params: ParamSet::new(lr),
-        }
+        })
     }
-    pub fn lr_decay(mut self, lr_decay: f64) -> Self {
+    pub fn lr_decay(mut self, lr_decay: f64) -> Result<Self, OptimizerError> {
+        check_non_negative("Adagrad", "lr_decay", lr_decay)?;
         self.lr_decay = lr_decay;
-        self
+        Ok(self)
     }
-    pub fn weight_decay(mut self, weight_decay: f32) -> Self {
+    pub fn weight_decay(mut self, weight_decay: f32) -> Result<Self, OptimizerError> {
+        check_non_negative("Adagrad", "weight_decay", weight_decay.into())?;
         self.weight_decay = weight_decay;
-        self
+        Ok(self)
     }
-    pub fn initial_accumulator_value(mut self, value: f32) -> Self {
+    pub fn initial_accumulator_value(mut self, value: f32) -> Result<Self, OptimizerError> {
+        check_non_negative("Adagrad", "initial_accumulator_value", value.into())?;
         self.initial_accumulator_value = value;
-        self
+        Ok(self)
     }
-    pub fn eps(mut self, eps: f32) -> Self {
+    pub fn eps(mut self, eps: f32) -> Result<Self, OptimizerError> {
+        check_non_negative("Adagrad", "eps", eps.into())?;
         self.eps = eps;
-        self
+        Ok(self)
     }
     /// A parameter group with its own lr or weight decay (PyTorch's `param_groups`).
     pub fn param_group(mut self, group: ParamGroup) -> Self {
@@ -109,38 +116,14 @@ impl Optimizer for Adagrad {
 
     fn validate(&self) -> Result<(), OptimizerError> {
         let name = "Adagrad";
-        check(
-            name,
-            "lr_decay",
-            self.lr_decay,
-            self.lr_decay >= 0.0,
-            "lr_decay must be >= 0",
-        )?;
-        check(
-            name,
-            "eps",
-            self.eps.into(),
-            self.eps >= 0.0,
-            "eps must be >= 0",
-        )?;
+        check_non_negative(name, "lr_decay", self.lr_decay)?;
+        check_non_negative(name, "eps", self.eps.into())?;
         let init = self.initial_accumulator_value;
-        check(
-            name,
-            "initial_accumulator_value",
-            init.into(),
-            init >= 0.0,
-            "the initial accumulator must be >= 0",
-        )?;
+        check_non_negative(name, "initial_accumulator_value", init.into())?;
         for (g, group) in self.params.groups().iter().enumerate() {
             check_lr(name, self.params.lr(g))?;
             let wd = group.weight_decay.unwrap_or(self.weight_decay);
-            check(
-                name,
-                "weight_decay",
-                wd.into(),
-                wd >= 0.0,
-                "weight decay must be >= 0",
-            )?;
+            check_non_negative(name, "weight_decay", wd.into())?;
         }
         Ok(())
     }

@@ -2,7 +2,9 @@
 //! Scalars are computed in f64 and the tensors updated in f32, the way PyTorch does.
 
 use super::params::{ParamGroup, ParamSet, Slots, zeros};
-use super::{Optimizer, OptimizerError, check, check_lr, learning_rate_from_params};
+use super::{
+    Optimizer, OptimizerError, check_beta, check_lr, check_non_negative, learning_rate_from_params,
+};
 use crate::module::Module;
 use crate::simd;
 use crate::state::NamedTensor;
@@ -45,19 +47,27 @@ pub struct AdamW;
 
 impl AdamW {
     /// PyTorch's defaults: betas (0.9, 0.999), eps 1e-8, weight_decay 0.01.
+    /// Refuses what PyTorch's constructor refuses: a NaN, infinite or negative `lr`.
     #[allow(clippy::new_ret_no_self)]
-    pub fn new(lr: f64) -> Adam {
-        Adam {
+    pub fn new(lr: f64) -> Result<Adam, OptimizerError> {
+        check_lr("AdamW", lr)?;
+        Ok(Adam {
             decoupled: true,
             weight_decay: 0.01,
-            ..Adam::new(lr)
-        }
+            ..Adam::with_lr(lr)
+        })
     }
 }
 
 impl Adam {
-    /// PyTorch's defaults: betas (0.9, 0.999), eps 1e-8, no weight decay.
-    pub fn new(lr: f64) -> Self {
+    /// PyTorch's defaults: betas (0.9, 0.999), eps 1e-8, no weight decay. Refuses what
+    /// PyTorch's constructor refuses: a NaN, infinite or negative `lr`; each setter below
+    /// likewise refuses its value.
+    pub fn new(lr: f64) -> Result<Self, OptimizerError> {
+        check_lr("Adam", lr)?;
+        Ok(Self::with_lr(lr))
+    }
+    fn with_lr(lr: f64) -> Self {
         Adam {
             betas: (0.9, 0.999),
             eps: 1e-8,
@@ -67,17 +77,21 @@ impl Adam {
             params: ParamSet::new(lr),
         }
     }
-    pub fn betas(mut self, beta1: f64, beta2: f64) -> Self {
+    pub fn betas(mut self, beta1: f64, beta2: f64) -> Result<Self, OptimizerError> {
+        check_beta(self.name(), "beta1", beta1)?;
+        check_beta(self.name(), "beta2", beta2)?;
         self.betas = (beta1, beta2);
-        self
+        Ok(self)
     }
-    pub fn eps(mut self, eps: f64) -> Self {
+    pub fn eps(mut self, eps: f64) -> Result<Self, OptimizerError> {
+        check_non_negative(self.name(), "eps", eps)?;
         self.eps = eps;
-        self
+        Ok(self)
     }
-    pub fn weight_decay(mut self, weight_decay: f32) -> Self {
+    pub fn weight_decay(mut self, weight_decay: f32) -> Result<Self, OptimizerError> {
+        check_non_negative(self.name(), "weight_decay", weight_decay.into())?;
         self.weight_decay = weight_decay;
-        self
+        Ok(self)
     }
     pub fn amsgrad(mut self, amsgrad: bool) -> Self {
         self.amsgrad = amsgrad;
@@ -163,21 +177,14 @@ impl Optimizer for Adam {
 
     fn validate(&self) -> Result<(), OptimizerError> {
         let name = self.name();
-        check(name, "eps", self.eps, self.eps >= 0.0, "eps must be >= 0")?;
+        check_non_negative(name, "eps", self.eps)?;
         for (g, group) in self.params.groups().iter().enumerate() {
             check_lr(name, self.params.lr(g))?;
             let (b1, b2) = group.betas.unwrap_or(self.betas);
-            let beta = |v: f64| (0.0..1.0).contains(&v);
-            check(name, "beta1", b1, beta(b1), "betas must be in [0, 1)")?;
-            check(name, "beta2", b2, beta(b2), "betas must be in [0, 1)")?;
+            check_beta(name, "beta1", b1)?;
+            check_beta(name, "beta2", b2)?;
             let wd = group.weight_decay.unwrap_or(self.weight_decay);
-            check(
-                name,
-                "weight_decay",
-                wd.into(),
-                wd >= 0.0,
-                "weight decay must be >= 0",
-            )?;
+            check_non_negative(name, "weight_decay", wd.into())?;
         }
         Ok(())
     }

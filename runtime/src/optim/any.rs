@@ -14,26 +14,31 @@ pub enum AnyOptimizer {
     Adagrad(Adagrad),
 }
 
-/// A name that is not an optimizer.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown optimizer `{0}`; expected one of sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad"
-)]
-pub struct UnknownOptimizer(pub String);
+/// Why [`AnyOptimizer::from_name`] made no optimizer.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum FromNameError {
+    #[error(
+        "unknown optimizer `{0}`; expected one of sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad"
+    )]
+    UnknownOptimizer(String),
+    /// The learning rate was refused, as PyTorch's constructor refuses it.
+    #[error(transparent)]
+    Hyperparameter(#[from] OptimizerError),
+}
 
 impl AnyOptimizer {
     /// `sgd`, `momentum` (SGD with 0.9), `nesterov`, `adam`, `adamw`, `rmsprop` or `adagrad`,
     /// with PyTorch's defaults otherwise.
-    pub fn from_name(name: &str, lr: f64) -> Result<Self, UnknownOptimizer> {
+    pub fn from_name(name: &str, lr: f64) -> Result<Self, FromNameError> {
         Ok(match name.to_ascii_lowercase().as_str() {
-            "sgd" => AnyOptimizer::SGD(SGD::new(lr)),
-            "momentum" => AnyOptimizer::SGD(SGD::new(lr).momentum(0.9)),
-            "nesterov" => AnyOptimizer::SGD(SGD::new(lr).momentum(0.9).nesterov(true)),
-            "adam" => AnyOptimizer::Adam(Adam::new(lr)),
-            "adamw" => AnyOptimizer::Adam(AdamW::new(lr)),
-            "rmsprop" => AnyOptimizer::RMSprop(RMSprop::new(lr)),
-            "adagrad" => AnyOptimizer::Adagrad(Adagrad::new(lr)),
-            _ => return Err(UnknownOptimizer(name.to_string())),
+            "sgd" => AnyOptimizer::SGD(SGD::new(lr)?),
+            "momentum" => AnyOptimizer::SGD(SGD::new(lr)?.momentum(0.9)?),
+            "nesterov" => AnyOptimizer::SGD(SGD::new(lr)?.momentum(0.9)?.nesterov(true)),
+            "adam" => AnyOptimizer::Adam(Adam::new(lr)?),
+            "adamw" => AnyOptimizer::Adam(AdamW::new(lr)?),
+            "rmsprop" => AnyOptimizer::RMSprop(RMSprop::new(lr)?),
+            "adagrad" => AnyOptimizer::Adagrad(Adagrad::new(lr)?),
+            _ => return Err(FromNameError::UnknownOptimizer(name.to_string())),
         })
     }
 }

@@ -19,7 +19,7 @@ mod sgd;
 
 pub use adagrad::Adagrad;
 pub use adam::{Adam, AdamW};
-pub use any::{AnyOptimizer, UnknownOptimizer};
+pub use any::{AnyOptimizer, FromNameError};
 pub use clip::{clip_grad_norm, clip_grad_value, scale_grad};
 pub use params::{KeyPattern, ParamGroup};
 pub use rmsprop::RMSprop;
@@ -159,6 +159,26 @@ pub(crate) fn check_lr(optimizer: &'static str, lr: f64) -> Result<(), Optimizer
         lr.is_finite() && lr >= 0.0,
         "a learning rate must be finite and >= 0",
     )
+}
+
+/// PyTorch's rule for eps, weight decay, momentum, alpha and the like: not negative (and so
+/// not NaN).
+pub(crate) fn check_non_negative(
+    optimizer: &'static str,
+    name: &'static str,
+    value: f64,
+) -> Result<(), OptimizerError> {
+    check(optimizer, name, value, value >= 0.0, "it must be >= 0")
+}
+
+/// A beta of Adam: in [0, 1).
+pub(crate) fn check_beta(
+    optimizer: &'static str,
+    name: &'static str,
+    value: f64,
+) -> Result<(), OptimizerError> {
+    let ok = (0.0..1.0).contains(&value);
+    check(optimizer, name, value, ok, "betas must be in [0, 1)")
 }
 
 /// Calls `f(index, parameter)` for every parameter in state-dict order.

@@ -1,7 +1,7 @@
 //! RMSprop (momentum, centered, weight decay), as `torch.optim.RMSprop`.
 
 use super::params::{ParamGroup, ParamSet, Slots, zeros};
-use super::{Optimizer, OptimizerError, check, check_lr, learning_rate_from_params};
+use super::{Optimizer, OptimizerError, check_lr, check_non_negative, learning_rate_from_params};
 use crate::module::Module;
 use crate::state::NamedTensor;
 
@@ -41,31 +41,38 @@ impl Slots for RmspropSlots {
 
 impl RMSprop {
     /// PyTorch's defaults: alpha 0.99, eps 1e-8, no momentum, not centered.
-    pub fn new(lr: f64) -> Self {
-        RMSprop {
+    pub fn new(lr: f64) -> Result<Self, OptimizerError> {
+        // PyTorch's constructor refuses a NaN, infinite or negative lr; so does this one,
+        // and each setter below refuses its value.
+        check_lr("RMSprop", lr)?;
+        Ok(RMSprop {
             alpha: 0.99,
             eps: 1e-8,
             weight_decay: 0.0,
             momentum: 0.0,
             centered: false,
             params: ParamSet::new(lr),
-        }
+        })
     }
-    pub fn alpha(mut self, alpha: f64) -> Self {
+    pub fn alpha(mut self, alpha: f64) -> Result<Self, OptimizerError> {
+        check_non_negative("RMSprop", "alpha", alpha)?;
         self.alpha = alpha;
-        self
+        Ok(self)
     }
-    pub fn eps(mut self, eps: f32) -> Self {
+    pub fn eps(mut self, eps: f32) -> Result<Self, OptimizerError> {
+        check_non_negative("RMSprop", "eps", eps.into())?;
         self.eps = eps;
-        self
+        Ok(self)
     }
-    pub fn weight_decay(mut self, weight_decay: f32) -> Self {
+    pub fn weight_decay(mut self, weight_decay: f32) -> Result<Self, OptimizerError> {
+        check_non_negative("RMSprop", "weight_decay", weight_decay.into())?;
         self.weight_decay = weight_decay;
-        self
+        Ok(self)
     }
-    pub fn momentum(mut self, momentum: f32) -> Self {
+    pub fn momentum(mut self, momentum: f32) -> Result<Self, OptimizerError> {
+        check_non_negative("RMSprop", "momentum", momentum.into())?;
         self.momentum = momentum;
-        self
+        Ok(self)
     }
     pub fn centered(mut self, centered: bool) -> Self {
         self.centered = centered;
@@ -148,38 +155,14 @@ impl Optimizer for RMSprop {
 
     fn validate(&self) -> Result<(), OptimizerError> {
         let name = "RMSprop";
-        check(
-            name,
-            "alpha",
-            self.alpha,
-            self.alpha >= 0.0,
-            "alpha must be >= 0",
-        )?;
-        check(
-            name,
-            "eps",
-            self.eps.into(),
-            self.eps >= 0.0,
-            "eps must be >= 0",
-        )?;
+        check_non_negative(name, "alpha", self.alpha)?;
+        check_non_negative(name, "eps", self.eps.into())?;
         for (g, group) in self.params.groups().iter().enumerate() {
             check_lr(name, self.params.lr(g))?;
             let m = group.momentum.unwrap_or(self.momentum);
-            check(
-                name,
-                "momentum",
-                m.into(),
-                m >= 0.0,
-                "momentum must be >= 0",
-            )?;
+            check_non_negative(name, "momentum", m.into())?;
             let wd = group.weight_decay.unwrap_or(self.weight_decay);
-            check(
-                name,
-                "weight_decay",
-                wd.into(),
-                wd >= 0.0,
-                "weight decay must be >= 0",
-            )?;
+            check_non_negative(name, "weight_decay", wd.into())?;
         }
         Ok(())
     }

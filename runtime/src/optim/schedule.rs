@@ -476,7 +476,7 @@ impl Scheduler for ReduceLROnPlateau {
 ///
 /// ```
 /// # use staticnn_runtime::prelude::*;
-/// let mut optimizer = SGD::new(0.1);
+/// let mut optimizer = SGD::new(0.1).unwrap();
 /// let warmup = LinearLR::new(&mut optimizer, 0.1, 1.0, 5);
 /// let decay = CosineAnnealingLR::new(&mut optimizer, 95, 0.0);
 /// let schedule =

@@ -1,7 +1,9 @@
 //! SGD with momentum, dampening, Nesterov and weight decay, as `torch.optim.SGD`.
 
 use super::params::{ParamGroup, ParamSet, Slots, zeros};
-use super::{Optimizer, OptimizerError, check, check_lr, learning_rate_from_params};
+use super::{
+    Optimizer, OptimizerError, check, check_lr, check_non_negative, learning_rate_from_params,
+};
 use crate::module::Module;
 use crate::state::NamedTensor;
 
@@ -34,30 +36,36 @@ impl Slots for SgdSlots {
 
 impl SGD {
     /// Plain SGD; set the other hyperparameters with the builder methods.
-    pub fn new(lr: f64) -> Self {
-        SGD {
+    pub fn new(lr: f64) -> Result<Self, OptimizerError> {
+        // PyTorch's constructor refuses a NaN, infinite or negative lr; so does this one,
+        // and each setter below refuses its value.
+        check_lr("SGD", lr)?;
+        Ok(SGD {
             momentum: 0.0,
             dampening: 0.0,
             nesterov: false,
             weight_decay: 0.0,
             params: ParamSet::new(lr),
-        }
+        })
     }
-    pub fn momentum(mut self, momentum: f32) -> Self {
+    pub fn momentum(mut self, momentum: f32) -> Result<Self, OptimizerError> {
+        check_non_negative("SGD", "momentum", momentum.into())?;
         self.momentum = momentum;
-        self
+        Ok(self)
     }
-    pub fn dampening(mut self, dampening: f64) -> Self {
+    pub fn dampening(mut self, dampening: f64) -> Result<Self, OptimizerError> {
+        check_non_negative("SGD", "dampening", dampening)?;
         self.dampening = dampening;
-        self
+        Ok(self)
     }
     pub fn nesterov(mut self, nesterov: bool) -> Self {
         self.nesterov = nesterov;
         self
     }
-    pub fn weight_decay(mut self, weight_decay: f32) -> Self {
+    pub fn weight_decay(mut self, weight_decay: f32) -> Result<Self, OptimizerError> {
+        check_non_negative("SGD", "weight_decay", weight_decay.into())?;
         self.weight_decay = weight_decay;
-        self
+        Ok(self)
     }
     /// A parameter group with its own lr, weight decay or momentum (PyTorch's `param_groups`).
     pub fn param_group(mut self, group: ParamGroup) -> Self {
@@ -132,21 +140,9 @@ impl Optimizer for SGD {
         for (g, group) in self.params.groups().iter().enumerate() {
             check_lr("SGD", self.params.lr(g))?;
             let m = self.group_momentum(group);
-            check(
-                "SGD",
-                "momentum",
-                m.into(),
-                m >= 0.0,
-                "momentum must be >= 0",
-            )?;
+            check_non_negative("SGD", "momentum", m.into())?;
             let wd = group.weight_decay.unwrap_or(self.weight_decay);
-            check(
-                "SGD",
-                "weight_decay",
-                wd.into(),
-                wd >= 0.0,
-                "weight decay must be >= 0",
-            )?;
+            check_non_negative("SGD", "weight_decay", wd.into())?;
             check(
                 "SGD",
                 "nesterov",
