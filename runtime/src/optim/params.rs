@@ -72,10 +72,11 @@ fn glob(p: &[u8], s: &[u8]) -> bool {
 ///
 /// ```
 /// # use staticnn_runtime::prelude::*;
-/// let optimizer = SGD::new(0.1).unwrap()
-///     .momentum(0.9)
+/// let optimizer = SGD::new(0.1)?
+///     .momentum(0.9)?
 ///     .param_group(ParamGroup::new("fc1.").lr(0.01).weight_decay(1e-4));
 /// # let _ = optimizer;
+/// # Ok::<(), OptimizerError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParamGroup {
