@@ -154,9 +154,10 @@ mod tests {
     /// Where `child_trains_until_killed` saves; set only in the child process.
     const CHILD_SAVE: &str = "STATICNN_KILL_TEST_SAVE";
 
-    /// A kill -9 at random moments of the example's checkpoint saves, 50 times over, always
-    /// leaves a run that `--resume` continues: each child resumes from what the previous
-    /// one left, and after each kill the checkpoint (with its standardizer) reads whole.
+    /// A kill -9 at random moments of the example's checkpoint saves always leaves a run
+    /// that `--resume` continues: children are killed until 50 kills have landed inside a
+    /// save (a half-done swap on disk), each child resuming from what the previous one left,
+    /// and after each kill the checkpoint (with its standardizer) reads whole.
     #[test]
     fn a_kill_during_a_save_always_leaves_a_resumable_run() {
         use rand::RngExt;
@@ -168,8 +169,13 @@ mod tests {
         let state_file = save.join("last/training_state.json");
         let exe = std::env::current_exe().unwrap();
         let mut rng = seeded_rng(2026);
-        let (mut mid_save, kills) = (0, 50);
-        for _ in 0..kills {
+        let (mut mid_save, mut kills) = (0, 0);
+        while mid_save < 50 {
+            kills += 1;
+            assert!(
+                kills <= 2000,
+                "only {mid_save} of {kills} kills landed inside a save"
+            );
             let before = std::fs::read(&state_file).ok();
             let mut child = std::process::Command::new(&exe)
                 .args(["--ignored", "--exact", "tests::child_trains_until_killed"])

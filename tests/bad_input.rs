@@ -192,6 +192,51 @@ fn a_batch_size_of_zero_is_an_error_before_anything_changes() {
     assert_eq!(state_dict(&model), before);
 }
 
+/// The width a loss weight must have is the model's output width, which the loss learns only
+/// from the model; so the check without a batch is `Loss::validate`, and `fit` makes it before
+/// any epoch, changing nothing.
+#[test]
+fn loss_weights_of_the_wrong_length_stop_fit_before_any_epoch() {
+    let length = |e: LossError| match e {
+        LossError::WeightLength { name, found, .. } => (name, found),
+        other => panic!("{other}"),
+    };
+    let pos = BCEWithLogitsLoss::new().pos_weight(vec![1.0, 2.0]);
+    assert_eq!(
+        length(Loss::<1>::validate(&pos).unwrap_err()),
+        ("pos_weight", 2)
+    );
+    assert!(Loss::<2>::validate(&pos).is_ok());
+    let ce = CrossEntropyLoss::new().weight(vec![1.0; 3]);
+    assert_eq!(length(Loss::<2>::validate(&ce).unwrap_err()), ("weight", 3));
+    assert!(Loss::<3>::validate(&ce).is_ok());
+    assert!(Loss::<4>::validate(&NLLLoss::new().weight(vec![1.0])).is_err());
+
+    let data = synthetic::moons(16, 0.1, &mut seeded_rng(0));
+    let mut model = Tiny::new(&mut seeded_rng(1));
+    let before = state_dict(&model);
+    let err = fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new().pos_weight(vec![1.0, 2.0]),
+        &mut SGD::new(0.1).unwrap(),
+        &data,
+        None,
+        &mut FitOptions::new(2, 4).progress(Progress::Quiet),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            FitError::Loss(LossError::WeightLength {
+                name: "pos_weight",
+                ..
+            })
+        ),
+        "{err}"
+    );
+    assert_eq!(state_dict(&model), before);
+}
+
 #[test]
 fn an_embedding_index_out_of_range_is_an_error_and_nan_in_inference() {
     let emb = Embedding::<10, 4>::new(&mut seeded_rng(0));

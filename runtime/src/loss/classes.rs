@@ -109,6 +109,10 @@ impl CrossEntropyLoss {
 impl<const C: usize> Loss<C> for CrossEntropyLoss {
     type Target = [usize];
 
+    fn validate(&self) -> Result<(), LossError> {
+        check_classes(0, C, &[], &self.weight)
+    }
+
     fn elementwise(&self, x: &BatchSlice<C>, target: &[usize]) -> Result<Vec<f32>, LossError> {
         check_classes(x.rows(), C, target, &self.weight)?;
         let mut lp = Vec::new();
@@ -208,6 +212,10 @@ impl NLLLoss {
 
 impl<const C: usize> Loss<C> for NLLLoss {
     type Target = [usize];
+
+    fn validate(&self) -> Result<(), LossError> {
+        check_classes(0, C, &[], &self.weight)
+    }
 
     fn elementwise(&self, x: &BatchSlice<C>, target: &[usize]) -> Result<Vec<f32>, LossError> {
         check_classes(x.rows(), C, target, &self.weight)?;

@@ -67,6 +67,13 @@ pub trait Loss<const W: usize> {
     /// The reduced loss.
     fn value(&self, input: &BatchSlice<W>, target: &Self::Target) -> Result<f32, LossError>;
 
+    /// Whether the loss's own settings fit rows of width `W` (a class `weight` or a
+    /// `pos_weight` of the wrong length), checked without a batch: `fit` asks before any
+    /// epoch, where PyTorch finds out at the first forward.
+    fn validate(&self) -> Result<(), LossError> {
+        Ok(())
+    }
+
     /// The reduced loss and d loss / d input.
     fn value_and_grad(
         &mut self,

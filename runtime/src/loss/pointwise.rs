@@ -68,6 +68,10 @@ impl<F: PointwiseFn> Pointwise<F> {
 impl<F: PointwiseFn, const W: usize> Loss<W> for Pointwise<F> {
     type Target = BatchSlice<W>;
 
+    fn validate(&self) -> Result<(), LossError> {
+        self.function.check_width(W)
+    }
+
     fn elementwise(&self, x: &BatchSlice<W>, y: &BatchSlice<W>) -> Result<Vec<f32>, LossError> {
         self.check(x, y)?;
         Ok(x.as_slice()

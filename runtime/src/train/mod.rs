@@ -267,8 +267,11 @@ where
     O: Optimizer,
     T: Targets,
 {
-    // PyTorch refuses a bad hyperparameter when the optimizer is built; here, before any epoch.
+    // The optimizer's constructors refuse a bad value as PyTorch's do; what only the whole
+    // configuration shows (a group's rate, a loss weight's length) is refused here, before
+    // any epoch.
     optimizer.validate()?;
+    loss.validate()?;
     // The split has its own stream so that a resumed run splits the same way.
     let mut split_rng = seeded_rng(options.seed);
     let split;
