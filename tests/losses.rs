@@ -98,6 +98,87 @@ fn every_loss_gradient_matches_finite_differences() {
     );
 }
 
+/// The sample-weighted gradient against central differences of the sample-weighted value
+/// (Richardson-extrapolated, as [`numeric_grad`]).
+fn weighted_gradcheck<const W: usize, L: Loss<W> + Clone>(
+    name: &str,
+    mut loss: L,
+    x: &Batch<W>,
+    target: &L::Target,
+    weights: &[f32],
+) {
+    let mut probe = x.clone();
+    let mut value = loss.clone();
+    let mut difference = |i: usize, h: f32| {
+        let mut at = |v: f32| {
+            probe.as_mut_slice()[i] = v;
+            let (l, _) = value
+                .value_and_grad_weighted(&probe, target, weights)
+                .unwrap();
+            f64::from(l)
+        };
+        let v = x.as_slice()[i];
+        let d = (at(v + h) - at(v - h)) / (2.0 * f64::from(h));
+        at(v);
+        d
+    };
+    let numeric: Vec<f32> = (0..x.as_slice().len())
+        .map(|i| {
+            let (d1, d2) = (difference(i, 1e-2), difference(i, 5e-3));
+            (d2 + (d2 - d1) / 3.0) as f32
+        })
+        .collect();
+    let (_, grad) = loss.value_and_grad_weighted(x, target, weights).unwrap();
+    compare::assert_close_tol(grad.as_slice(), &numeric, 3e-4, 5e-4, name);
+}
+
+#[test]
+fn sample_weighted_gradients_match_finite_differences() {
+    let x = Batch::<3>::from_rows(&[[0.3, -1.2, 2.5], [0.05, 0.7, -0.4]]);
+    let y = Batch::<3>::from_rows(&[[0.9, -0.2, 0.1], [1.5, 0.2, -0.6]]);
+    let t = Batch::<3>::from_rows(&[[1.0, 0.0, 0.3], [0.0, 1.0, 0.5]]);
+    let classes = [2usize, 0];
+    let s = [0.25, 1.75];
+    for reduction in [Reduction::Mean, Reduction::Sum] {
+        weighted_gradcheck("MSE", MSELoss::new().reduction(reduction), &x, &y, &s);
+        weighted_gradcheck(
+            "Huber",
+            HuberLoss::new(2.0).reduction(reduction),
+            &x,
+            &y,
+            &s,
+        );
+        let bce = BCEWithLogitsLoss::new().pos_weight(vec![2.0, 0.5, 1.0]);
+        weighted_gradcheck("BCEWithLogits", bce.reduction(reduction), &x, &t, &s);
+        let ce = CrossEntropyLoss::new()
+            .weight(vec![0.2, 1.0, 3.0])
+            .label_smoothing(0.1)
+            .reduction(reduction);
+        weighted_gradcheck("CrossEntropy", ce, &x, &classes[..], &s);
+        let nll = NLLLoss::new()
+            .weight(vec![0.2, 1.0, 3.0])
+            .reduction(reduction);
+        weighted_gradcheck("NLL", nll, &x, &classes[..], &s);
+    }
+}
+
+/// Keras divides a weighted sum by the number of rows, PyTorch's class `weight` by the
+/// weights' sum; with sample weights the rule is Keras's, and one weight per row is checked.
+#[test]
+fn sample_weights_divide_by_the_row_count_and_must_fit_the_rows() {
+    let x = Batch::<2>::from_rows(&[[0.0, 0.0], [0.0, 0.0]]);
+    let mut loss = CrossEntropyLoss::new().weight(vec![1.0, 2.0]);
+    // rows −log ½ · (1, 2) weighted by (1, 1): (1 + 2) ln 2 / 2 rows.
+    let (v, _) = loss
+        .value_and_grad_weighted(&x, &[0, 1], &[1.0, 1.0])
+        .unwrap();
+    assert!((v - 1.5 * std::f32::consts::LN_2).abs() < 1e-6, "{v}");
+    let err = loss
+        .value_and_grad_weighted(&x, &[0, 1], &[1.0])
+        .unwrap_err();
+    assert_eq!(err, LossError::SampleWeightLength { found: 1, rows: 2 });
+}
+
 #[test]
 fn weighted_cross_entropy_divides_by_the_target_weights() {
     // PyTorch: weight [1, 2], logits [[0, 0], [0, 0]], target [0, 1] → loss = ln 2

@@ -15,28 +15,39 @@ pub fn check<const W: usize>(kind: &str, case: &Value) {
         other => panic!("{name}: reduction {other} has no single value to compare"),
     };
     let x = Batch::<W>::from_vec(f32s(&case["input"])).unwrap();
+    // Keras's sample_weight, where the case has one.
+    let rows = config.f32s("sample_weight");
+    let rows = rows.as_deref();
     let values = || Batch::<W>::from_vec(f32s(&case["target"])).unwrap();
     let classes = || usizes(&case["target"]);
     match kind {
         "MSELoss" => compare(
             &mut MSELoss::new().reduction(reduction),
+            rows,
             case,
             &x,
             &values(),
         ),
-        "L1Loss" => compare(&mut L1Loss::new().reduction(reduction), case, &x, &values()),
+        "L1Loss" => compare(
+            &mut L1Loss::new().reduction(reduction),
+            rows,
+            case,
+            &x,
+            &values(),
+        ),
         "SmoothL1Loss" => {
             let loss = SmoothL1Loss::new(config.f32_or("beta", 1.0));
-            compare(&mut loss.reduction(reduction), case, &x, &values())
+            compare(&mut loss.reduction(reduction), rows, case, &x, &values())
         }
         "HuberLoss" => {
             let loss = HuberLoss::new(config.f32_or("delta", 1.0));
-            compare(&mut loss.reduction(reduction), case, &x, &values())
+            compare(&mut loss.reduction(reduction), rows, case, &x, &values())
         }
         "BCELoss" => {
             config.only("weight", Value::Null);
             compare(
                 &mut BCELoss::new().reduction(reduction),
+                rows,
                 case,
                 &x,
                 &values(),
@@ -48,7 +59,7 @@ pub fn check<const W: usize>(kind: &str, case: &Value) {
             if let Some(w) = config.f32s("pos_weight") {
                 loss = loss.pos_weight(w);
             }
-            compare(&mut loss, case, &x, &values())
+            compare(&mut loss, rows, case, &x, &values())
         }
         "CrossEntropyLoss" => {
             config.only("ignore_index", json!(-100));
@@ -58,7 +69,7 @@ pub fn check<const W: usize>(kind: &str, case: &Value) {
             if let Some(w) = config.f32s("weight") {
                 loss = loss.weight(w);
             }
-            compare(&mut loss, case, &x, &classes()[..])
+            compare(&mut loss, rows, case, &x, &classes()[..])
         }
         "NLLLoss" => {
             config.only("ignore_index", json!(-100));
@@ -66,7 +77,7 @@ pub fn check<const W: usize>(kind: &str, case: &Value) {
             if let Some(w) = config.f32s("weight") {
                 loss = loss.weight(w);
             }
-            compare(&mut loss, case, &x, &classes()[..])
+            compare(&mut loss, rows, case, &x, &classes()[..])
         }
         other => panic!("{name}: loss {other} has no parity check"),
     }
@@ -75,15 +86,21 @@ pub fn check<const W: usize>(kind: &str, case: &Value) {
 
 fn compare<const W: usize, L: Loss<W> + ?Sized>(
     loss: &mut L,
+    sample_weight: Option<&[f32]>,
     case: &Value,
     x: &Batch<W>,
     target: &L::Target,
 ) {
     let name = name(case);
     let expected = f32s(&case["loss"]);
-    let value = loss.value(x, target).unwrap();
-    assert_close(&[value], &expected, &format!("{name} value"));
-    let (value, grad) = loss.value_and_grad(x, target).unwrap();
+    let (value, grad) = match sample_weight {
+        Some(weights) => loss.value_and_grad_weighted(x, target, weights).unwrap(),
+        None => {
+            let value = loss.value(x, target).unwrap();
+            assert_close(&[value], &expected, &format!("{name} value"));
+            loss.value_and_grad(x, target).unwrap()
+        }
+    };
     assert_close(&[value], &expected, &format!("{name} value_and_grad"));
     assert_close(
         grad.as_slice(),

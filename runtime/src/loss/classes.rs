@@ -1,6 +1,6 @@
 //! Losses over class indices: CrossEntropyLoss (on logits) and NLLLoss (on log-probabilities).
 
-use super::{Loss, LossError, Reduction, check_rows};
+use super::{Loss, LossError, Reduction, check_rows, check_sample_weight};
 use crate::layers::log_softmax_row;
 use crate::tensor::{BatchSlice, resize};
 
@@ -139,6 +139,31 @@ impl<const C: usize> Loss<C> for CrossEntropyLoss {
         target: &[usize],
     ) -> Result<(f32, &BatchSlice<C>), LossError> {
         check_classes(x.rows(), C, target, &self.weight)?;
+        Ok(self.weighted(x, target, None))
+    }
+
+    fn value_and_grad_weighted(
+        &mut self,
+        x: &BatchSlice<C>,
+        target: &[usize],
+        sample_weight: &[f32],
+    ) -> Result<(f32, &BatchSlice<C>), LossError> {
+        check_classes(x.rows(), C, target, &self.weight)?;
+        check_sample_weight(sample_weight, x.rows())?;
+        Ok(self.weighted(x, target, Some(sample_weight)))
+    }
+}
+
+impl CrossEntropyLoss {
+    /// The loss and its gradient, row `i` weighted by `sample_weight[i]` if given; the mean
+    /// divides by `Σ w_{y_i}` without sample weights (PyTorch) and by the row count with them
+    /// (Keras).
+    fn weighted<const C: usize>(
+        &mut self,
+        x: &BatchSlice<C>,
+        target: &[usize],
+        sample_weight: Option<&[f32]>,
+    ) -> (f32, &BatchSlice<C>) {
         let mut lp = std::mem::take(&mut self.log_probs);
         Self::log_softmax(x, &mut lp);
         let eps = self.label_smoothing;
@@ -146,12 +171,14 @@ impl<const C: usize> Loss<C> for CrossEntropyLoss {
         let mut sum = 0.0f64;
         let mut divisor = 0.0f64;
         resize(&mut self.grad, lp.len());
-        for ((g, lp), &y) in self
+        for (i, ((g, lp), &y)) in self
             .grad
             .chunks_exact_mut(C)
             .zip(lp.chunks_exact(C))
             .zip(target)
+            .enumerate()
         {
+            let s = sample_weight.map_or(1.0, |w| w[i]);
             let wy = class_weight(&self.weight, y);
             divisor += f64::from(wy);
             let mut smooth = 0.0f64;
@@ -161,12 +188,17 @@ impl<const C: usize> Loss<C> for CrossEntropyLoss {
                 // d(−log p_c)/dx_j = p_j − δ_cj
                 let p = lp[c].exp();
                 let hit = if c == y { 1.0 } else { 0.0 };
-                g[c] = (1.0 - eps) * wy * (p - hit) + eps / C as f32 * (p * total_weight - wc);
+                g[c] =
+                    s * ((1.0 - eps) * wy * (p - hit) + eps / C as f32 * (p * total_weight - wc));
             }
-            sum += (1.0 - f64::from(eps)) * f64::from(wy) * -f64::from(lp[y])
-                + f64::from(eps) / C as f64 * smooth;
+            sum += f64::from(s)
+                * ((1.0 - f64::from(eps)) * f64::from(wy) * -f64::from(lp[y])
+                    + f64::from(eps) / C as f64 * smooth);
         }
         self.log_probs = lp;
+        if sample_weight.is_some() {
+            divisor = target.len() as f64;
+        }
         let (value, scale) = match self.reduction {
             Reduction::Mean => (sum / divisor, (1.0 / divisor) as f32),
             Reduction::Sum | Reduction::None => (sum, 1.0),
@@ -174,7 +206,7 @@ impl<const C: usize> Loss<C> for CrossEntropyLoss {
         if scale != 1.0 {
             self.grad.iter_mut().for_each(|g| *g *= scale);
         }
-        Ok((value as f32, BatchSlice::view(&self.grad)))
+        (value as f32, BatchSlice::view(&self.grad))
     }
 }
 
@@ -248,5 +280,33 @@ impl<const C: usize> Loss<C> for NLLLoss {
             g[y] = -class_weight(&self.weight, y) / divisor;
         }
         Ok((value, BatchSlice::view(&self.grad)))
+    }
+
+    fn value_and_grad_weighted(
+        &mut self,
+        x: &BatchSlice<C>,
+        target: &[usize],
+        sample_weight: &[f32],
+    ) -> Result<(f32, &BatchSlice<C>), LossError> {
+        check_classes(x.rows(), C, target, &self.weight)?;
+        check_sample_weight(sample_weight, x.rows())?;
+        // Keras's mean: the weighted sum over the row count.
+        let scale = match self.reduction {
+            Reduction::Mean => 1.0 / target.len() as f64,
+            Reduction::Sum | Reduction::None => 1.0,
+        };
+        resize(&mut self.grad, x.as_slice().len());
+        self.grad.fill(0.0);
+        let mut sum = 0.0f64;
+        for (((g, r), &y), &s) in (self.grad.chunks_exact_mut(C))
+            .zip(x.iter_rows())
+            .zip(target)
+            .zip(sample_weight)
+        {
+            let w = f64::from(s) * f64::from(class_weight(&self.weight, y));
+            sum += -w * f64::from(r[y]);
+            g[y] = (-w * scale) as f32;
+        }
+        Ok(((sum * scale) as f32, BatchSlice::view(&self.grad)))
     }
 }

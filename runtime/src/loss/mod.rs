@@ -44,6 +44,14 @@ pub enum LossError {
         found: usize,
         expected: usize,
     },
+    /// A loss without [`Loss::value_and_grad_weighted`] was given sample weights.
+    #[error(
+        "this loss does not take sample weights (it does not implement `value_and_grad_weighted`)"
+    )]
+    NoSampleWeights,
+    /// Keras's `sample_weight`: one weight per row.
+    #[error("{found} sample weights for {rows} rows; a sample weight is one value per row")]
+    SampleWeightLength { found: usize, rows: usize },
     #[error("target {value} in row {row}, column {column} is outside [0, 1]")]
     TargetOutOfRange {
         row: usize,
@@ -80,6 +88,35 @@ pub trait Loss<const W: usize> {
         input: &BatchSlice<W>,
         target: &Self::Target,
     ) -> Result<(f32, &BatchSlice<W>), LossError>;
+
+    /// [`value_and_grad`](Loss::value_and_grad) with Keras's `sample_weight`: each value the
+    /// loss sums (PyTorch's `reduction='none'` output, which includes a class `weight`) is
+    /// multiplied by its row's weight, and `Mean` divides by the number of those values (rows
+    /// for class-index losses, elements otherwise) — Keras's `sum_over_batch_size`, never the
+    /// weights' sum. With every weight 1 it is the unweighted loss, except that a class
+    /// `weight` no longer changes the mean's divisor.
+    /// A loss of your own that does not weigh rows says so, as this default does.
+    fn value_and_grad_weighted(
+        &mut self,
+        input: &BatchSlice<W>,
+        target: &Self::Target,
+        sample_weight: &[f32],
+    ) -> Result<(f32, &BatchSlice<W>), LossError> {
+        let _ = (input, target, sample_weight);
+        Err(LossError::NoSampleWeights)
+    }
+}
+
+/// A sample weight per row, or the error saying how many there are.
+pub(crate) fn check_sample_weight(weight: &[f32], rows: usize) -> Result<(), LossError> {
+    if weight.len() == rows {
+        Ok(())
+    } else {
+        Err(LossError::SampleWeightLength {
+            found: weight.len(),
+            rows,
+        })
+    }
 }
 
 pub(crate) fn check_rows(input: usize, target: usize) -> Result<(), LossError> {

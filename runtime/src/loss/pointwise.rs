@@ -1,7 +1,7 @@
 //! Losses that compare the input and the target value by value: MSE, L1, SmoothL1, Huber,
 //! BCE and BCE with logits. Each function returns the loss and its derivative together.
 
-use super::{Loss, LossError, Reduction, check_rows};
+use super::{Loss, LossError, Reduction, check_rows, check_sample_weight};
 use crate::tensor::{BatchSlice, resize};
 
 /// One element's loss and d loss / d input.
@@ -100,16 +100,41 @@ impl<F: PointwiseFn, const W: usize> Loss<W> for Pointwise<F> {
         y: &BatchSlice<W>,
     ) -> Result<(f32, &BatchSlice<W>), LossError> {
         self.check(x, y)?;
+        Ok(self.weighted(x, y, |_| 1.0))
+    }
+
+    fn value_and_grad_weighted(
+        &mut self,
+        x: &BatchSlice<W>,
+        y: &BatchSlice<W>,
+        sample_weight: &[f32],
+    ) -> Result<(f32, &BatchSlice<W>), LossError> {
+        self.check(x, y)?;
+        check_sample_weight(sample_weight, x.rows())?;
+        Ok(self.weighted(x, y, |row| sample_weight[row]))
+    }
+}
+
+impl<F: PointwiseFn> Pointwise<F> {
+    /// The loss and its gradient with element `(row, j)` weighted by `row_weight(row)`; the
+    /// mean divides by the element count whatever the weights.
+    fn weighted<const W: usize>(
+        &mut self,
+        x: &BatchSlice<W>,
+        y: &BatchSlice<W>,
+        row_weight: impl Fn(usize) -> f32,
+    ) -> (f32, &BatchSlice<W>) {
         let x = x.as_slice();
         let scale = self.scale(x.len());
         resize(&mut self.grad, x.len());
         let mut sum = 0.0f64;
         for (i, ((g, &x), &y)) in self.grad.iter_mut().zip(x).zip(y.as_slice()).enumerate() {
             let (l, d) = self.function.point(x, y, i % W);
-            sum += f64::from(l);
-            *g = (f64::from(d) * scale) as f32;
+            let s = f64::from(row_weight(i / W));
+            sum += s * f64::from(l);
+            *g = (s * f64::from(d) * scale) as f32;
         }
-        Ok(((sum * scale) as f32, BatchSlice::view(&self.grad)))
+        ((sum * scale) as f32, BatchSlice::view(&self.grad))
     }
 }
 
