@@ -7,8 +7,9 @@ use std::error::Error;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use staticnn::data::{Column, Standardizer, TargetSlice, Targets, read_csv};
+use staticnn::data::{Column, DynDataset, Standardizer, TargetSlice, Targets, read_csv};
 use staticnn::prelude::*;
+use staticnn::train::{DynForward, DynTrain, ModelRef, fit_dyn, predict_dyn};
 use staticnn::tensorboard::SummaryWriter;
 
 pub type Result<T> = std::result::Result<T, Box<dyn Error>>;
@@ -154,7 +155,9 @@ pub fn csv_width(args: &TrainArgs) -> Result<usize> {
 }
 
 /// Evaluates `$body` with `const $W: usize` set to the CSV's feature count, 1 to 64: each
-/// example declares one generic model and instantiates it here.
+/// example declares one generic model and instantiates it here. What is compiled 64 times is
+/// only the model and the shims that view it with its width as a value (`train` below,
+/// `fit`'s `ModelRef`); the training itself (`train_dyn`, `fit_dyn`) is compiled once.
 // Every example includes this module; only those that read a CSV of any width use the macro.
 #[allow(unused_macros)]
 macro_rules! with_feature_width {
@@ -170,6 +173,10 @@ pub(crate) use with_feature_width;
 
 /// Trains `model` with the options, returns the history and writes whatever was asked for.
 /// `format_prediction` turns one output row into the text written per input row.
+///
+/// Only this shim is compiled per model and width (`with_feature_width!` makes 64 of
+/// them); it hands the model and data with their width as a value to `train_dyn`, compiled
+/// once, so that a rebuild after a model edit stays short.
 #[allow(clippy::too_many_arguments)]
 pub fn train<M, L, T, const W: usize, const O: usize>(
     args: &TrainArgs,
@@ -187,12 +194,47 @@ where
     T: Targets,
     T::Slice: TargetSlice,
 {
+    let mut model = ModelRef::<M, W, O>(model);
+    let data = data.as_dyn();
+    let run = Run {
+        args,
+        defaults,
+        metrics,
+        title,
+    };
+    train_dyn(&run, &mut model, loss, &data, format_prediction)
+}
+
+/// What `train` is told besides the model, loss, data and output format.
+struct Run<'a> {
+    args: &'a TrainArgs,
+    defaults: &'a Defaults,
+    metrics: &'a [Metric],
+    title: &'a str,
+}
+
+/// `train`'s work, on a model and data whose input width is a value.
+fn train_dyn<L, T, const O: usize>(
+    run: &Run<'_>,
+    model: &mut dyn DynTrain<O>,
+    loss: &mut L,
+    data: &DynDataset<'_, T>,
+    format_prediction: fn(&[f32; O]) -> String,
+) -> Result<History>
+where
+    L: Loss<O, Target = T::Slice>,
+    T: Targets,
+    T::Slice: TargetSlice,
+{
+    let (args, defaults) = (run.args, run.defaults);
     let resumed_standardizer = check_paths(args)?;
-    let stratify = (0..data.len()).all(|i| data.targets.stratum(i).is_some());
+    let stratify = (0..data.len()).all(|i| data.targets().stratum(i).is_some());
     let (mut train, mut val) = data.split(args.val_split, stratify, &mut seeded_rng(args.seed))?;
-    let standardizer = resumed_standardizer.unwrap_or_else(|| Standardizer::fit(&train.features));
-    standardizer.transform(&mut train.features)?;
-    standardizer.transform(&mut val.features)?;
+    let width = data.width();
+    let standardizer = resumed_standardizer
+        .unwrap_or_else(|| Standardizer::fit_rows(train.features(), width));
+    standardizer.transform_rows(train.features_mut(), width)?;
+    standardizer.transform_rows(val.features_mut(), width)?;
 
     let mut optimizer = AnyOptimizer::from_name(
         args.optimizer.as_deref().unwrap_or(defaults.optimizer),
@@ -202,7 +244,7 @@ where
         args.epochs.unwrap_or(defaults.epochs),
         args.batch_size.unwrap_or(defaults.batch_size),
     )
-    .metrics(metrics)
+    .metrics(run.metrics)
     .seed(args.seed)
     .progress(if args.quiet {
         Progress::Quiet
@@ -217,7 +259,7 @@ where
     if let Some(dir) = &args.resume {
         options = options.resume_from(dir.join("last"));
     }
-    let history = fit(
+    let history = fit_dyn(
         model,
         loss,
         &mut optimizer,
@@ -228,7 +270,7 @@ where
 
     if let Some(path) = &args.plot {
         history
-            .plot(path, title)
+            .plot(path, run.title)
             .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     if let Some(dir) = &args.log_dir {
@@ -241,7 +283,7 @@ where
             path,
             args.target.as_deref(),
             &standardizer,
-            model,
+            &*model,
             format_prediction,
         )?;
     }
@@ -249,11 +291,11 @@ where
 }
 
 /// Writes one prediction per row of `path` into `path.predictions.csv`.
-fn predict_csv<M: Forward<W, O>, const W: usize, const O: usize>(
+fn predict_csv<const O: usize>(
     path: &Path,
     target: Option<&str>,
     standardizer: &Standardizer,
-    model: &M,
+    model: &dyn DynForward<O>,
     format_prediction: fn(&[f32; O]) -> String,
 ) -> Result<PathBuf> {
     // Every column is a feature, except the target column when the file has one.
@@ -266,9 +308,10 @@ fn predict_csv<M: Forward<W, O>, const W: usize, const O: usize>(
         Some(t) => read_csv(path, Some(t), None)?,
         None => all,
     };
-    let mut x = table.features::<W>()?;
-    standardizer.transform(&mut x)?;
-    let out = predict(model, &x, 256);
+    let width = model.in_width();
+    let mut x = table.features_dyn(width)?.to_vec();
+    standardizer.transform_rows(&mut x, width)?;
+    let out = predict_dyn(model, &x, 256)?;
     let mut lines = String::new();
     for row in out.iter_rows() {
         lines.push_str(&format_prediction(row));

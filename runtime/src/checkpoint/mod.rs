@@ -200,7 +200,7 @@ pub fn group_lrs(optimizer: &(impl LearningRate + ?Sized)) -> Vec<f64> {
 }
 
 /// Saves model, optimizer and training state into the folder `dir`, atomically.
-pub fn save_checkpoint<M: Module, O: Optimizer>(
+pub fn save_checkpoint<M: Module + ?Sized, O: Optimizer>(
     dir: impl AsRef<Path>,
     model: &M,
     optimizer: &O,
@@ -373,7 +373,7 @@ impl Checkpoint {
     /// Puts the checkpoint into `model` and `optimizer` and returns the training state.
     /// Everything is checked first; the optimizer is loaded last, and if it refuses its
     /// state the model is put back as it was.
-    pub fn apply<M: Module, O: Optimizer>(
+    pub fn apply<M: Module + ?Sized, O: Optimizer>(
         self,
         model: &mut M,
         optimizer: &mut O,
@@ -413,7 +413,7 @@ impl Checkpoint {
 
 /// Loads a checkpoint into `model` and `optimizer` and returns the training state. Every
 /// file is read and checked before anything is changed.
-pub fn load_checkpoint<M: Module, O: Optimizer>(
+pub fn load_checkpoint<M: Module + ?Sized, O: Optimizer>(
     dir: impl AsRef<Path>,
     model: &mut M,
     optimizer: &mut O,

@@ -370,14 +370,20 @@ impl CsvTable {
 
     /// The features alone (for prediction); their count must be `W`.
     pub fn features<const W: usize>(&self) -> Result<Batch<W>, CsvError> {
-        if self.feature_names.len() != W {
+        let rows = self.features_dyn(W)?;
+        Ok(Batch::from_slice(rows).expect("whole rows by construction"))
+    }
+
+    /// [`CsvTable::features`] for a width known at run time: every row, flat.
+    pub fn features_dyn(&self, width: usize) -> Result<&[f32], CsvError> {
+        if self.feature_names.len() != width {
             return Err(CsvError::Width {
                 path: self.path.clone(),
-                expected: W,
+                expected: width,
                 found: self.feature_names.len(),
             });
         }
-        Ok(Batch::from_vec(self.features.clone()).expect("whole rows by construction"))
+        Ok(&self.features)
     }
 
     /// The table as features and value targets (regression, or 0/1 labels for BCE).

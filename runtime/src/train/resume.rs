@@ -27,9 +27,9 @@ pub(super) struct RunState {
 /// Reads the checkpoint in `dir` and puts it into the model, optimizer, scheduler and
 /// callbacks, checking everything first: on error nothing the caller passed has changed
 /// (callbacks are back in their `on_train_begin` state).
-pub(super) fn resume<M: Module, O: Optimizer>(
+pub(super) fn resume<O: Optimizer>(
     dir: &Path,
-    model: &mut M,
+    model: &mut dyn Module,
     optimizer: &mut O,
     options: &mut FitOptions,
     keys: &super::RunKeys,
@@ -140,9 +140,9 @@ impl BestCheckpoint {
 }
 
 /// Saves `<dir>/last`, and `<dir>/best` when the epoch just recorded improves on the best.
-pub(super) fn save<M: Module, O: Optimizer>(
+pub(super) fn save<O: Optimizer>(
     dir: &Path,
-    model: &M,
+    model: &dyn Module,
     optimizer: &O,
     options: &FitOptions,
     run: &RunState,

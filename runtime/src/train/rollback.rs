@@ -34,7 +34,7 @@ fn module_rngs(model: &mut (impl Module + ?Sized)) -> Vec<SeededRng> {
 }
 
 impl EpochStart {
-    pub fn take<M: Module, O: Optimizer>(
+    pub fn take<M: Module + ?Sized, O: Optimizer>(
         model: &mut M,
         optimizer: &O,
         scheduler: Option<&dyn Scheduler>,
@@ -55,7 +55,7 @@ impl EpochStart {
     }
 
     /// Puts everything back as it was when `take` ran.
-    pub fn restore<M: Module, O: Optimizer>(
+    pub fn restore<M: Module + ?Sized, O: Optimizer>(
         self,
         model: &mut M,
         optimizer: &mut O,
