@@ -8,8 +8,9 @@ mod common;
 
 use clap::Parser;
 use common::{Defaults, Result, TrainArgs};
-use staticnn::data::synthetic;
+use staticnn::data::{DynDataset, synthetic};
 use staticnn::prelude::*;
+use staticnn::train::{DynTrain, ModelRef};
 
 const CLASSES: usize = 3;
 const DEFAULTS: Defaults = Defaults {
@@ -31,9 +32,11 @@ model! {
 }
 
 fn run_csv(args: &TrainArgs) -> Result<History> {
-    common::with_feature_width!(args, W => {
-        let data = common::csv_table(args)?.to_class_dataset::<W>(CLASSES)?;
-        train(args, &mut SpiralNet::<W>::new(&mut seeded_rng(args.seed)), &data)
+    let table = common::csv_table(args)?;
+    common::with_feature_width!(table.feature_names.len(), W => {
+        let mut model = SpiralNet::<W>::new(&mut seeded_rng(args.seed));
+        let data = table.to_class_dyn_dataset(CLASSES)?;
+        train(args, &mut ModelRef::<_, W, CLASSES>(&mut model), &data)
     })
 }
 
@@ -48,10 +51,10 @@ fn probabilities(row: &[f32; CLASSES]) -> String {
         .join(",")
 }
 
-fn train<M: Forward<W, CLASSES>, const W: usize>(
+fn train(
     args: &TrainArgs,
-    model: &mut M,
-    data: &Dataset<W, Vec<usize>>,
+    model: &mut dyn DynTrain<CLASSES>,
+    data: &DynDataset<'_, Vec<usize>>,
 ) -> Result<History> {
     common::train(
         args,
@@ -71,7 +74,8 @@ fn run(args: &TrainArgs) -> Result<History> {
     }
     let mut rng = seeded_rng(args.seed);
     let data = synthetic::spirals(300, CLASSES, 0.2, &mut rng);
-    train(args, &mut SpiralNet::<2>::new(&mut rng), &data)
+    let mut model = SpiralNet::<2>::new(&mut rng);
+    train(args, &mut ModelRef::<_, 2, CLASSES>(&mut model), &data.as_dyn())
 }
 
 fn main() {

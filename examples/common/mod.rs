@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use staticnn::data::{Column, DynDataset, Standardizer, TargetSlice, Targets, read_csv};
 use staticnn::prelude::*;
-use staticnn::train::{DynForward, DynTrain, ModelRef, fit_dyn, predict_dyn};
+use staticnn::train::{DynForward, DynTrain, fit_dyn, predict_dyn};
 use staticnn::tensorboard::SummaryWriter;
 
 pub type Result<T> = std::result::Result<T, Box<dyn Error>>;
@@ -149,20 +149,15 @@ pub fn csv_table(args: &TrainArgs) -> Result<staticnn::data::CsvTable> {
     Ok(read_csv(path, Some(&Column::from(target)), None)?)
 }
 
-/// How many features a CSV has besides its target.
-pub fn csv_width(args: &TrainArgs) -> Result<usize> {
-    Ok(csv_table(args)?.feature_names.len())
-}
-
-/// Evaluates `$body` with `const $W: usize` set to the CSV's feature count, 1 to 64: each
-/// example declares one generic model and instantiates it here. What is compiled 64 times is
-/// only the model and the shims that view it with its width as a value (`train` below,
-/// `fit`'s `ModelRef`); the training itself (`train_dyn`, `fit_dyn`) is compiled once.
+/// Evaluates `$body` with `const $W: usize` set to `$width`, a CSV's feature count, 1 to
+/// 64: each example declares one generic model and instantiates it here. Keep `$body` to
+/// building the model and handing it to `train` as a `ModelRef`: whatever it calls generically
+/// is compiled 64 times, on every rebuild after a model edit.
 // Every example includes this module; only those that read a CSV of any width use the macro.
 #[allow(unused_macros)]
 macro_rules! with_feature_width {
-    ($args:expr, $W:ident => $body:expr) => {{
-        let width = common::csv_width($args)?;
+    ($width:expr, $W:ident => $body:expr) => {{
+        let width: usize = $width;
         staticnn::dispatch_width!(width, 1..=64, $W => $body).unwrap_or_else(|| {
             Err(format!("the examples take 1 to 64 features; the file has {width}").into())
         })
@@ -174,59 +169,25 @@ pub(crate) use with_feature_width;
 /// Trains `model` with the options, returns the history and writes whatever was asked for.
 /// `format_prediction` turns one output row into the text written per input row.
 ///
-/// Only this shim is compiled per model and width (`with_feature_width!` makes 64 of
-/// them); it hands the model and data with their width as a value to `train_dyn`, compiled
-/// once, so that a rebuild after a model edit stays short.
+/// The model and data come with their input width as a value (`ModelRef`, `as_dyn`), so
+/// that this and `fit_dyn` below are compiled once, not once per width of
+/// `with_feature_width!`: a rebuild after a model edit recompiles little more than the model.
 #[allow(clippy::too_many_arguments)]
-pub fn train<M, L, T, const W: usize, const O: usize>(
+pub fn train<L, T, const O: usize>(
     args: &TrainArgs,
     defaults: &Defaults,
-    model: &mut M,
+    model: &mut dyn DynTrain<O>,
     loss: &mut L,
-    data: &Dataset<W, T>,
+    data: &DynDataset<'_, T>,
     metrics: &[Metric],
     title: &str,
     format_prediction: fn(&[f32; O]) -> String,
 ) -> Result<History>
 where
-    M: Forward<W, O>,
     L: Loss<O, Target = T::Slice>,
     T: Targets,
     T::Slice: TargetSlice,
 {
-    let mut model = ModelRef::<M, W, O>(model);
-    let data = data.as_dyn();
-    let run = Run {
-        args,
-        defaults,
-        metrics,
-        title,
-    };
-    train_dyn(&run, &mut model, loss, &data, format_prediction)
-}
-
-/// What `train` is told besides the model, loss, data and output format.
-struct Run<'a> {
-    args: &'a TrainArgs,
-    defaults: &'a Defaults,
-    metrics: &'a [Metric],
-    title: &'a str,
-}
-
-/// `train`'s work, on a model and data whose input width is a value.
-fn train_dyn<L, T, const O: usize>(
-    run: &Run<'_>,
-    model: &mut dyn DynTrain<O>,
-    loss: &mut L,
-    data: &DynDataset<'_, T>,
-    format_prediction: fn(&[f32; O]) -> String,
-) -> Result<History>
-where
-    L: Loss<O, Target = T::Slice>,
-    T: Targets,
-    T::Slice: TargetSlice,
-{
-    let (args, defaults) = (run.args, run.defaults);
     let resumed_standardizer = check_paths(args)?;
     let stratify = (0..data.len()).all(|i| data.targets().stratum(i).is_some());
     let (mut train, mut val) = data.split(args.val_split, stratify, &mut seeded_rng(args.seed))?;
@@ -244,7 +205,7 @@ where
         args.epochs.unwrap_or(defaults.epochs),
         args.batch_size.unwrap_or(defaults.batch_size),
     )
-    .metrics(run.metrics)
+    .metrics(metrics)
     .seed(args.seed)
     .progress(if args.quiet {
         Progress::Quiet
@@ -270,7 +231,7 @@ where
 
     if let Some(path) = &args.plot {
         history
-            .plot(path, run.title)
+            .plot(path, title)
             .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     if let Some(dir) = &args.log_dir {

@@ -34,13 +34,16 @@ impl<const W: usize, T: Targets> Dataset<W, T> {
 impl<T: Targets> DynDataset<'_, T> {
     /// Whole rows of `width` values, as many as there are targets.
     pub fn new(features: Vec<f32>, width: usize, targets: T) -> Result<Self, DataError> {
+        // A table without feature columns is width 0, its rows empty.
         let len = features.len();
-        if width == 0 || !len.is_multiple_of(width) {
+        let whole = if width == 0 { len == 0 } else { len.is_multiple_of(width) };
+        if !whole {
             return Err(ShapeError::Length { len, width }.into());
         }
-        if len / width != targets.len() {
+        let rows = if width == 0 { targets.len() } else { len / width };
+        if rows != targets.len() {
             return Err(DataError::Rows {
-                features: len / width,
+                features: rows,
                 targets: targets.len(),
             });
         }
