@@ -274,6 +274,11 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// Reads and checks the checkpoint in `dir`, changing nothing.
     pub fn read(dir: impl AsRef<Path>) -> Result<Self, CheckpointError> {
+        // Not generic below here, so the reader is compiled in this crate, not in every caller.
+        Self::read_at(dir.as_ref())
+    }
+
+    fn read_at(dir: &Path) -> Result<Self, CheckpointError> {
         let dir = checkpoint_folder(dir);
         let state_path = dir.join(STATE_FILE);
         let bad_state = |source| CheckpointError::State {

@@ -217,7 +217,15 @@ pub fn read_csv(
     target: Option<&Column>,
     features: Option<&[Column]>,
 ) -> Result<CsvTable, CsvError> {
-    let path = path.as_ref();
+    // Not generic below here, so the reader is compiled in this crate, not in every caller.
+    read_csv_at(path.as_ref(), target, features)
+}
+
+fn read_csv_at(
+    path: &Path,
+    target: Option<&Column>,
+    features: Option<&[Column]>,
+) -> Result<CsvTable, CsvError> {
     let file = std::fs::File::open(path).map_err(|source| CsvError::Io {
         path: path.to_path_buf(),
         source,
