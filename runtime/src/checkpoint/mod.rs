@@ -34,7 +34,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::module::{Buffer, Module};
-use crate::optim::{LearningRate, Optimizer};
+use crate::optim::{DynOptimizer, LearningRate, Optimizer, OptimizerRef};
 use crate::seed::SeededRng;
 use crate::state::{
     Entry, EntryMut, LoadStateError, NamedTensor, check_state_dict, load_state_dict, state_dict,
@@ -200,13 +200,23 @@ pub fn group_lrs(optimizer: &(impl LearningRate + ?Sized)) -> Vec<f64> {
 }
 
 /// Saves model, optimizer and training state into the folder `dir`, atomically.
-pub fn save_checkpoint<M: Module + ?Sized, O: Optimizer>(
+pub fn save_checkpoint<M: Module, O: Optimizer>(
     dir: impl AsRef<Path>,
     model: &M,
     optimizer: &O,
     state: &TrainingState,
 ) -> Result<(), CheckpointError> {
-    let dir = dir.as_ref();
+    save_checkpoint_dyn(dir.as_ref(), model, &optimizer.state(), state)
+}
+
+/// [`save_checkpoint`] of a `dyn Module` and the optimizer's `state()`: not generic, so
+/// compiled once, here, for every caller.
+pub fn save_checkpoint_dyn(
+    dir: &Path,
+    model: &dyn Module,
+    optimizer_state: &[NamedTensor],
+    state: &TrainingState,
+) -> Result<(), CheckpointError> {
     let partial = sibling(dir, ".partial");
     let previous = sibling(dir, ".previous");
     if partial.exists() {
@@ -216,7 +226,7 @@ pub fn save_checkpoint<M: Module + ?Sized, O: Optimizer>(
     let mut state = state.clone();
     state.module_rngs = module_rngs(model);
     let model_bytes = encode(&state_dict(model), &partial.join(MODEL_FILE))?;
-    let optimizer_bytes = encode(&optimizer.state(), &partial.join(OPTIMIZER_FILE))?;
+    let optimizer_bytes = encode(optimizer_state, &partial.join(OPTIMIZER_FILE))?;
     let contents = Contents {
         files: BTreeMap::from([
             (MODEL_FILE.to_string(), FileDigest::of(&model_bytes)),
@@ -378,10 +388,20 @@ impl Checkpoint {
     /// Puts the checkpoint into `model` and `optimizer` and returns the training state.
     /// Everything is checked first; the optimizer is loaded last, and if it refuses its
     /// state the model is put back as it was.
-    pub fn apply<M: Module + ?Sized, O: Optimizer>(
+    pub fn apply<M: Module, O: Optimizer>(
         self,
         model: &mut M,
         optimizer: &mut O,
+    ) -> Result<TrainingState, CheckpointError> {
+        self.apply_dyn(model, &mut OptimizerRef(optimizer))
+    }
+
+    /// [`Checkpoint::apply`] to a `dyn Module` and a [`DynOptimizer`]: not generic, so
+    /// compiled once, here, for every caller.
+    pub fn apply_dyn(
+        self,
+        model: &mut dyn Module,
+        optimizer: &mut dyn DynOptimizer,
     ) -> Result<TrainingState, CheckpointError> {
         self.check(model)?;
         let groups = optimizer.num_groups();
@@ -396,7 +416,7 @@ impl Checkpoint {
         }
         let before = state_dict(model);
         load_state_dict(model, &self.weights).expect("checked above");
-        if let Err(source) = optimizer.load_state(&*model, &self.optimizer) {
+        if let Err(source) = optimizer.load_state_dyn(&*model, &self.optimizer) {
             load_state_dict(model, &before).expect("the model's own state");
             return Err(CheckpointError::Optimizer {
                 path: self.dir.join(OPTIMIZER_FILE),
@@ -418,7 +438,7 @@ impl Checkpoint {
 
 /// Loads a checkpoint into `model` and `optimizer` and returns the training state. Every
 /// file is read and checked before anything is changed.
-pub fn load_checkpoint<M: Module + ?Sized, O: Optimizer>(
+pub fn load_checkpoint<M: Module, O: Optimizer>(
     dir: impl AsRef<Path>,
     model: &mut M,
     optimizer: &mut O,

@@ -9,16 +9,16 @@ use crate::history::EpochRecord;
 use crate::loss::Loss;
 use crate::metrics::{AnyTargets, MetricSums};
 use crate::module::Module;
-use crate::optim::{Optimizer, OptimizerError, clip_grad_norm, clip_grad_value, scale_grad};
+use crate::optim::{DynOptimizer, OptimizerError, clip_grad_norm, clip_grad_value, scale_grad};
 
 /// The batches of one epoch, shuffled by the loader: zero_grad, forward_train, loss,
 /// backward, and an optimizer step every `accumulate` batches (and one for the epoch's last,
 /// partial accumulation). Returns the epoch's record without validation.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn train_epoch<L, O, T, const OUT: usize>(
+pub(super) fn train_epoch<L, T, const OUT: usize>(
     model: &mut dyn DynTrain<OUT>,
     loss: &mut L,
-    optimizer: &mut O,
+    optimizer: &mut dyn DynOptimizer,
     loader: &mut DynLoader<'_, T>,
     options: &mut FitOptions,
     epoch: usize,
@@ -27,7 +27,6 @@ pub(super) fn train_epoch<L, O, T, const OUT: usize>(
 ) -> Result<EpochRecord, (Phase, FitError)>
 where
     L: Loss<OUT, Target = T::Slice>,
-    O: Optimizer,
     T: Targets,
 {
     let failed = |e: FitError| (Phase::Training, e);
@@ -127,9 +126,9 @@ where
 }
 
 /// Averages accumulated gradients, clips, steps the optimizer (and a per-batch scheduler).
-fn apply_step<O: Optimizer>(
+fn apply_step(
     model: &mut dyn Module,
-    optimizer: &mut O,
+    optimizer: &mut dyn DynOptimizer,
     options: &mut FitOptions,
     batches: usize,
 ) -> Result<(), OptimizerError> {
@@ -143,7 +142,7 @@ fn apply_step<O: Optimizer>(
         Some(Clip::Value(v)) => clip_grad_value(model, v),
         None => {}
     }
-    optimizer.step(model)?;
+    optimizer.step_dyn(model)?;
     model.zero_grad();
     if let Some((s, Every::Batch)) = &mut options.scheduler {
         s.step(optimizer);

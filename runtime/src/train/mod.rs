@@ -36,7 +36,7 @@ use crate::data::{DataError, Dataset, DynDataset, DynLoader, Targets};
 use crate::loss::{Loss, LossError};
 use crate::metrics::{CustomMetric, Metric};
 use crate::module::Forward;
-use crate::optim::{Optimizer, OptimizerError, Scheduler};
+use crate::optim::{DynOptimizer, Optimizer, OptimizerError, OptimizerRef, Scheduler};
 use crate::seed::seeded_rng;
 use crate::tensor::ShapeError;
 use resume::{BestCheckpoint, RunState};
@@ -278,7 +278,7 @@ where
     fit_dyn(
         &mut ModelRef::<M, IN, OUT>(model),
         loss,
-        optimizer,
+        &mut OptimizerRef(optimizer),
         &train.as_dyn(),
         validation.as_ref(),
         options,
@@ -289,24 +289,23 @@ where
 /// [`dispatch_width!`](../macro.dispatch_width.html) trains through here without a copy of
 /// the loop per width. Data of another width than the model's is an error before anything
 /// changes.
-pub fn fit_dyn<L, O, T, const OUT: usize>(
+pub fn fit_dyn<L, T, const OUT: usize>(
     model: &mut dyn DynTrain<OUT>,
     loss: &mut L,
-    optimizer: &mut O,
+    optimizer: &mut dyn DynOptimizer,
     train: &DynDataset<'_, T>,
     validation: Option<&DynDataset<'_, T>>,
     options: &mut FitOptions,
 ) -> Result<History, FitError>
 where
     L: Loss<OUT, Target = T::Slice>,
-    O: Optimizer,
     T: Targets,
 {
     for data in std::iter::once(train).chain(validation) {
         check_width(model.in_width(), data)?;
     }
     // PyTorch refuses a bad hyperparameter when the optimizer is built; here, before any epoch.
-    optimizer.validate()?;
+    optimizer.validate_dyn()?;
     // The split has its own stream so that a resumed run splits the same way.
     let mut split_rng = seeded_rng(options.seed);
     let split;
