@@ -76,9 +76,10 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
     /// # Panics
     /// If a length is wrong.
     pub fn from_parts(weight: Vec<f32>, bias: Option<Vec<f32>>) -> Self {
+        let (weight, bias) = parameters(weight, bias, IN, OUT);
         Linear {
-            weight: Parameter::new(weight, &[OUT, IN]),
-            bias: bias.map(|b| Parameter::new(b, &[OUT])),
+            weight,
+            bias,
             input: Batch::new(),
             output: Batch::new(),
             grad_input: Batch::new(),
@@ -93,13 +94,8 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
     /// dW += gᵀ·x and db += Σ g, from the input kept by `forward_train`; a parameter that
     /// does not require grad costs nothing (a frozen layer skips its weight product).
     fn parameter_grads(&mut self, g: &BatchSlice<OUT>) {
-        let x = self.input.as_slice();
-        if self.weight.requires_grad {
-            weight_grad(g.as_slice(), x, &mut self.weight.grad, IN, OUT);
-        }
-        if let Some(bias) = self.bias.as_mut().filter(|b| b.requires_grad) {
-            bias_grad(g.as_slice(), &mut bias.grad, OUT);
-        }
+        let (x, bias) = (self.input.as_slice(), self.bias.as_mut());
+        parameter_grads(g.as_slice(), x, &mut self.weight, bias, IN, OUT);
     }
 }
 
@@ -109,6 +105,34 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
 
 fn small(rows: usize) -> bool {
     rows <= SMALL_BATCH
+}
+
+/// The weight `[outw, inw]` and bias `[outw]` parameters.
+fn parameters(
+    weight: Vec<f32>,
+    bias: Option<Vec<f32>>,
+    inw: usize,
+    outw: usize,
+) -> (Parameter, Option<Parameter>) {
+    let weight = Parameter::new(weight, &[outw, inw]);
+    (weight, bias.map(|b| Parameter::new(b, &[outw])))
+}
+
+/// dW += gᵀ·x and db += Σ g, for the parameters that require grad.
+fn parameter_grads(
+    g: &[f32],
+    x: &[f32],
+    weight: &mut Parameter,
+    bias: Option<&mut Parameter>,
+    inw: usize,
+    outw: usize,
+) {
+    if weight.requires_grad {
+        weight_grad(g, x, &mut weight.grad, inw, outw);
+    }
+    if let Some(bias) = bias.filter(|b| b.requires_grad) {
+        bias_grad(g, &mut bias.grad, outw);
+    }
 }
 
 /// `out = x · wᵀ + bias` for rows of `inw` values in `x` and of `outw` in `out`.
