@@ -75,7 +75,11 @@ fn run(args: &TrainArgs) -> Result<History> {
     let mut rng = seeded_rng(args.seed);
     let data = synthetic::spirals(300, CLASSES, 0.2, &mut rng);
     let mut model = SpiralNet::<2>::new(&mut rng);
-    train(args, &mut ModelRef::<_, 2, CLASSES>(&mut model), &data.as_dyn())
+    train(
+        args,
+        &mut ModelRef::<_, 2, CLASSES>(&mut model),
+        &data.as_dyn(),
+    )
 }
 
 fn main() {

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use staticnn::data::{Column, DynDataset, Standardizer, TargetSlice, Targets, read_csv};
 use staticnn::prelude::*;
-use staticnn::train::{DynForward, DynTrain, fit_dyn, predict_dyn};
 use staticnn::tensorboard::SummaryWriter;
+use staticnn::train::{DynForward, DynTrain, fit_dyn, predict_dyn};
 
 pub type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -192,8 +192,8 @@ where
     let stratify = (0..data.len()).all(|i| data.targets().stratum(i).is_some());
     let (mut train, mut val) = data.split(args.val_split, stratify, &mut seeded_rng(args.seed))?;
     let width = data.width();
-    let standardizer = resumed_standardizer
-        .unwrap_or_else(|| Standardizer::fit_rows(train.features(), width));
+    let standardizer =
+        resumed_standardizer.unwrap_or_else(|| Standardizer::fit_rows(train.features(), width));
     standardizer.transform_rows(train.features_mut(), width)?;
     standardizer.transform_rows(val.features_mut(), width)?;
 

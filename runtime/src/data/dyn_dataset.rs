@@ -36,11 +36,15 @@ impl<T: Targets> DynDataset<'_, T> {
     pub fn new(features: Vec<f32>, width: usize, targets: T) -> Result<Self, DataError> {
         // A table without feature columns is width 0, its rows empty.
         let len = features.len();
-        let whole = if width == 0 { len == 0 } else { len.is_multiple_of(width) };
+        let whole = if width == 0 {
+            len == 0
+        } else {
+            len.is_multiple_of(width)
+        };
         if !whole {
             return Err(ShapeError::Length { len, width }.into());
         }
-        let rows = if width == 0 { targets.len() } else { len / width };
+        let rows = len.checked_div(width).unwrap_or(targets.len());
         if rows != targets.len() {
             return Err(DataError::Rows {
                 features: rows,

@@ -12,8 +12,8 @@ mod targets;
 pub use csv_file::{Column, CsvError, CsvTable, read_csv};
 pub use dyn_dataset::DynDataset;
 pub use idx::{IdxError, read_idx_images, read_idx_labels};
-pub use loader::{DataLoader, Epoch};
 pub(crate) use loader::DynLoader;
+pub use loader::{DataLoader, Epoch};
 pub use standardize::Standardizer;
 pub use targets::{TargetSlice, Targets};
 

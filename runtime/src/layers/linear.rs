@@ -88,7 +88,14 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
 
     fn affine(&self, x: &BatchSlice<IN>, out: &mut BatchSlice<OUT>) {
         let bias = self.bias.as_ref().map(|b| &b.value[..]);
-        affine(x.as_slice(), out.as_mut_slice(), &self.weight.value, bias, IN, OUT);
+        affine(
+            x.as_slice(),
+            out.as_mut_slice(),
+            &self.weight.value,
+            bias,
+            IN,
+            OUT,
+        );
     }
 
     /// dW += gᵀ·x and db += Σ g, from the input kept by `forward_train`; a parameter that

@@ -131,4 +131,3 @@ impl<M: Forward<IN, OUT>, const IN: usize, const OUT: usize> DynTrain<OUT>
         self.0.backward_params_raw(grad_output)
     }
 }
-

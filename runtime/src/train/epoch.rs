@@ -64,7 +64,8 @@ where
         out.backward_params(grad);
         pending += 1;
         if pending == options.accumulate {
-            apply_step(model.module_mut(), optimizer, options, pending).map_err(|e| failed(e.into()))?;
+            apply_step(model.module_mut(), optimizer, options, pending)
+                .map_err(|e| failed(e.into()))?;
             pending = 0;
             *global_step += 1;
         }
@@ -72,7 +73,8 @@ where
     }
     // The epoch's last, partial accumulation is a step like the others (scheduler included).
     if pending > 0 {
-        apply_step(model.module_mut(), optimizer, options, pending).map_err(|e| failed(e.into()))?;
+        apply_step(model.module_mut(), optimizer, options, pending)
+            .map_err(|e| failed(e.into()))?;
         *global_step += 1;
     }
     let mut metrics: BTreeMap<String, f64> = options

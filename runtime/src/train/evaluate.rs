@@ -85,7 +85,9 @@ where
     custom.iter_mut().for_each(|m| m.reset());
     let (mut total, mut rows) = (0.0f64, 0usize);
     while let Some((x, y)) = loader.next_batch() {
-        let out = model.forward_rows(x).expect("whole rows of the model's width");
+        let out = model
+            .forward_rows(x)
+            .expect("whole rows of the model's width");
         let batch_rows = x.len() / width;
         total += f64::from(loss.value(&out, y)?) * batch_rows as f64;
         rows += batch_rows;

@@ -286,7 +286,7 @@ where
 }
 
 /// [`fit`] for a model and data whose input width is a value: a model behind
-/// [`dispatch_width!`](../macro.dispatch_width.html) trains through here without a copy of
+/// `dispatch_width!` trains through here without a copy of
 /// the loop per width. Data of another width than the model's is an error before anything
 /// changes.
 pub fn fit_dyn<L, T, const OUT: usize>(
