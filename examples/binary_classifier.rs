@@ -16,7 +16,7 @@ mod common;
 
 use clap::Parser;
 use common::{Defaults, Result, TrainArgs};
-use staticnn::data::{DynDataset, synthetic};
+use staticnn::data::{CsvTable, DynDataset, synthetic};
 use staticnn::prelude::*;
 use staticnn::train::{DynTrain, ModelRef};
 
@@ -41,10 +41,17 @@ model! {
 
 fn run_csv(args: &TrainArgs) -> Result<History> {
     let table = common::csv_table(args)?;
-    common::with_feature_width!(table.feature_names.len(), W => {
-        let mut model = BinaryClassifier::<W>::init(&mut seeded_rng(args.seed));
-        train(args, &mut ModelRef::<_, W, 1>(&mut model), &table.to_binary_dyn_dataset()?)
-    })
+    common::with_feature_width!(table.feature_names.len(), W => run_width::<W>(args, &table))
+}
+
+/// The network for `W` features, trained on the table.
+fn run_width<const W: usize>(args: &TrainArgs, table: &CsvTable) -> Result<History> {
+    let mut model = BinaryClassifier::<W>::init(&mut seeded_rng(args.seed));
+    train(
+        args,
+        &mut ModelRef::<_, W, 1>(&mut model),
+        &table.to_binary_dyn_dataset()?,
+    )
 }
 
 fn train(

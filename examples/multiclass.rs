@@ -8,7 +8,7 @@ mod common;
 
 use clap::Parser;
 use common::{Defaults, Result, TrainArgs};
-use staticnn::data::{DynDataset, synthetic};
+use staticnn::data::{CsvTable, DynDataset, synthetic};
 use staticnn::prelude::*;
 use staticnn::train::{DynTrain, ModelRef};
 
@@ -33,11 +33,14 @@ model! {
 
 fn run_csv(args: &TrainArgs) -> Result<History> {
     let table = common::csv_table(args)?;
-    common::with_feature_width!(table.feature_names.len(), W => {
-        let mut model = SpiralNet::<W>::new(&mut seeded_rng(args.seed));
-        let data = table.to_class_dyn_dataset(CLASSES)?;
-        train(args, &mut ModelRef::<_, W, CLASSES>(&mut model), &data)
-    })
+    common::with_feature_width!(table.feature_names.len(), W => run_width::<W>(args, &table))
+}
+
+/// The network for `W` features, trained on the table.
+fn run_width<const W: usize>(args: &TrainArgs, table: &CsvTable) -> Result<History> {
+    let mut model = SpiralNet::<W>::new(&mut seeded_rng(args.seed));
+    let data = table.to_class_dyn_dataset(CLASSES)?;
+    train(args, &mut ModelRef::<_, W, CLASSES>(&mut model), &data)
 }
 
 /// The probabilities of the three classes, comma-separated.

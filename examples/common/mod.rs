@@ -150,9 +150,11 @@ pub fn csv_table(args: &TrainArgs) -> Result<staticnn::data::CsvTable> {
 }
 
 /// Evaluates `$body` with `const $W: usize` set to `$width`, a CSV's feature count, 1 to
-/// 64: each example declares one generic model and instantiates it here. Keep `$body` to
-/// building the model and handing it to `train` as a `ModelRef`: whatever it calls generically
-/// is compiled 64 times, on every rebuild after a model edit.
+/// 64: each example declares one generic model and instantiates it here. Keep `$body` to a
+/// call of a small `fn run_width<const W: usize>` that builds the model and hands it to
+/// `train` as a `ModelRef`: whatever it calls generically is compiled 64 times, on every
+/// rebuild after a model edit (and 64 separate functions optimise faster than one function
+/// holding 64 inlined arms).
 // Every example includes this module; only those that read a CSV of any width use the macro.
 #[allow(unused_macros)]
 macro_rules! with_feature_width {
