@@ -7,15 +7,18 @@
 //! ```
 //!
 //! Widths are compile-time facts in staticnn: the network is generic over its input width and
-//! `dispatch_width!` instantiates it at the feature count of the data (1 to 64).
+//! `dispatch_width!` instantiates it at the feature count of the data (1 to 64). Only the
+//! model is compiled per width: it trains as a `ModelRef`, its width a value, through one
+//! copy of the training code (`fit_dyn`), so a rebuild after editing it takes seconds.
 
 #[path = "common/mod.rs"]
 mod common;
 
 use clap::Parser;
 use common::{Defaults, Result, TrainArgs};
-use staticnn::data::synthetic;
+use staticnn::data::{CsvTable, DynDataset, synthetic};
 use staticnn::prelude::*;
+use staticnn::train::{DynTrain, ModelRef};
 
 const DEFAULTS: Defaults = Defaults {
     epochs: 100,
@@ -37,19 +40,24 @@ model! {
 }
 
 fn run_csv(args: &TrainArgs) -> Result<History> {
-    common::with_feature_width!(args, W => run_on_csv::<BinaryClassifier<W>, W>(args))
+    let table = common::csv_table(args)?;
+    common::with_feature_width!(table.feature_names.len(), W => run_width::<W>(args, &table))
 }
 
-fn run_on_csv<M: Forward<W, 1> + Init, const W: usize>(args: &TrainArgs) -> Result<History> {
-    let data = common::csv_table(args)?.to_binary_dataset::<W>()?;
-    let mut model = M::init(&mut seeded_rng(args.seed));
-    train(args, &mut model, &data)
+/// The network for `W` features, trained on the table.
+fn run_width<const W: usize>(args: &TrainArgs, table: &CsvTable) -> Result<History> {
+    let mut model = BinaryClassifier::<W>::init(&mut seeded_rng(args.seed));
+    train(
+        args,
+        &mut ModelRef::<_, W, 1>(&mut model),
+        &table.to_binary_dyn_dataset()?,
+    )
 }
 
-fn train<M: Forward<W, 1>, const W: usize>(
+fn train(
     args: &TrainArgs,
-    model: &mut M,
-    data: &Dataset<W, Batch<1>>,
+    model: &mut dyn DynTrain<1>,
+    data: &DynDataset<'_, Batch<1>>,
 ) -> Result<History> {
     common::train(
         args,
@@ -73,7 +81,7 @@ fn run(args: &TrainArgs) -> Result<History> {
     if !args.quiet {
         println!("{}", model.summary());
     }
-    train(args, &mut model, &data)
+    train(args, &mut ModelRef::<_, 2, 1>(&mut model), &data.as_dyn())
 }
 
 fn main() {

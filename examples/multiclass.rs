@@ -8,8 +8,9 @@ mod common;
 
 use clap::Parser;
 use common::{Defaults, Result, TrainArgs};
-use staticnn::data::synthetic;
+use staticnn::data::{CsvTable, DynDataset, synthetic};
 use staticnn::prelude::*;
+use staticnn::train::{DynTrain, ModelRef};
 
 const CLASSES: usize = 3;
 const DEFAULTS: Defaults = Defaults {
@@ -31,10 +32,15 @@ model! {
 }
 
 fn run_csv(args: &TrainArgs) -> Result<History> {
-    common::with_feature_width!(args, W => {
-        let data = common::csv_table(args)?.to_class_dataset::<W>(CLASSES)?;
-        train(args, &mut SpiralNet::<W>::new(&mut seeded_rng(args.seed)), &data)
-    })
+    let table = common::csv_table(args)?;
+    common::with_feature_width!(table.feature_names.len(), W => run_width::<W>(args, &table))
+}
+
+/// The network for `W` features, trained on the table.
+fn run_width<const W: usize>(args: &TrainArgs, table: &CsvTable) -> Result<History> {
+    let mut model = SpiralNet::<W>::new(&mut seeded_rng(args.seed));
+    let data = table.to_class_dyn_dataset(CLASSES)?;
+    train(args, &mut ModelRef::<_, W, CLASSES>(&mut model), &data)
 }
 
 /// The probabilities of the three classes, comma-separated.
@@ -48,10 +54,10 @@ fn probabilities(row: &[f32; CLASSES]) -> String {
         .join(",")
 }
 
-fn train<M: Forward<W, CLASSES>, const W: usize>(
+fn train(
     args: &TrainArgs,
-    model: &mut M,
-    data: &Dataset<W, Vec<usize>>,
+    model: &mut dyn DynTrain<CLASSES>,
+    data: &DynDataset<'_, Vec<usize>>,
 ) -> Result<History> {
     common::train(
         args,
@@ -71,7 +77,12 @@ fn run(args: &TrainArgs) -> Result<History> {
     }
     let mut rng = seeded_rng(args.seed);
     let data = synthetic::spirals(300, CLASSES, 0.2, &mut rng);
-    train(args, &mut SpiralNet::<2>::new(&mut rng), &data)
+    let mut model = SpiralNet::<2>::new(&mut rng);
+    train(
+        args,
+        &mut ModelRef::<_, 2, CLASSES>(&mut model),
+        &data.as_dyn(),
+    )
 }
 
 fn main() {

@@ -44,9 +44,9 @@ fn run(args: &TrainArgs) -> Result<History> {
     common::train(
         args,
         &DEFAULTS,
-        &mut model,
+        &mut staticnn::train::ModelRef::<_, FEATURES, 1>(&mut model),
         &mut MSELoss::new(),
-        &data,
+        &data.as_dyn(),
         &[Metric::MSE, Metric::MAE, Metric::R2],
         "noisy linear regression",
         value,

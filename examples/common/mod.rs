@@ -7,9 +7,10 @@ use std::error::Error;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use staticnn::data::{Column, Standardizer, TargetSlice, Targets, read_csv};
+use staticnn::data::{Column, DynDataset, Standardizer, TargetSlice, Targets, read_csv};
 use staticnn::prelude::*;
 use staticnn::tensorboard::SummaryWriter;
+use staticnn::train::{DynForward, DynTrain, fit_dyn, predict_dyn};
 
 pub type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -148,18 +149,17 @@ pub fn csv_table(args: &TrainArgs) -> Result<staticnn::data::CsvTable> {
     Ok(read_csv(path, Some(&Column::from(target)), None)?)
 }
 
-/// How many features a CSV has besides its target.
-pub fn csv_width(args: &TrainArgs) -> Result<usize> {
-    Ok(csv_table(args)?.feature_names.len())
-}
-
-/// Evaluates `$body` with `const $W: usize` set to the CSV's feature count, 1 to 64: each
-/// example declares one generic model and instantiates it here.
+/// Evaluates `$body` with `const $W: usize` set to `$width`, a CSV's feature count, 1 to
+/// 64: each example declares one generic model and instantiates it here. Keep `$body` to a
+/// call of a small `fn run_width<const W: usize>` that builds the model and hands it to
+/// `train` as a `ModelRef`: whatever it calls generically is compiled 64 times, on every
+/// rebuild after a model edit (and 64 separate functions optimise faster than one function
+/// holding 64 inlined arms).
 // Every example includes this module; only those that read a CSV of any width use the macro.
 #[allow(unused_macros)]
 macro_rules! with_feature_width {
-    ($args:expr, $W:ident => $body:expr) => {{
-        let width = common::csv_width($args)?;
+    ($width:expr, $W:ident => $body:expr) => {{
+        let width: usize = $width;
         staticnn::dispatch_width!(width, 1..=64, $W => $body).unwrap_or_else(|| {
             Err(format!("the examples take 1 to 64 features; the file has {width}").into())
         })
@@ -170,29 +170,34 @@ pub(crate) use with_feature_width;
 
 /// Trains `model` with the options, returns the history and writes whatever was asked for.
 /// `format_prediction` turns one output row into the text written per input row.
+///
+/// The model and data come with their input width as a value (`ModelRef`, `as_dyn`), so
+/// that this and `fit_dyn` below are compiled once, not once per width of
+/// `with_feature_width!`: a rebuild after a model edit recompiles little more than the model.
 #[allow(clippy::too_many_arguments)]
-pub fn train<M, L, T, const W: usize, const O: usize>(
+pub fn train<L, T, const O: usize>(
     args: &TrainArgs,
     defaults: &Defaults,
-    model: &mut M,
+    model: &mut dyn DynTrain<O>,
     loss: &mut L,
-    data: &Dataset<W, T>,
+    data: &DynDataset<'_, T>,
     metrics: &[Metric],
     title: &str,
     format_prediction: fn(&[f32; O]) -> String,
 ) -> Result<History>
 where
-    M: Forward<W, O>,
     L: Loss<O, Target = T::Slice>,
     T: Targets,
     T::Slice: TargetSlice,
 {
     let resumed_standardizer = check_paths(args)?;
-    let stratify = (0..data.len()).all(|i| data.targets.stratum(i).is_some());
+    let stratify = (0..data.len()).all(|i| data.targets().stratum(i).is_some());
     let (mut train, mut val) = data.split(args.val_split, stratify, &mut seeded_rng(args.seed))?;
-    let standardizer = resumed_standardizer.unwrap_or_else(|| Standardizer::fit(&train.features));
-    standardizer.transform(&mut train.features)?;
-    standardizer.transform(&mut val.features)?;
+    let width = data.width();
+    let standardizer =
+        resumed_standardizer.unwrap_or_else(|| Standardizer::fit_rows(train.features(), width));
+    standardizer.transform_rows(train.features_mut(), width)?;
+    standardizer.transform_rows(val.features_mut(), width)?;
 
     let mut optimizer = AnyOptimizer::from_name(
         args.optimizer.as_deref().unwrap_or(defaults.optimizer),
@@ -217,7 +222,7 @@ where
     if let Some(dir) = &args.resume {
         options = options.resume_from(dir.join("last"));
     }
-    let history = fit(
+    let history = fit_dyn(
         model,
         loss,
         &mut optimizer,
@@ -241,7 +246,7 @@ where
             path,
             args.target.as_deref(),
             &standardizer,
-            model,
+            &*model,
             format_prediction,
         )?;
     }
@@ -249,11 +254,11 @@ where
 }
 
 /// Writes one prediction per row of `path` into `path.predictions.csv`.
-fn predict_csv<M: Forward<W, O>, const W: usize, const O: usize>(
+fn predict_csv<const O: usize>(
     path: &Path,
     target: Option<&str>,
     standardizer: &Standardizer,
-    model: &M,
+    model: &dyn DynForward<O>,
     format_prediction: fn(&[f32; O]) -> String,
 ) -> Result<PathBuf> {
     // Every column is a feature, except the target column when the file has one.
@@ -266,9 +271,10 @@ fn predict_csv<M: Forward<W, O>, const W: usize, const O: usize>(
         Some(t) => read_csv(path, Some(t), None)?,
         None => all,
     };
-    let mut x = table.features::<W>()?;
-    standardizer.transform(&mut x)?;
-    let out = predict(model, &x, 256);
+    let width = model.in_width();
+    let mut x = table.features_dyn(width)?.to_vec();
+    standardizer.transform_rows(&mut x, width)?;
+    let out = predict_dyn(model, &x, 256)?;
     let mut lines = String::new();
     for row in out.iter_rows() {
         lines.push_str(&format_prediction(row));

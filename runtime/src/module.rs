@@ -326,10 +326,11 @@ impl<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize> Trace<
 }
 
 /// Proof that a backward call of the layer protocol comes from a [`Trace`]: only
-/// [`Trace::backward`] and [`Trace::backward_params`] make one (its field is private), and a
+/// [`Trace::backward`] and [`Trace::backward_params`] (and `fit`'s width-erased
+/// [`DynTrace`](crate::train::DynTrace)) make one (its field is private), and a
 /// layer receives it by reference for the length of the call, so it cannot be kept either.
 /// A layer made of layers passes it on to them.
-pub struct TraceKey(());
+pub struct TraceKey(pub(crate) ());
 
 impl<M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize> std::ops::Deref
     for Trace<'_, M, IN, OUT>

@@ -180,7 +180,11 @@ pub fn save_panels(
     charts: &[Chart],
     size: (u32, u32),
 ) -> Result<(), PlotError> {
-    let path = path.as_ref();
+    // Not generic below here, so the plotting is compiled in this crate, not in every caller.
+    save_panels_at(path.as_ref(), charts, size)
+}
+
+fn save_panels_at(path: &Path, charts: &[Chart], size: (u32, u32)) -> Result<(), PlotError> {
     let error = |message: String| PlotError {
         path: path.display().to_string(),
         message,

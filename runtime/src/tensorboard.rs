@@ -74,7 +74,10 @@ impl SummaryWriter {
     /// the same second each keep their events (TensorBoard reads every file of a folder); the
     /// file is created only if it does not exist, so nothing is ever overwritten.
     pub fn new(dir: impl AsRef<Path>) -> std::io::Result<Self> {
-        let dir = dir.as_ref();
+        Self::new_at(dir.as_ref())
+    }
+
+    fn new_at(dir: &Path) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -34,7 +34,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::module::{Buffer, Module};
-use crate::optim::{LearningRate, Optimizer};
+use crate::optim::{DynOptimizer, LearningRate, Optimizer, OptimizerRef};
 use crate::seed::SeededRng;
 use crate::state::{
     Entry, EntryMut, LoadStateError, NamedTensor, check_state_dict, load_state_dict, state_dict,
@@ -206,7 +206,17 @@ pub fn save_checkpoint<M: Module, O: Optimizer>(
     optimizer: &O,
     state: &TrainingState,
 ) -> Result<(), CheckpointError> {
-    let dir = dir.as_ref();
+    save_checkpoint_dyn(dir.as_ref(), model, &optimizer.state(), state)
+}
+
+/// [`save_checkpoint`] of a `dyn Module` and the optimizer's `state()`: not generic, so
+/// compiled once, here, for every caller.
+pub fn save_checkpoint_dyn(
+    dir: &Path,
+    model: &dyn Module,
+    optimizer_state: &[NamedTensor],
+    state: &TrainingState,
+) -> Result<(), CheckpointError> {
     let partial = sibling(dir, ".partial");
     let previous = sibling(dir, ".previous");
     if partial.exists() {
@@ -216,7 +226,7 @@ pub fn save_checkpoint<M: Module, O: Optimizer>(
     let mut state = state.clone();
     state.module_rngs = module_rngs(model);
     let model_bytes = encode(&state_dict(model), &partial.join(MODEL_FILE))?;
-    let optimizer_bytes = encode(&optimizer.state(), &partial.join(OPTIMIZER_FILE))?;
+    let optimizer_bytes = encode(optimizer_state, &partial.join(OPTIMIZER_FILE))?;
     let contents = Contents {
         files: BTreeMap::from([
             (MODEL_FILE.to_string(), FileDigest::of(&model_bytes)),
@@ -274,6 +284,11 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// Reads and checks the checkpoint in `dir`, changing nothing.
     pub fn read(dir: impl AsRef<Path>) -> Result<Self, CheckpointError> {
+        // Not generic below here, so the reader is compiled in this crate, not in every caller.
+        Self::read_at(dir.as_ref())
+    }
+
+    fn read_at(dir: &Path) -> Result<Self, CheckpointError> {
         let dir = checkpoint_folder(dir);
         let state_path = dir.join(STATE_FILE);
         let bad_state = |source| CheckpointError::State {
@@ -378,6 +393,16 @@ impl Checkpoint {
         model: &mut M,
         optimizer: &mut O,
     ) -> Result<TrainingState, CheckpointError> {
+        self.apply_dyn(model, &mut OptimizerRef(optimizer))
+    }
+
+    /// [`Checkpoint::apply`] to a `dyn Module` and a [`DynOptimizer`]: not generic, so
+    /// compiled once, here, for every caller.
+    pub fn apply_dyn(
+        self,
+        model: &mut dyn Module,
+        optimizer: &mut dyn DynOptimizer,
+    ) -> Result<TrainingState, CheckpointError> {
         self.check(model)?;
         let groups = optimizer.num_groups();
         if self.state.lrs.len() != groups {
@@ -391,7 +416,7 @@ impl Checkpoint {
         }
         let before = state_dict(model);
         load_state_dict(model, &self.weights).expect("checked above");
-        if let Err(source) = optimizer.load_state(&*model, &self.optimizer) {
+        if let Err(source) = optimizer.load_state_dyn(&*model, &self.optimizer) {
             load_state_dict(model, &before).expect("the model's own state");
             return Err(CheckpointError::Optimizer {
                 path: self.dir.join(OPTIMIZER_FILE),

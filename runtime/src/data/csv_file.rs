@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Dataset;
+use super::{Dataset, DynDataset, Targets};
 use crate::checkpoint::capped;
 use crate::tensor::Batch;
 
@@ -217,7 +217,15 @@ pub fn read_csv(
     target: Option<&Column>,
     features: Option<&[Column]>,
 ) -> Result<CsvTable, CsvError> {
-    let path = path.as_ref();
+    // Not generic below here, so the reader is compiled in this crate, not in every caller.
+    read_csv_at(path.as_ref(), target, features)
+}
+
+fn read_csv_at(
+    path: &Path,
+    target: Option<&Column>,
+    features: Option<&[Column]>,
+) -> Result<CsvTable, CsvError> {
     let file = std::fs::File::open(path).map_err(|source| CsvError::Io {
         path: path.to_path_buf(),
         source,
@@ -370,20 +378,25 @@ impl CsvTable {
 
     /// The features alone (for prediction); their count must be `W`.
     pub fn features<const W: usize>(&self) -> Result<Batch<W>, CsvError> {
-        if self.feature_names.len() != W {
+        let rows = self.features_dyn(W)?;
+        Ok(Batch::from_slice(rows).expect("whole rows by construction"))
+    }
+
+    /// [`CsvTable::features`] for a width known at run time: every row, flat.
+    pub fn features_dyn(&self, width: usize) -> Result<&[f32], CsvError> {
+        if self.feature_names.len() != width {
             return Err(CsvError::Width {
                 path: self.path.clone(),
-                expected: W,
+                expected: width,
                 found: self.feature_names.len(),
             });
         }
-        Ok(Batch::from_vec(self.features.clone()).expect("whole rows by construction"))
+        Ok(&self.features)
     }
 
     /// The table as features and value targets (regression, or 0/1 labels for BCE).
     pub fn to_dataset<const W: usize>(&self) -> Result<Dataset<W, Batch<1>>, CsvError> {
-        self.check_target()?;
-        let targets = Batch::from_vec(self.targets.clone()).expect("one value per row");
+        let targets = self.value_targets()?;
         Ok(Dataset {
             features: self.features()?,
             targets,
@@ -393,6 +406,55 @@ impl CsvTable {
     /// The table as features and 0/1 targets for a binary classifier (BCE, BCEWithLogits):
     /// a target outside [0, 1] is an error naming its file line.
     pub fn to_binary_dataset<const W: usize>(&self) -> Result<Dataset<W, Batch<1>>, CsvError> {
+        let targets = self.binary_targets()?;
+        Ok(Dataset {
+            features: self.features()?,
+            targets,
+        })
+    }
+
+    /// The table as features and class indices for `classes` classes (the target column
+    /// holds 0, 1, ..., classes − 1); any other label is an error naming its file line.
+    pub fn to_class_dataset<const W: usize>(
+        &self,
+        classes: usize,
+    ) -> Result<Dataset<W, Vec<usize>>, CsvError> {
+        let targets = self.class_targets(classes)?;
+        Ok(Dataset {
+            features: self.features()?,
+            targets,
+        })
+    }
+
+    /// [`CsvTable::to_dataset`] with the width as a value (the file's feature count).
+    pub fn to_dyn_dataset(&self) -> Result<DynDataset<'static, Batch<1>>, CsvError> {
+        Ok(self.dyn_dataset(self.value_targets()?))
+    }
+
+    /// [`CsvTable::to_binary_dataset`] with the width as a value.
+    pub fn to_binary_dyn_dataset(&self) -> Result<DynDataset<'static, Batch<1>>, CsvError> {
+        Ok(self.dyn_dataset(self.binary_targets()?))
+    }
+
+    /// [`CsvTable::to_class_dataset`] with the width as a value.
+    pub fn to_class_dyn_dataset(
+        &self,
+        classes: usize,
+    ) -> Result<DynDataset<'static, Vec<usize>>, CsvError> {
+        Ok(self.dyn_dataset(self.class_targets(classes)?))
+    }
+
+    fn dyn_dataset<T: Targets>(&self, targets: T) -> DynDataset<'static, T> {
+        let width = self.feature_names.len();
+        DynDataset::new(self.features.clone(), width, targets).expect("whole rows by construction")
+    }
+
+    fn value_targets(&self) -> Result<Batch<1>, CsvError> {
+        self.check_target()?;
+        Ok(Batch::from_vec(self.targets.clone()).expect("one value per row"))
+    }
+
+    fn binary_targets(&self) -> Result<Batch<1>, CsvError> {
         self.check_target()?;
         for (&value, &line) in self.targets.iter().zip(&self.lines) {
             if !(0.0..=1.0).contains(&value) {
@@ -404,15 +466,10 @@ impl CsvTable {
                 });
             }
         }
-        self.to_dataset()
+        self.value_targets()
     }
 
-    /// The table as features and class indices for `classes` classes (the target column
-    /// holds 0, 1, ..., classes − 1); any other label is an error naming its file line.
-    pub fn to_class_dataset<const W: usize>(
-        &self,
-        classes: usize,
-    ) -> Result<Dataset<W, Vec<usize>>, CsvError> {
+    fn class_targets(&self, classes: usize) -> Result<Vec<usize>, CsvError> {
         self.check_target()?;
         let mut labels = Vec::with_capacity(self.rows());
         for (&v, &line) in self.targets.iter().zip(&self.lines) {
@@ -427,9 +484,6 @@ impl CsvTable {
             }
             labels.push(v as usize);
         }
-        Ok(Dataset {
-            features: self.features()?,
-            targets: labels,
-        })
+        Ok(labels)
     }
 }

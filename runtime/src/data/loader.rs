@@ -1,21 +1,84 @@
-//! PyTorch's `DataLoader`: mini-batches in a freshly shuffled order each epoch.
+//! PyTorch's `DataLoader`: mini-batches in a freshly shuffled order each epoch. The batching
+//! itself (`Cursor`) knows the width only as a value, so the typed [`DataLoader`] and the
+//! width-erased one `fit` uses are one piece of code, compiled once per target type.
 
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-use super::{DataError, Dataset, Targets};
-use crate::tensor::{Batch, BatchSlice};
+use super::{DataError, Dataset, DynDataset, Targets};
+use crate::tensor::BatchSlice;
 
 /// Batches over a dataset; `next_batch` reuses its buffers, `epoch` yields owned batches.
 pub struct DataLoader<'a, const W: usize, T: Targets> {
-    data: &'a Dataset<W, T>,
     pub batch_size: usize,
     pub shuffle: bool,
     pub drop_last: bool,
+    cursor: Cursor<'a, T>,
+}
+
+/// The order of one epoch, where it has got to, and the reused batch buffers.
+struct Cursor<'a, T: Targets> {
+    features: &'a [f32],
+    width: usize,
+    targets: &'a T,
     order: Vec<usize>,
-    cursor: usize,
-    x: Batch<W>,
+    next: usize,
+    x: Vec<f32>,
     y: T::Owned,
+}
+
+impl<'a, T: Targets> Cursor<'a, T> {
+    fn new(features: &'a [f32], width: usize, targets: &'a T) -> Self {
+        Cursor {
+            features,
+            width,
+            targets,
+            order: (0..targets.len()).collect(),
+            next: targets.len(),
+            x: Vec::new(),
+            y: T::Owned::default(),
+        }
+    }
+
+    fn num_batches(&self, batch_size: usize, drop_last: bool) -> usize {
+        let n = self.targets.len();
+        if drop_last {
+            n / batch_size
+        } else {
+            n.div_ceil(batch_size)
+        }
+    }
+
+    fn start_epoch(&mut self, shuffle: bool, rng: &mut (impl Rng + ?Sized)) {
+        self.rewind();
+        if shuffle {
+            self.order.shuffle(rng);
+        }
+    }
+
+    fn rewind(&mut self) {
+        self.order.clear();
+        self.order.extend(0..self.targets.len());
+        self.next = 0;
+    }
+
+    /// The next batch's rows, flat, and targets, in the reused buffers.
+    fn next_batch(&mut self, batch_size: usize, drop_last: bool) -> Option<(&[f32], &T::Slice)> {
+        let remaining = self.order.len() - self.next;
+        if remaining == 0 || (drop_last && remaining < batch_size) {
+            return None;
+        }
+        let end = self.next + remaining.min(batch_size);
+        let indices = &self.order[self.next..end];
+        self.next = end;
+        self.x.clear();
+        let w = self.width;
+        for &i in indices {
+            self.x.extend_from_slice(&self.features[i * w..(i + 1) * w]);
+        }
+        self.targets.gather_into(indices, &mut self.y);
+        Some((&self.x, T::view(&self.y)))
+    }
 }
 
 impl<'a, const W: usize, T: Targets> DataLoader<'a, W, T> {
@@ -26,14 +89,10 @@ impl<'a, const W: usize, T: Targets> DataLoader<'a, W, T> {
             return Err(DataError::BatchSize);
         }
         Ok(DataLoader {
-            data,
             batch_size,
             shuffle: true,
             drop_last: false,
-            order: (0..data.len()).collect(),
-            cursor: data.len(),
-            x: Batch::new(),
-            y: T::Owned::default(),
+            cursor: Cursor::new(BatchSlice::as_slice(&data.features), W, &data.targets),
         })
     }
 
@@ -49,45 +108,23 @@ impl<'a, const W: usize, T: Targets> DataLoader<'a, W, T> {
 
     /// Batches in one epoch.
     pub fn num_batches(&self) -> usize {
-        let n = self.data.len();
-        if self.drop_last {
-            n / self.batch_size
-        } else {
-            n.div_ceil(self.batch_size)
-        }
+        self.cursor.num_batches(self.batch_size, self.drop_last)
     }
 
     /// Starts an epoch: a new order when shuffling.
     pub fn start_epoch(&mut self, rng: &mut (impl Rng + ?Sized)) {
-        self.rewind();
-        if self.shuffle {
-            self.order.shuffle(rng);
-        }
+        self.cursor.start_epoch(self.shuffle, rng);
     }
 
     /// Starts an epoch in the dataset's own order.
     pub fn rewind(&mut self) {
-        self.order.clear();
-        self.order.extend(0..self.data.len());
-        self.cursor = 0;
+        self.cursor.rewind();
     }
 
     /// The next batch of this epoch, in buffers reused from batch to batch.
     pub fn next_batch(&mut self) -> Option<(&BatchSlice<W>, &T::Slice)> {
-        let remaining = self.order.len() - self.cursor;
-        if remaining == 0 || (self.drop_last && remaining < self.batch_size) {
-            return None;
-        }
-        let end = self.cursor + remaining.min(self.batch_size);
-        let indices = &self.order[self.cursor..end];
-        self.cursor = end;
-        self.x.resize_rows(0);
-        for &i in indices {
-            self.x
-                .push_row(self.data.features.row(i).expect("index in range"));
-        }
-        self.data.targets.gather_into(indices, &mut self.y);
-        Some((&self.x, T::view(&self.y)))
+        let (x, y) = self.cursor.next_batch(self.batch_size, self.drop_last)?;
+        Some((BatchSlice::try_from_slice(x).expect("whole rows"), y))
     }
 
     /// The batches of one epoch as owned values, for a hand-written loop:
@@ -104,11 +141,48 @@ pub struct Epoch<'l, 'a, const W: usize, T: Targets> {
 }
 
 impl<const W: usize, T: Targets> Iterator for Epoch<'_, '_, W, T> {
-    type Item = (Batch<W>, T);
+    type Item = (crate::tensor::Batch<W>, T);
 
     fn next(&mut self) -> Option<Self::Item> {
         let (x, _) = self.loader.next_batch()?;
         let x = x.to_batch();
-        Some((x, T::from_owned(std::mem::take(&mut self.loader.y))))
+        Some((x, T::from_owned(std::mem::take(&mut self.loader.cursor.y))))
+    }
+}
+
+/// [`DataLoader`] over a [`DynDataset`], batches as flat rows: what `fit` and `evaluate`
+/// run on, one copy for every width.
+pub(crate) struct DynLoader<'a, T: Targets> {
+    pub batch_size: usize,
+    pub shuffle: bool,
+    pub drop_last: bool,
+    cursor: Cursor<'a, T>,
+}
+
+impl<'a, T: Targets> DynLoader<'a, T> {
+    /// As [`DataLoader::new`]: a batch size of 0 is an error.
+    pub fn new(data: &'a DynDataset<'_, T>, batch_size: usize) -> Result<Self, DataError> {
+        if batch_size == 0 {
+            return Err(DataError::BatchSize);
+        }
+        Ok(DynLoader {
+            batch_size,
+            shuffle: true,
+            drop_last: false,
+            cursor: Cursor::new(data.features(), data.width(), data.targets()),
+        })
+    }
+    pub fn num_batches(&self) -> usize {
+        self.cursor.num_batches(self.batch_size, self.drop_last)
+    }
+    pub fn start_epoch(&mut self, rng: &mut (impl Rng + ?Sized)) {
+        self.cursor.start_epoch(self.shuffle, rng);
+    }
+    pub fn rewind(&mut self) {
+        self.cursor.rewind();
+    }
+    /// The next batch: `rows × width` values and the rows' targets.
+    pub fn next_batch(&mut self) -> Option<(&[f32], &T::Slice)> {
+        self.cursor.next_batch(self.batch_size, self.drop_last)
     }
 }

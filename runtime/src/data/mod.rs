@@ -2,6 +2,7 @@
 //! splits, standardisation, CSV and IDX readers, and seeded toy datasets.
 
 mod csv_file;
+mod dyn_dataset;
 mod idx;
 mod loader;
 mod standardize;
@@ -9,13 +10,14 @@ pub mod synthetic;
 mod targets;
 
 pub use csv_file::{Column, CsvError, CsvTable, read_csv};
+pub use dyn_dataset::DynDataset;
 pub use idx::{IdxError, read_idx_images, read_idx_labels};
+pub(crate) use loader::DynLoader;
 pub use loader::{DataLoader, Epoch};
 pub use standardize::Standardizer;
 pub use targets::{TargetSlice, Targets};
 
 use rand::Rng;
-use rand::seq::SliceRandom;
 
 use crate::tensor::{Batch, BatchSlice, ShapeError};
 
@@ -71,11 +73,9 @@ impl<const W: usize, T: Targets> Dataset<W, T> {
         for &i in indices {
             features.push_row(self.features.row(i).expect("index in range"));
         }
-        let mut targets = T::Owned::default();
-        self.targets.gather_into(indices, &mut targets);
         Dataset {
             features,
-            targets: T::from_owned(targets),
+            targets: dyn_dataset::select_targets(&self.targets, indices),
         }
     }
 
@@ -87,38 +87,7 @@ impl<const W: usize, T: Targets> Dataset<W, T> {
         stratify: bool,
         rng: &mut (impl Rng + ?Sized),
     ) -> Result<(Self, Self), DataError> {
-        if !(fraction > 0.0 && fraction < 1.0) {
-            return Err(DataError::Fraction(fraction));
-        }
-        let mut groups: Vec<Vec<usize>> = if stratify {
-            let mut by_class: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
-            for i in 0..self.len() {
-                let class = self
-                    .targets
-                    .stratum(i)
-                    .ok_or(DataError::NotStratifiable { index: i })?;
-                by_class.entry(class).or_default().push(i);
-            }
-            by_class.into_values().collect()
-        } else {
-            vec![(0..self.len()).collect()]
-        };
-        let (mut train, mut val) = (Vec::new(), Vec::new());
-        for group in &mut groups {
-            group.shuffle(rng);
-            let n_val = ((group.len() as f64) * f64::from(fraction)).round() as usize;
-            val.extend_from_slice(&group[..n_val]);
-            train.extend_from_slice(&group[n_val..]);
-        }
-        if train.is_empty() || val.is_empty() {
-            return Err(DataError::EmptySplit {
-                len: self.len(),
-                fraction,
-            });
-        }
-        // Mix the classes again so neither side is ordered by class.
-        train.shuffle(rng);
-        val.shuffle(rng);
+        let (train, val) = dyn_dataset::split_indices(&self.targets, fraction, stratify, rng)?;
         Ok((self.select(&train), self.select(&val)))
     }
 

@@ -15,16 +15,22 @@ pub struct Standardizer {
 impl Standardizer {
     /// Learns the statistics of `x`. A constant feature gets std 1 so it maps to 0.
     pub fn fit<const W: usize>(x: &BatchSlice<W>) -> Self {
-        let n = x.rows().max(1) as f64;
-        let mut mean = vec![0.0f64; W];
-        for row in x.iter_rows() {
+        Self::fit_rows(x.as_slice(), W)
+    }
+
+    /// [`Standardizer::fit`] on whole rows of `width` values, flat (one copy for all widths).
+    pub fn fit_rows(x: &[f32], width: usize) -> Self {
+        let rows = || x.chunks_exact(width.max(1));
+        let n = rows().len().max(1) as f64;
+        let mut mean = vec![0.0f64; width];
+        for row in rows() {
             for (m, &v) in mean.iter_mut().zip(row) {
                 *m += f64::from(v);
             }
         }
         mean.iter_mut().for_each(|m| *m /= n);
-        let mut var = vec![0.0f64; W];
-        for row in x.iter_rows() {
+        let mut var = vec![0.0f64; width];
+        for row in rows() {
             for ((s, &v), m) in var.iter_mut().zip(row).zip(&mean) {
                 *s += (f64::from(v) - m).powi(2);
             }
@@ -43,14 +49,19 @@ impl Standardizer {
 
     /// `(x − mean) / std`, in place; an error if `W` is not the width it was fitted on.
     pub fn transform<const W: usize>(&self, x: &mut BatchSlice<W>) -> Result<(), ShapeError> {
-        if self.mean.len() != W || self.std.len() != W {
+        self.transform_rows(x.as_mut_slice(), W)
+    }
+
+    /// [`Standardizer::transform`] on whole rows of `width` values, flat.
+    pub fn transform_rows(&self, x: &mut [f32], width: usize) -> Result<(), ShapeError> {
+        if self.mean.len() != width || self.std.len() != width {
             return Err(ShapeError::RowWidth {
                 row: 0,
                 expected: self.mean.len(),
-                found: W,
+                found: width,
             });
         }
-        for row in x.as_mut_slice().chunks_exact_mut(W) {
+        for row in x.chunks_exact_mut(width.max(1)) {
             for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
                 *v = (*v - m) / s;
             }

@@ -1,8 +1,9 @@
 //! `Linear`: `y = x · Wᵀ + b`, with `W` stored `[out, in]` as in PyTorch.
 //!
-//! Small products (the tiny networks users train most) run as plain loops over the
-//! compile-time widths, vectorised at run time; faer's call overhead would cost more than
-//! their arithmetic. Larger ones go to faer.
+//! Small products (the tiny networks users train most) run as plain loops, vectorised at run
+//! time; faer's call overhead would cost more than their arithmetic. Larger ones go to faer.
+//! The typed layer only hands its widths to the kernels below as values, so they are
+//! compiled once, not once per width.
 
 use faer::{Accum, MatMut, MatRef};
 use rand::Rng;
@@ -75,79 +76,145 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
     /// # Panics
     /// If a length is wrong.
     pub fn from_parts(weight: Vec<f32>, bias: Option<Vec<f32>>) -> Self {
+        let (weight, bias) = parameters(weight, bias, IN, OUT);
         Linear {
-            weight: Parameter::new(weight, &[OUT, IN]),
-            bias: bias.map(|b| Parameter::new(b, &[OUT])),
+            weight,
+            bias,
             input: Batch::new(),
             output: Batch::new(),
             grad_input: Batch::new(),
         }
     }
 
-    fn small(rows: usize) -> bool {
-        rows <= SMALL_BATCH
-    }
-
     fn affine(&self, x: &BatchSlice<IN>, out: &mut BatchSlice<OUT>) {
-        let w = &self.weight.value;
         let bias = self.bias.as_ref().map(|b| &b.value[..]);
-        if Self::small(x.rows()) {
-            vectorize(|| {
-                for (xr, yr) in x
-                    .as_slice()
-                    .chunks_exact(IN)
-                    .zip(out.as_mut_slice().chunks_exact_mut(OUT))
-                {
-                    for (o, (y, wr)) in yr.iter_mut().zip(w.chunks_exact(IN)).enumerate() {
-                        *y = bias.map_or(0.0, |b| b[o]) + dot(xr, wr);
-                    }
-                }
-            });
-            return;
-        }
-        let accum = match bias {
-            Some(bias) => {
-                for row in out.as_mut_slice().chunks_exact_mut(OUT) {
-                    row.copy_from_slice(bias);
-                }
-                Accum::Add
-            }
-            None => Accum::Replace,
-        };
-        let w = MatRef::from_row_major_slice(w, OUT, IN);
-        matmul(out.as_mat_mut(), accum, x.as_mat(), w.transpose());
+        affine(
+            x.as_slice(),
+            out.as_mut_slice(),
+            &self.weight.value,
+            bias,
+            IN,
+            OUT,
+        );
     }
 
     /// dW += gᵀ·x and db += Σ g, from the input kept by `forward_train`; a parameter that
     /// does not require grad costs nothing (a frozen layer skips its weight product).
     fn parameter_grads(&mut self, g: &BatchSlice<OUT>) {
-        let x = &self.input;
-        let dw = &mut self.weight.grad;
-        if !self.weight.requires_grad {
-        } else if Self::small(g.rows()) {
-            vectorize(|| {
-                for (gr, xr) in g
-                    .as_slice()
-                    .chunks_exact(OUT)
-                    .zip(x.as_slice().chunks_exact(IN))
-                {
-                    for (&go, dwr) in gr.iter().zip(dw.chunks_exact_mut(IN)) {
-                        axpy(dwr, go, xr);
-                    }
+        let (x, bias) = (self.input.as_slice(), self.bias.as_mut());
+        parameter_grads(g.as_slice(), x, &mut self.weight, bias, IN, OUT);
+    }
+}
+
+// The arithmetic, with the widths as values: compiled once for every width a program uses
+// (`dispatch_width!` instantiates `Linear<W, _>` at 64 of them), in the same order of
+// operations as loops over constant widths would run.
+
+fn small(rows: usize) -> bool {
+    rows <= SMALL_BATCH
+}
+
+/// The weight `[outw, inw]` and bias `[outw]` parameters.
+fn parameters(
+    weight: Vec<f32>,
+    bias: Option<Vec<f32>>,
+    inw: usize,
+    outw: usize,
+) -> (Parameter, Option<Parameter>) {
+    let weight = Parameter::new(weight, &[outw, inw]);
+    (weight, bias.map(|b| Parameter::new(b, &[outw])))
+}
+
+/// dW += gᵀ·x and db += Σ g, for the parameters that require grad.
+fn parameter_grads(
+    g: &[f32],
+    x: &[f32],
+    weight: &mut Parameter,
+    bias: Option<&mut Parameter>,
+    inw: usize,
+    outw: usize,
+) {
+    if weight.requires_grad {
+        weight_grad(g, x, &mut weight.grad, inw, outw);
+    }
+    if let Some(bias) = bias.filter(|b| b.requires_grad) {
+        bias_grad(g, &mut bias.grad, outw);
+    }
+}
+
+/// `out = x · wᵀ + bias` for rows of `inw` values in `x` and of `outw` in `out`.
+fn affine(x: &[f32], out: &mut [f32], w: &[f32], bias: Option<&[f32]>, inw: usize, outw: usize) {
+    let rows = x.len() / inw;
+    if small(rows) {
+        vectorize(|| {
+            for (xr, yr) in x.chunks_exact(inw).zip(out.chunks_exact_mut(outw)) {
+                for (o, (y, wr)) in yr.iter_mut().zip(w.chunks_exact(inw)).enumerate() {
+                    *y = bias.map_or(0.0, |b| b[o]) + dot(xr, wr);
                 }
-            });
-        } else {
-            let dw = MatMut::from_row_major_slice_mut(dw, OUT, IN);
-            matmul(dw, Accum::Add, g.as_mat().transpose(), x.as_mat());
+            }
+        });
+        return;
+    }
+    let accum = match bias {
+        Some(bias) => {
+            for row in out.chunks_exact_mut(outw) {
+                row.copy_from_slice(bias);
+            }
+            Accum::Add
         }
-        if let Some(bias) = self.bias.as_mut().filter(|b| b.requires_grad) {
-            let db = &mut bias.grad;
-            vectorize(|| {
-                for gr in g.as_slice().chunks_exact(OUT) {
-                    axpy(db, 1.0, gr);
+        None => Accum::Replace,
+    };
+    let w = MatRef::from_row_major_slice(w, outw, inw);
+    let x = MatRef::from_row_major_slice(x, rows, inw);
+    let out = MatMut::from_row_major_slice_mut(out, rows, outw);
+    matmul(out, accum, x, w.transpose());
+}
+
+/// `dw += gᵀ · x`.
+fn weight_grad(g: &[f32], x: &[f32], dw: &mut [f32], inw: usize, outw: usize) {
+    let rows = g.len() / outw;
+    if small(rows) {
+        vectorize(|| {
+            for (gr, xr) in g.chunks_exact(outw).zip(x.chunks_exact(inw)) {
+                for (&go, dwr) in gr.iter().zip(dw.chunks_exact_mut(inw)) {
+                    axpy(dwr, go, xr);
                 }
-            });
+            }
+        });
+    } else {
+        let dw = MatMut::from_row_major_slice_mut(dw, outw, inw);
+        let g = MatRef::from_row_major_slice(g, rows, outw);
+        let x = MatRef::from_row_major_slice(x, rows, inw);
+        matmul(dw, Accum::Add, g.transpose(), x);
+    }
+}
+
+/// `db += Σ g` over the rows.
+fn bias_grad(g: &[f32], db: &mut [f32], outw: usize) {
+    vectorize(|| {
+        for gr in g.chunks_exact(outw) {
+            axpy(db, 1.0, gr);
         }
+    });
+}
+
+/// `dx = g · w` (`[n, outw] · [outw, inw]`).
+fn input_grad(g: &[f32], dx: &mut [f32], w: &[f32], inw: usize, outw: usize) {
+    let rows = g.len() / outw;
+    if small(rows) {
+        vectorize(|| {
+            for (gr, dxr) in g.chunks_exact(outw).zip(dx.chunks_exact_mut(inw)) {
+                dxr.fill(0.0);
+                for (&go, wr) in gr.iter().zip(w.chunks_exact(inw)) {
+                    axpy(dxr, go, wr);
+                }
+            }
+        });
+    } else {
+        let w = MatRef::from_row_major_slice(w, outw, inw);
+        let g = MatRef::from_row_major_slice(g, rows, outw);
+        let dx = MatMut::from_row_major_slice_mut(dx, rows, inw);
+        matmul(dx, Accum::Replace, g, w);
     }
 }
 
@@ -202,32 +269,9 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
 
     fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>, _: &TraceKey) -> &BatchSlice<IN> {
         self.parameter_grads(grad_output);
-        // dx = g · W  ([n, OUT] · [OUT, IN])
         self.grad_input.resize_rows(grad_output.rows());
-        let w = &self.weight.value;
-        if Self::small(grad_output.rows()) {
-            let dx = self.grad_input.as_mut_slice();
-            vectorize(|| {
-                for (gr, dxr) in grad_output
-                    .as_slice()
-                    .chunks_exact(OUT)
-                    .zip(dx.chunks_exact_mut(IN))
-                {
-                    dxr.fill(0.0);
-                    for (&go, wr) in gr.iter().zip(w.chunks_exact(IN)) {
-                        axpy(dxr, go, wr);
-                    }
-                }
-            });
-        } else {
-            let w = MatRef::from_row_major_slice(w, OUT, IN);
-            matmul(
-                self.grad_input.as_mat_mut(),
-                Accum::Replace,
-                grad_output.as_mat(),
-                w,
-            );
-        }
+        let (g, dx) = (grad_output.as_slice(), self.grad_input.as_mut_slice());
+        input_grad(g, dx, &self.weight.value, IN, OUT);
         &self.grad_input
     }
 

@@ -12,6 +12,7 @@ mod adagrad;
 mod adam;
 mod any;
 mod clip;
+mod dyn_optimizer;
 mod params;
 mod rmsprop;
 pub mod schedule;
@@ -21,6 +22,7 @@ pub use adagrad::Adagrad;
 pub use adam::{Adam, AdamW};
 pub use any::{AnyOptimizer, FromNameError};
 pub use clip::{clip_grad_norm, clip_grad_value, scale_grad};
+pub use dyn_optimizer::{DynOptimizer, OptimizerRef};
 pub use params::{KeyPattern, ParamGroup};
 pub use rmsprop::RMSprop;
 pub use schedule::{

@@ -94,8 +94,8 @@ impl<M: Forward<IN, OUT>, const IN: usize, const OUT: usize> FitModel for ModelR
         (IN, OUT)
     }
     fn forward_flat(&self, input: &[f32]) -> Result<Vec<f32>, ShapeError> {
-        let x = BatchSlice::<IN>::try_from_slice(input)?;
-        Ok(BatchSlice::as_slice(&self.0.forward(x)).to_vec())
+        // Through the one copy of `forward_rows` compiled for this model.
+        Ok(super::DynForward::forward_rows(self, input)?.into_vec())
     }
 }
 

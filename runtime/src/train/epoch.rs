@@ -3,46 +3,48 @@
 
 use std::collections::BTreeMap;
 
-use super::{Clip, Every, FitError, FitOptions, Phase, evaluate_with, progress::Reporter};
-use crate::data::{DataLoader, Dataset, Targets};
+use super::{Clip, DynTrain, Every, FitError, FitOptions, Phase, evaluate_dyn, progress::Reporter};
+use crate::data::{DynDataset, DynLoader, Targets};
 use crate::history::EpochRecord;
 use crate::loss::Loss;
 use crate::metrics::{AnyTargets, MetricSums};
-use crate::module::{Forward, Module};
-use crate::optim::{Optimizer, OptimizerError, clip_grad_norm, clip_grad_value, scale_grad};
+use crate::module::Module;
+use crate::optim::{DynOptimizer, OptimizerError, clip_grad_norm, clip_grad_value, scale_grad};
 
 /// The batches of one epoch, shuffled by the loader: zero_grad, forward_train, loss,
 /// backward, and an optimizer step every `accumulate` batches (and one for the epoch's last,
 /// partial accumulation). Returns the epoch's record without validation.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn train_epoch<M, L, O, T, const IN: usize, const OUT: usize>(
-    model: &mut M,
+pub(super) fn train_epoch<L, T, const OUT: usize>(
+    model: &mut dyn DynTrain<OUT>,
     loss: &mut L,
-    optimizer: &mut O,
-    loader: &mut DataLoader<'_, IN, T>,
+    optimizer: &mut dyn DynOptimizer,
+    loader: &mut DynLoader<'_, T>,
     options: &mut FitOptions,
     epoch: usize,
     global_step: &mut usize,
     reporter: &Reporter,
 ) -> Result<EpochRecord, (Phase, FitError)>
 where
-    M: Forward<IN, OUT>,
     L: Loss<OUT, Target = T::Slice>,
-    O: Optimizer,
     T: Targets,
 {
     let failed = |e: FitError| (Phase::Training, e);
     let mut sums = MetricSums::default();
     let (mut total, mut rows, mut pending, mut step) = (0.0f64, 0usize, 0usize, 0usize);
     options.custom_metrics.iter_mut().for_each(|m| m.reset());
-    model.train();
-    model.zero_grad();
+    let width = model.in_width();
+    model.module_mut().train();
+    model.module_mut().zero_grad();
     while let Some((x, y)) = loader.next_batch() {
         step += 1;
         model
-            .validate(x)
+            .validate_rows(x)
             .map_err(|error| failed(FitError::Input { epoch, step, error }))?;
-        let out = model.forward_train(x);
+        let batch_rows = x.len() / width;
+        let out = model
+            .forward_train(x)
+            .map_err(|e| failed(crate::data::DataError::from(e).into()))?;
         if !options.metrics.is_empty() {
             sums.update(&out, y);
         }
@@ -57,12 +59,13 @@ where
                 loss: value,
             }));
         }
-        total += f64::from(value) * x.rows() as f64;
-        rows += x.rows();
+        total += f64::from(value) * batch_rows as f64;
+        rows += batch_rows;
         out.backward_params(grad);
         pending += 1;
         if pending == options.accumulate {
-            apply_step(model, optimizer, options, pending).map_err(|e| failed(e.into()))?;
+            apply_step(model.module_mut(), optimizer, options, pending)
+                .map_err(|e| failed(e.into()))?;
             pending = 0;
             *global_step += 1;
         }
@@ -70,7 +73,8 @@ where
     }
     // The epoch's last, partial accumulation is a step like the others (scheduler included).
     if pending > 0 {
-        apply_step(model, optimizer, options, pending).map_err(|e| failed(e.into()))?;
+        apply_step(model.module_mut(), optimizer, options, pending)
+            .map_err(|e| failed(e.into()))?;
         *global_step += 1;
     }
     let mut metrics: BTreeMap<String, f64> = options
@@ -95,20 +99,19 @@ where
 }
 
 /// Validation in eval mode through `forward`, into `record` as `val_loss` and `val_<metric>`.
-pub(super) fn validate_into<M, L, T, const IN: usize, const OUT: usize>(
-    model: &M,
+pub(super) fn validate_into<L, T, const OUT: usize>(
+    model: &dyn DynTrain<OUT>,
     loss: &L,
-    data: &Dataset<IN, T>,
+    data: &DynDataset<'_, T>,
     options: &mut FitOptions,
     record: &mut EpochRecord,
 ) -> Result<(), (Phase, FitError)>
 where
-    M: Forward<IN, OUT>,
     L: Loss<OUT, Target = T::Slice>,
     T: Targets,
 {
     let batch = options.batch_size.max(256);
-    let eval = evaluate_with(
+    let eval = evaluate_dyn(
         model,
         loss,
         data,
@@ -125,9 +128,9 @@ where
 }
 
 /// Averages accumulated gradients, clips, steps the optimizer (and a per-batch scheduler).
-fn apply_step<M: Module, O: Optimizer>(
-    model: &mut M,
-    optimizer: &mut O,
+fn apply_step(
+    model: &mut dyn Module,
+    optimizer: &mut dyn DynOptimizer,
     options: &mut FitOptions,
     batches: usize,
 ) -> Result<(), OptimizerError> {
@@ -141,7 +144,7 @@ fn apply_step<M: Module, O: Optimizer>(
         Some(Clip::Value(v)) => clip_grad_value(model, v),
         None => {}
     }
-    optimizer.step(model)?;
+    optimizer.step_dyn(model)?;
     model.zero_grad();
     if let Some((s, Every::Batch)) = &mut options.scheduler {
         s.step(optimizer);

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::data::{DataLoader, Dataset, Targets};
+use super::{DynForward, ForwardRef};
+use crate::data::{Dataset, DynDataset, DynLoader, Targets};
 use crate::loss::{Loss, LossError};
 use crate::metrics::{AnyTargets, CustomMetric, Metric, MetricSums};
 use crate::module::Forward;
-use crate::tensor::{Batch, BatchSlice};
+use crate::tensor::{Batch, BatchSlice, ShapeError};
 
 /// Loss and metrics over a dataset.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,17 +48,49 @@ where
     T: Targets,
     L: Loss<O, Target = T::Slice>,
 {
-    let mut loader = DataLoader::new(data, batch_size.max(1))
-        .expect("a batch size of at least 1")
-        .shuffle(false);
+    let model = ForwardRef::<M, I, O>(model);
+    evaluate_dyn(&model, loss, &data.as_dyn(), batch_size, metrics, custom)
+}
+
+/// [`evaluate_with`] for a model and data whose input width is a value (see
+/// [`fit_dyn`](super::fit_dyn)).
+///
+/// # Panics
+///
+/// If the data's width is not the model's input width (which the typed `evaluate` rules out
+/// at compile time); the message names both.
+pub fn evaluate_dyn<L, T, const O: usize>(
+    model: &dyn DynForward<O>,
+    loss: &L,
+    data: &DynDataset<'_, T>,
+    batch_size: usize,
+    metrics: &[Metric],
+    custom: &mut [Box<dyn CustomMetric>],
+) -> Result<Evaluation, LossError>
+where
+    T: Targets,
+    L: Loss<O, Target = T::Slice>,
+{
+    let width = model.in_width();
+    assert_eq!(
+        data.width(),
+        width,
+        "evaluate_dyn: data of width {} for a model of input width {width}",
+        data.width()
+    );
+    let mut loader = DynLoader::new(data, batch_size.max(1)).expect("a batch size of at least 1");
+    loader.shuffle = false;
     loader.rewind();
     let mut sums = MetricSums::default();
     custom.iter_mut().for_each(|m| m.reset());
     let (mut total, mut rows) = (0.0f64, 0usize);
     while let Some((x, y)) = loader.next_batch() {
-        let out = model.forward(x);
-        total += f64::from(loss.value(&out, y)?) * x.rows() as f64;
-        rows += x.rows();
+        let out = model
+            .forward_rows(x)
+            .expect("whole rows of the model's width");
+        let batch_rows = x.len() / width;
+        total += f64::from(loss.value(&out, y)?) * batch_rows as f64;
+        rows += batch_rows;
         sums.update(&out, y);
         let flat: &[f32] = BatchSlice::as_slice(&out);
         for m in custom.iter_mut() {
@@ -84,13 +117,29 @@ pub fn predict<M, const I: usize, const O: usize>(
 where
     M: Forward<I, O> + ?Sized,
 {
+    predict_dyn(&ForwardRef::<M, I, O>(model), x.as_slice(), batch_size)
+        .expect("whole rows of the model's width")
+}
+
+/// [`predict`] on whole rows of the model's input width, flat; an error if `x` is not.
+pub fn predict_dyn<const O: usize>(
+    model: &dyn DynForward<O>,
+    x: &[f32],
+    batch_size: usize,
+) -> Result<Batch<O>, ShapeError> {
+    let width = model.in_width();
+    if !x.len().is_multiple_of(width) {
+        return Err(ShapeError::Length {
+            len: x.len(),
+            width,
+        });
+    }
     let mut out = Batch::new();
-    let step = batch_size.max(1);
-    for start in (0..x.rows()).step_by(step) {
-        let y = model.forward(x.slice_rows(start, (start + step).min(x.rows())));
+    for rows in x.chunks(batch_size.max(1).saturating_mul(width)) {
+        let y = model.forward_rows(rows)?;
         for row in y.iter_rows() {
             out.push_row(row);
         }
     }
-    out
+    Ok(out)
 }

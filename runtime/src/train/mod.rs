@@ -10,6 +10,7 @@
 //! `resume::save`.
 
 mod callbacks;
+mod dyn_model;
 mod epoch;
 mod evaluate;
 mod keys;
@@ -21,7 +22,8 @@ pub use crate::history::{EpochRecord, History};
 pub use callbacks::{
     Callback, CallbackStateError, Control, EarlyStopping, FitModel, ModelRef, WidthError,
 };
-pub use evaluate::{Evaluation, evaluate, evaluate_with, predict};
+pub use dyn_model::{DynForward, DynTrace, DynTrain, ForwardRef};
+pub use evaluate::{Evaluation, evaluate, evaluate_dyn, evaluate_with, predict, predict_dyn};
 pub use keys::RunKeys;
 pub use progress::Progress;
 
@@ -30,12 +32,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::checkpoint::CheckpointError;
-use crate::data::{DataError, DataLoader, Dataset, Targets};
+use crate::data::{DataError, Dataset, DynDataset, DynLoader, Targets};
 use crate::loss::{Loss, LossError};
 use crate::metrics::{CustomMetric, Metric};
 use crate::module::Forward;
-use crate::optim::{Optimizer, OptimizerError, Scheduler};
+use crate::optim::{DynOptimizer, Optimizer, OptimizerError, OptimizerRef, Scheduler};
 use crate::seed::seeded_rng;
+use crate::tensor::ShapeError;
 use resume::{BestCheckpoint, RunState};
 use rollback::EpochStart;
 
@@ -253,6 +256,10 @@ impl FitOptions {
 /// each epoch in eval mode. Every monitored key is checked before anything changes. A failure
 /// inside an epoch puts back the state of that epoch's start and returns
 /// [`FitError::RolledBack`].
+///
+/// The work is [`fit_dyn`]'s: this only views the model and data with their input width as
+/// a value, so that the training loop is compiled once per loss, optimizer, target type and
+/// output width rather than once per model.
 pub fn fit<M, L, O, T, const IN: usize, const OUT: usize>(
     model: &mut M,
     loss: &mut L,
@@ -267,10 +274,40 @@ where
     O: Optimizer,
     T: Targets,
 {
+    let validation = validation.map(Dataset::as_dyn);
+    fit_dyn(
+        &mut ModelRef::<M, IN, OUT>(model),
+        loss,
+        &mut OptimizerRef(optimizer),
+        &train.as_dyn(),
+        validation.as_ref(),
+        options,
+    )
+}
+
+/// [`fit`] for a model and data whose input width is a value: a model behind
+/// `dispatch_width!` trains through here without a copy of
+/// the loop per width. Data of another width than the model's is an error before anything
+/// changes.
+pub fn fit_dyn<L, T, const OUT: usize>(
+    model: &mut dyn DynTrain<OUT>,
+    loss: &mut L,
+    optimizer: &mut dyn DynOptimizer,
+    train: &DynDataset<'_, T>,
+    validation: Option<&DynDataset<'_, T>>,
+    options: &mut FitOptions,
+) -> Result<History, FitError>
+where
+    L: Loss<OUT, Target = T::Slice>,
+    T: Targets,
+{
+    for data in std::iter::once(train).chain(validation) {
+        check_width(model.in_width(), data)?;
+    }
     // The optimizer's constructors refuse a bad value as PyTorch's do; what only the whole
     // configuration shows (a group's rate, a loss weight's length) is refused here, before
     // any epoch.
-    optimizer.validate()?;
+    optimizer.validate_dyn()?;
     loss.validate()?;
     // The split has its own stream so that a resumed run splits the same way.
     let mut split_rng = seeded_rng(options.seed);
@@ -278,16 +315,16 @@ where
     let (train, validation) = match (validation, options.validation_split) {
         (Some(v), _) => (train, Some(v)),
         (None, Some(fraction)) => {
-            let stratify = (0..train.len()).all(|i| train.targets.stratum(i).is_some());
+            let stratify = (0..train.len()).all(|i| train.targets().stratum(i).is_some());
             split = train.split(fraction, stratify, &mut split_rng)?;
             (&split.0, Some(&split.1))
         }
         (None, None) => (train, None),
     };
     // A batch size of 0 is an error before anything is loaded or changed.
-    let mut loader = DataLoader::new(train, options.batch_size)?
-        .shuffle(options.shuffle)
-        .drop_last(options.drop_last);
+    let mut loader = DynLoader::new(train, options.batch_size)?;
+    loader.shuffle = options.shuffle;
+    loader.drop_last = options.drop_last;
     check_metric_names(options)?;
     let builtin = options
         .metrics
@@ -301,7 +338,7 @@ where
         .iter_mut()
         .for_each(|cb| cb.on_train_begin(&keys));
     let mut run = match options.resume_from.clone() {
-        Some(dir) => resume::resume(&dir, model, optimizer, options, &keys)?,
+        Some(dir) => resume::resume(&dir, model.module_mut(), optimizer, options, &keys)?,
         None => RunState {
             rng: seeded_rng(options.seed ^ 0x5eed_5eed_5eed_5eed),
             history: History::default(),
@@ -316,7 +353,7 @@ where
         let epoch = run.next_epoch;
         let started = Instant::now();
         let start = EpochStart::take(
-            model,
+            model.module_mut(),
             optimizer,
             options.scheduler.as_ref().map(|(s, _)| &**s),
             &run.rng,
@@ -345,7 +382,7 @@ where
             Err((phase, source)) => {
                 let scheduler = options.scheduler.as_mut().map(|(s, _)| &mut **s);
                 start.restore(
-                    model,
+                    model.module_mut(),
                     optimizer,
                     scheduler,
                     &mut run.rng,
@@ -366,22 +403,35 @@ where
         reporter.end_epoch(&record);
         let mut stop = false;
         for cb in &mut options.callbacks {
-            stop |= cb.on_epoch_end(&record, &mut ModelRef(model)) == Control::Stop;
+            stop |= cb.on_epoch_end(&record, &mut *model) == Control::Stop;
         }
         run.history.epochs.push(record);
         run.next_epoch += 1;
         if let Some(dir) = &options.checkpoint_dir {
-            resume::save(dir, model, optimizer, options, &run, &mut best)?;
+            resume::save(dir, model.module(), optimizer, options, &run, &mut best)?;
         }
         if stop {
             break;
         }
     }
     for cb in &mut options.callbacks {
-        cb.on_train_end(&mut ModelRef(model));
+        cb.on_train_end(&mut *model);
     }
     reporter.finish();
     Ok(run.history)
+}
+
+/// Data of the model's input width, or the error naming both.
+fn check_width<T: Targets>(model: usize, data: &DynDataset<'_, T>) -> Result<(), FitError> {
+    if data.width() == model {
+        return Ok(());
+    }
+    Err(DataError::Shape(ShapeError::RowWidth {
+        row: 0,
+        expected: model,
+        found: data.width(),
+    })
+    .into())
 }
 
 /// The key the best checkpoint and ReduceLROnPlateau watch (`FitOptions::monitor`, else

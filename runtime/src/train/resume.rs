@@ -5,11 +5,11 @@ use std::path::Path;
 
 use super::{FitError, FitOptions};
 use crate::checkpoint::{
-    Checkpoint, CheckpointError, StateError, TrainingState, group_lrs, save_checkpoint,
+    Checkpoint, CheckpointError, StateError, TrainingState, group_lrs, save_checkpoint_dyn,
 };
 use crate::history::History;
 use crate::module::Module;
-use crate::optim::Optimizer;
+use crate::optim::DynOptimizer;
 use crate::seed::SeededRng;
 
 /// What `fit` carries from epoch to epoch besides the model, optimizer and options; what a
@@ -27,10 +27,10 @@ pub(super) struct RunState {
 /// Reads the checkpoint in `dir` and puts it into the model, optimizer, scheduler and
 /// callbacks, checking everything first: on error nothing the caller passed has changed
 /// (callbacks are back in their `on_train_begin` state).
-pub(super) fn resume<M: Module, O: Optimizer>(
+pub(super) fn resume(
     dir: &Path,
-    model: &mut M,
-    optimizer: &mut O,
+    model: &mut dyn Module,
+    optimizer: &mut dyn DynOptimizer,
     options: &mut FitOptions,
     keys: &super::RunKeys,
 ) -> Result<RunState, FitError> {
@@ -76,7 +76,7 @@ pub(super) fn resume<M: Module, O: Optimizer>(
         }
         scheduler_before = Some(before);
     }
-    let state = match checkpoint.apply(model, optimizer) {
+    let state = match checkpoint.apply_dyn(model, optimizer) {
         Ok(state) => state,
         Err(e) => {
             if let (Some((s, _)), Some(before)) = (&mut options.scheduler, scheduler_before) {
@@ -140,10 +140,10 @@ impl BestCheckpoint {
 }
 
 /// Saves `<dir>/last`, and `<dir>/best` when the epoch just recorded improves on the best.
-pub(super) fn save<M: Module, O: Optimizer>(
+pub(super) fn save(
     dir: &Path,
-    model: &M,
-    optimizer: &O,
+    model: &dyn Module,
+    optimizer: &dyn DynOptimizer,
     options: &FitOptions,
     run: &RunState,
     best: &mut BestCheckpoint,
@@ -165,9 +165,10 @@ pub(super) fn save<M: Module, O: Optimizer>(
         .enumerate()
         .filter_map(|(i, cb)| cb.state().map(|s| (i.to_string(), s)))
         .collect();
-    save_checkpoint(dir.join("last"), model, optimizer, &state)?;
+    let optimizer_state = optimizer.state_dyn();
+    save_checkpoint_dyn(&dir.join("last"), model, &optimizer_state, &state)?;
     if best.improves(record.get(&best.monitor)) {
-        save_checkpoint(dir.join("best"), model, optimizer, &state)?;
+        save_checkpoint_dyn(&dir.join("best"), model, &optimizer_state, &state)?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@
 use crate::module::Module;
 use std::collections::BTreeMap;
 
-use crate::optim::{Optimizer, Scheduler};
+use crate::optim::{DynOptimizer, Scheduler};
 use crate::seed::SeededRng;
 use crate::state::{EntryMut, NamedTensor, load_state_dict, state_dict, visit_named_mut};
 
@@ -34,9 +34,9 @@ fn module_rngs(model: &mut (impl Module + ?Sized)) -> Vec<SeededRng> {
 }
 
 impl EpochStart {
-    pub fn take<M: Module, O: Optimizer>(
-        model: &mut M,
-        optimizer: &O,
+    pub fn take(
+        model: &mut dyn Module,
+        optimizer: &dyn DynOptimizer,
         scheduler: Option<&dyn Scheduler>,
         rng: &SeededRng,
         global_step: usize,
@@ -44,7 +44,7 @@ impl EpochStart {
         EpochStart {
             weights: state_dict(model),
             module_rngs: module_rngs(model),
-            optimizer: optimizer.state(),
+            optimizer: optimizer.state_dyn(),
             lrs: (0..optimizer.num_groups())
                 .map(|g| optimizer.group_lr(g))
                 .collect(),
@@ -55,10 +55,10 @@ impl EpochStart {
     }
 
     /// Puts everything back as it was when `take` ran.
-    pub fn restore<M: Module, O: Optimizer>(
+    pub fn restore(
         self,
-        model: &mut M,
-        optimizer: &mut O,
+        model: &mut dyn Module,
+        optimizer: &mut dyn DynOptimizer,
         scheduler: Option<&mut (dyn Scheduler + 'static)>,
         rng: &mut SeededRng,
         global_step: &mut usize,
@@ -75,7 +75,7 @@ impl EpochStart {
         // An optimizer that had not stepped yet exported nothing; importing nothing returns
         // it to that state.
         optimizer
-            .load_state(&*model, &self.optimizer)
+            .load_state_dyn(&*model, &self.optimizer)
             .expect("the optimizer's own state for the same parameters");
         for (g, &lr) in self.lrs.iter().enumerate() {
             optimizer.set_group_lr(g, lr);
