@@ -285,3 +285,91 @@ fn a_partial_accumulation_steps_the_per_batch_scheduler() {
     // The rate at each epoch's end: halved twice per epoch.
     assert_eq!(history.series("lr"), [0.025, 0.00625]);
 }
+
+model! {
+    pub struct ThreeClass: [2] -> [3] { fc1: Linear(8), Tanh, out: Linear(3) }
+}
+
+/// Keras's `class_weight`: one full-batch epoch of `fit` is the hand-written step whose loss
+/// weighs each sample by its class (and means over the rows), bit for bit; the recorded loss
+/// is the weighted one. The weighted loss itself is checked against PyTorch's numbers in the
+/// parity suite (`losses.json`, `crossentropy_sample_weight_*`).
+#[test]
+fn class_weights_weigh_each_training_sample_by_its_class() {
+    let data = synthetic::spirals(60, 3, 0.1, &mut seeded_rng(4));
+    let weights = [1.0, 3.0, 0.5];
+    let mut fitted = ThreeClass::new(&mut seeded_rng(5));
+    let mut by_hand = ThreeClass::new(&mut seeded_rng(5));
+    let mut options = quiet(1, data.len()).shuffle(false).class_weight(&weights);
+    let history = fit(
+        &mut fitted,
+        &mut CrossEntropyLoss::new(),
+        &mut SGD::new(0.5).unwrap(),
+        &data,
+        None,
+        &mut options,
+    )
+    .unwrap();
+
+    let mut loss = CrossEntropyLoss::new();
+    let mut sgd = SGD::new(0.5).unwrap();
+    let rows: Vec<f32> = data.targets.iter().map(|&c| weights[c]).collect();
+    by_hand.train();
+    by_hand.zero_grad();
+    let out = by_hand.forward_train(&data.features);
+    let (value, grad) = loss
+        .value_and_grad_weighted(&out, &data.targets, &rows)
+        .unwrap();
+    let grad = grad.to_owned();
+    out.backward_params(&grad);
+    sgd.step(&mut by_hand).unwrap();
+
+    assert_eq!(
+        staticnn::state_dict(&fitted),
+        staticnn::state_dict(&by_hand)
+    );
+    assert_eq!(history.last().unwrap().loss, f64::from(value));
+    let unweighted = CrossEntropyLoss::new()
+        .value(
+            &ThreeClass::new(&mut seeded_rng(5)).forward(&data.features),
+            &data.targets,
+        )
+        .unwrap();
+    assert_ne!(value, unweighted, "the weights changed the loss");
+}
+
+/// One weight per class (two for a one-output binary model), each finite and >= 0, checked
+/// before the first epoch; binary 0/1 targets are classes.
+#[test]
+fn class_weights_are_checked_before_training_and_apply_to_binary_targets() {
+    let data = synthetic::moons(40, 0.1, &mut seeded_rng(0));
+    let mut model = MoonNet::new(&mut seeded_rng(1));
+    let before = staticnn::state_dict(&model);
+    for (weights, what) in [
+        (&[1.0, 2.0, 3.0][..], "3 weights"),
+        (&[1.0, -1.0][..], "-1"),
+    ] {
+        let err = fit(
+            &mut model,
+            &mut BCEWithLogitsLoss::new(),
+            &mut SGD::new(0.1).unwrap(),
+            &data,
+            None,
+            &mut quiet(1, 8).class_weight(weights),
+        )
+        .unwrap_err();
+        assert!(matches!(err, FitError::ClassWeight(_)), "{err}");
+        assert!(err.to_string().contains(what), "{err}");
+    }
+    assert_eq!(staticnn::state_dict(&model), before);
+    let history = fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut SGD::new(0.1).unwrap(),
+        &data,
+        None,
+        &mut quiet(2, 8).class_weight(&[1.0, 4.0]),
+    )
+    .unwrap();
+    assert!(history.last().unwrap().loss.is_finite());
+}

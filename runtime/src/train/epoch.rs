@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use super::{Clip, DynTrain, Every, FitError, FitOptions, Phase, evaluate_dyn, progress::Reporter};
+use super::{
+    Clip, DynTrain, Every, FitError, FitOptions, Phase, class_weight, evaluate_dyn,
+    progress::Reporter,
+};
 use crate::data::{DynDataset, DynLoader, Targets};
 use crate::history::EpochRecord;
 use crate::loss::Loss;
@@ -34,6 +37,8 @@ where
     let (mut total, mut rows, mut pending, mut step) = (0.0f64, 0usize, 0usize, 0usize);
     options.custom_metrics.iter_mut().for_each(|m| m.reset());
     let width = model.in_width();
+    // Each batch's class weights, in a buffer the epoch reuses.
+    let mut row_weights = Vec::new();
     model.module_mut().train();
     model.module_mut().zero_grad();
     while let Some((x, y)) = loader.next_batch() {
@@ -51,7 +56,15 @@ where
         for m in &mut options.custom_metrics {
             m.update(out.as_slice(), OUT, &AnyTargets(y));
         }
-        let (value, grad) = loss.value_and_grad(&out, y).map_err(|e| failed(e.into()))?;
+        let (value, grad) = match &options.class_weight {
+            Some(weights) => {
+                class_weight::row_weights(weights, y, &mut row_weights)
+                    .map_err(|e| failed(e.into()))?;
+                loss.value_and_grad_weighted(&out, y, &row_weights)
+            }
+            None => loss.value_and_grad(&out, y),
+        }
+        .map_err(|e| failed(e.into()))?;
         if !value.is_finite() {
             return Err(failed(FitError::NonFiniteLoss {
                 epoch,

@@ -10,6 +10,7 @@
 //! `resume::save`.
 
 mod callbacks;
+mod class_weight;
 mod dyn_model;
 mod epoch;
 mod evaluate;
@@ -22,6 +23,7 @@ pub use crate::history::{EpochRecord, History};
 pub use callbacks::{
     Callback, CallbackStateError, Control, EarlyStopping, FitModel, ModelRef, WidthError,
 };
+pub use class_weight::ClassWeightError;
 pub use dyn_model::{DynForward, DynTrace, DynTrain, ForwardRef};
 pub use evaluate::{Evaluation, evaluate, evaluate_dyn, evaluate_with, predict, predict_dyn};
 pub use keys::RunKeys;
@@ -125,6 +127,8 @@ pub enum FitError {
     Checkpoint(#[from] CheckpointError),
     #[error("optimizer: {0}")]
     Optimizer(#[from] OptimizerError),
+    #[error(transparent)]
+    ClassWeight(#[from] ClassWeightError),
 }
 
 /// Everything `fit` can be told; `FitOptions::new(epochs, batch_size)` then builder methods.
@@ -149,6 +153,9 @@ pub struct FitOptions {
     /// Optimizer step every this many batches, gradients averaged over them (Lightning's
     /// `accumulate_grad_batches`).
     pub accumulate: usize,
+    /// Keras's `class_weight`: the training loss of a sample of class `c` is weighted by
+    /// `class_weight[c]`; validation is not weighted.
+    pub class_weight: Option<Vec<f32>>,
     /// Called in order after each epoch; a resume gives each the state saved from the
     /// callback at the same position.
     pub callbacks: Vec<Box<dyn Callback>>,
@@ -180,6 +187,7 @@ impl FitOptions {
             monitor: None,
             clip: None,
             accumulate: 1,
+            class_weight: None,
             callbacks: Vec::new(),
             progress: Progress::Auto,
             seed: 0,
@@ -228,6 +236,14 @@ impl FitOptions {
     }
     pub fn accumulate(mut self, batches: usize) -> Self {
         self.accumulate = batches.max(1);
+        self
+    }
+    /// Keras's `class_weight`, one weight per class in class-index order (classes 0 and 1
+    /// for a one-output binary model): a sample's training loss is multiplied by its class's
+    /// weight and the batch's mean divides by its row count, as Keras does. Checked against
+    /// the model's outputs before the first epoch.
+    pub fn class_weight(mut self, weights: &[f32]) -> Self {
+        self.class_weight = Some(weights.to_vec());
         self
     }
     pub fn callback(mut self, callback: impl Callback + 'static) -> Self {
@@ -309,6 +325,9 @@ where
     // any epoch.
     optimizer.validate_dyn()?;
     loss.validate()?;
+    if let Some(weights) = &options.class_weight {
+        class_weight::check(weights, OUT)?;
+    }
     // The split has its own stream so that a resumed run splits the same way.
     let mut split_rng = seeded_rng(options.seed);
     let split;

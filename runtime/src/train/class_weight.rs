@@ -1,0 +1,61 @@
+//! Keras's `class_weight`: each training sample's loss weighted by its class, so that a rare
+//! class counts as much as a common one. Training only, as in Keras (validation and
+//! `evaluate` stay unweighted); the loss is reduced as Keras does (see
+//! [`Loss::value_and_grad_weighted`](crate::loss::Loss::value_and_grad_weighted)).
+
+use crate::data::TargetSlice;
+
+/// A class weight that cannot be used, found before the first epoch or at the batch that
+/// holds the sample.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ClassWeightError {
+    #[error(
+        "class_weight has {found} weights, but the model scores {classes} classes (one weight per class, in class-index order; a one-output binary model has classes 0 and 1)"
+    )]
+    Length { found: usize, classes: usize },
+    #[error("class_weight[{class}] is {value}; a class weight must be finite and >= 0")]
+    Value { class: usize, value: f32 },
+    #[error(
+        "row {row} of the batch has no class for class_weight: targets must be class indices, or a single column of 0 and 1"
+    )]
+    NoClass { row: usize },
+}
+
+/// Checks `weights` against a model with `outputs` scores: one weight per class, where a
+/// one-output (sigmoid) model has two classes, 0 and 1.
+pub(super) fn check(weights: &[f32], outputs: usize) -> Result<(), ClassWeightError> {
+    let classes = if outputs == 1 { 2 } else { outputs };
+    if weights.len() != classes {
+        return Err(ClassWeightError::Length {
+            found: weights.len(),
+            classes,
+        });
+    }
+    match weights.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
+        Some(class) => Err(ClassWeightError::Value {
+            class,
+            value: weights[class],
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Writes each row's weight into `out`, reusing its allocation.
+pub(super) fn row_weights<S: TargetSlice + ?Sized>(
+    weights: &[f32],
+    targets: &S,
+    out: &mut Vec<f32>,
+) -> Result<(), ClassWeightError> {
+    out.clear();
+    for row in 0..targets.rows() {
+        let class = targets.class(row).or_else(|| match targets.values(row) {
+            Some([v]) if *v == 0.0 || *v == 1.0 => Some(*v as usize),
+            _ => None,
+        });
+        match class.and_then(|c| weights.get(c)) {
+            Some(&w) => out.push(w),
+            None => return Err(ClassWeightError::NoClass { row }),
+        }
+    }
+    Ok(())
+}
