@@ -570,3 +570,84 @@ fn a_resumed_callback_must_watch_what_the_saved_one_watched() {
     assert!(err.to_string().contains("`val_loss`"), "{err}");
     assert_eq!(staticnn::state_dict(&model), before, "nothing loaded");
 }
+
+/// Keras's CSVLogger: a header and one flushed row per epoch with History's numbers; with
+/// `append` a resumed run adds its rows under the same header; a path that cannot be written
+/// stops `fit` before the first epoch and is named.
+#[test]
+fn csv_logger_writes_each_epoch_and_appends_on_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("log.csv");
+    let save = dir.path().join("run");
+    let data = synthetic::moons(64, 0.1, &mut seeded_rng(0));
+    let train = |epochs: usize, resume: bool, append: bool| {
+        let mut model = Net::new(&mut seeded_rng(1));
+        let mut options = quiet(epochs)
+            .validation_split(0.25)
+            .metrics(&[Metric::BinaryAccuracy])
+            .checkpoint_dir(&save)
+            .callback(CSVLogger::new(&csv).append(append));
+        if resume {
+            options = options.resume_from(save.join("last"));
+        }
+        fit(
+            &mut model,
+            &mut BCEWithLogitsLoss::new(),
+            &mut SGD::new(0.1).unwrap(),
+            &data,
+            None,
+            &mut options,
+        )
+        .unwrap()
+    };
+    let history = train(2, false, false);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    let header: Vec<&str> = lines[0].split(',').collect();
+    assert_eq!(header[0], "epoch");
+    assert_eq!(header.last(), Some(&"seconds"));
+    for key in [
+        "loss",
+        "val_loss",
+        "binary_accuracy",
+        "val_binary_accuracy",
+        "lr",
+    ] {
+        let column = header.iter().position(|h| *h == key).expect(key);
+        let values: Vec<f64> = lines[1..]
+            .iter()
+            .map(|l| l.split(',').nth(column).unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(values, history.series(key), "{key}");
+    }
+
+    let resumed = train(4, true, true);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5, "one header, four epochs: {text}");
+    let epochs: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(epochs, ["1", "2", "3", "4"]);
+    assert_eq!(resumed.epochs.len(), 4);
+
+    let blocked = dir.path().join("a_file");
+    std::fs::write(&blocked, "").unwrap();
+    let bad = blocked.join("log.csv");
+    let mut model = Net::new(&mut seeded_rng(1));
+    let before = staticnn::state_dict(&model);
+    let err = fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut SGD::new(0.1).unwrap(),
+        &data,
+        None,
+        &mut quiet(3).callback(CSVLogger::new(&bad)),
+    )
+    .unwrap_err();
+    assert!(matches!(err, FitError::Callback { .. }), "{err}");
+    assert!(err.to_string().contains(bad.to_str().unwrap()), "{err}");
+    assert_eq!(staticnn::state_dict(&model), before);
+}

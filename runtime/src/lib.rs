@@ -58,7 +58,7 @@ pub mod prelude {
     pub use crate::seed::{SeededRng, seeded_rng};
     pub use crate::tensor::{Batch, BatchSlice};
     pub use crate::train::{
-        Callback, Clip, Control, EarlyStopping, Every, FitModel, FitOptions, History, Progress,
-        evaluate, fit, predict,
+        CSVLogger, Callback, Clip, Control, EarlyStopping, Every, FitModel, FitOptions, History,
+        Progress, evaluate, fit, predict,
     };
 }

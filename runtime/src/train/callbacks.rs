@@ -119,6 +119,13 @@ pub trait Callback {
     fn on_epoch_end(&mut self, record: &EpochRecord, model: &mut dyn FitModel) -> Control;
     /// Called once when training ends, stopped early or not (not after an error).
     fn on_train_end(&mut self, _model: &mut dyn FitModel) {}
+    /// An error the callback met (a file it could not write), which stops `fit` with
+    /// [`FitError::Callback`](super::FitError::Callback): asked after `on_train_begin`
+    /// (so before the first epoch) and after each `on_epoch_end` (once the epoch is
+    /// recorded and saved).
+    fn take_error(&mut self) -> Option<String> {
+        None
+    }
     /// What a checkpoint keeps so that a resumed run continues where this one stopped;
     /// `None` for a callback without state.
     fn state(&self) -> Option<serde_json::Value> {

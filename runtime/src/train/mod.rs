@@ -11,6 +11,7 @@
 
 mod callbacks;
 mod class_weight;
+mod csv_logger;
 mod dyn_model;
 mod epoch;
 mod evaluate;
@@ -24,6 +25,7 @@ pub use callbacks::{
     Callback, CallbackStateError, Control, EarlyStopping, FitModel, ModelRef, WidthError,
 };
 pub use class_weight::ClassWeightError;
+pub use csv_logger::CSVLogger;
 pub use dyn_model::{DynForward, DynTrace, DynTrain, ForwardRef};
 pub use evaluate::{Evaluation, evaluate, evaluate_dyn, evaluate_with, predict, predict_dyn};
 pub use keys::RunKeys;
@@ -107,6 +109,9 @@ pub enum FitError {
         index: usize,
         source: CallbackStateError,
     },
+    /// Keras's `TerminateOnNaN`, built in: a NaN or infinite batch loss stops training at
+    /// that batch, and (inside [`FitError::RolledBack`]) the epoch is put back.
+    #[doc(alias = "TerminateOnNaN")]
     #[error("the loss became {loss} at epoch {epoch}, step {step}")]
     NonFiniteLoss {
         epoch: usize,
@@ -129,6 +134,20 @@ pub enum FitError {
     Optimizer(#[from] OptimizerError),
     #[error(transparent)]
     ClassWeight(#[from] ClassWeightError),
+    /// What a callback's [`Callback::take_error`] reported.
+    #[error("callback {name}: {message}")]
+    Callback { name: String, message: String },
+}
+
+/// The first error a callback reports, as a [`FitError::Callback`].
+fn callback_error(callbacks: &mut [Box<dyn Callback>]) -> Result<(), FitError> {
+    for cb in callbacks {
+        if let Some(message) = cb.take_error() {
+            let name = cb.name().to_string();
+            return Err(FitError::Callback { name, message });
+        }
+    }
+    Ok(())
 }
 
 /// Everything `fit` can be told; `FitOptions::new(epochs, batch_size)` then builder methods.
@@ -356,6 +375,7 @@ where
         .callbacks
         .iter_mut()
         .for_each(|cb| cb.on_train_begin(&keys));
+    callback_error(&mut options.callbacks)?;
     let mut run = match options.resume_from.clone() {
         Some(dir) => resume::resume(&dir, model.module_mut(), optimizer, options, &keys)?,
         None => RunState {
@@ -429,6 +449,7 @@ where
         if let Some(dir) = &options.checkpoint_dir {
             resume::save(dir, model.module(), optimizer, options, &run, &mut best)?;
         }
+        callback_error(&mut options.callbacks)?;
         if stop {
             break;
         }
