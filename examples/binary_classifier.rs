@@ -254,12 +254,16 @@ mod tests {
         assert!(err.to_string().contains(missing.to_str().unwrap()), "{err}");
         let blocker = dir.path().join("a_file");
         std::fs::write(&blocker, "").unwrap();
-        // 100,000 epochs would take minutes: the errors come before the first.
-        for option in ["--save", "--log-dir", "--plot", "--predict"] {
+        // The errors come before the first epoch: nothing is saved in the checkpoint folder
+        // the run is also given (an epoch saves there), and 100,000 epochs would take minutes.
+        let saves = dir.path().join("saves");
+        for option in ["--log-dir", "--plot", "--predict"] {
             let path = blocker.join("below_a_file");
             let err = run(&args(&[
                 option,
                 path.to_str().unwrap(),
+                "--save",
+                saves.to_str().unwrap(),
                 "--epochs",
                 "100000",
             ]))
@@ -268,7 +272,11 @@ mod tests {
                 err.to_string().contains(path.to_str().unwrap()),
                 "{option}: {err}"
             );
+            assert!(!saves.join("last").exists(), "{option}: an epoch ran");
         }
+        let path = blocker.join("below_a_file");
+        let err = run(&args(&["--save", path.to_str().unwrap()])).unwrap_err();
+        assert!(err.to_string().contains(path.to_str().unwrap()), "{err}");
     }
 
     #[test]

@@ -250,3 +250,31 @@ fn an_embedding_index_out_of_range_is_an_error_and_nan_in_inference() {
     assert!(out.as_slice()[4..8].iter().all(|v| v.is_nan()));
     assert!(out.as_slice()[..4].iter().all(|v| v.is_finite()));
 }
+
+/// The width-erased entry points refuse data of another width, and flat rows that are not
+/// whole rows, with an error rather than a panic or a partly transformed buffer.
+#[test]
+fn width_erased_inputs_of_the_wrong_shape_are_errors() {
+    use staticnn::data::Standardizer;
+    use staticnn::train::{ForwardRef, evaluate_dyn};
+    let model = Tiny::new(&mut seeded_rng(1));
+    let three_wide = synthetic::moons(8, 0.1, &mut seeded_rng(0));
+    let rows: Vec<f32> = (0..24).map(|i| i as f32).collect();
+    let data = staticnn::data::DynDataset::new(rows, 3, three_wide.targets.clone()).unwrap();
+    let err = evaluate_dyn(
+        &ForwardRef::<Tiny, 2, 1>(&model),
+        &BCEWithLogitsLoss::new(),
+        &data,
+        4,
+        &[],
+        &mut [],
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("width 3"), "{err}");
+
+    let standardizer = Standardizer::fit_rows(&[1.0, 2.0, 3.0, 5.0], 2);
+    let mut partial = [1.0, 2.0, 3.0];
+    let err = standardizer.transform_rows(&mut partial, 2).unwrap_err();
+    assert!(err.to_string().contains("whole rows"), "{err}");
+    assert_eq!(partial, [1.0, 2.0, 3.0], "nothing changed");
+}

@@ -362,6 +362,24 @@ fn class_weights_are_checked_before_training_and_apply_to_binary_targets() {
         assert!(err.to_string().contains(what), "{err}");
     }
     assert_eq!(staticnn::state_dict(&model), before);
+    // A class the weights do not cover is found at its batch and named (before the loss,
+    // which would refuse it too).
+    let features = Batch::<2>::from_rows(&[[0.0, 1.0], [1.0, 0.0]]);
+    let labels = Dataset::new(features, vec![0usize, 3]).unwrap();
+    let err = fit(
+        &mut ThreeClass::new(&mut seeded_rng(3)),
+        &mut CrossEntropyLoss::new(),
+        &mut SGD::new(0.1).unwrap(),
+        &labels,
+        None,
+        &mut quiet(1, 2).class_weight(&[1.0, 1.0, 1.0]),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("row 1 of the batch is class 3, but class_weight has 3 classes"),
+        "{err}"
+    );
     let history = fit(
         &mut model,
         &mut BCEWithLogitsLoss::new(),

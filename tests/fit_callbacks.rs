@@ -651,3 +651,41 @@ fn csv_logger_writes_each_epoch_and_appends_on_resume() {
     assert!(err.to_string().contains(bad.to_str().unwrap()), "{err}");
     assert_eq!(staticnn::state_dict(&model), before);
 }
+
+/// A run that fails before its first epoch (here a resume from a folder that is not there)
+/// leaves the CSV log it would rewrite as it was.
+#[test]
+fn csv_logger_rewrites_only_at_the_first_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("log.csv");
+    std::fs::write(&csv, "epoch,loss\n1,0.5\n").unwrap();
+    let data = synthetic::moons(32, 0.1, &mut seeded_rng(0));
+    let mut model = Net::new(&mut seeded_rng(1));
+    let err = fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut SGD::new(0.1).unwrap(),
+        &data,
+        None,
+        &mut quiet(2)
+            .resume_from(dir.path().join("no_such_run"))
+            .callback(CSVLogger::new(&csv)),
+    );
+    assert!(err.is_err());
+    assert_eq!(
+        std::fs::read_to_string(&csv).unwrap(),
+        "epoch,loss\n1,0.5\n"
+    );
+    fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut SGD::new(0.1).unwrap(),
+        &data,
+        None,
+        &mut quiet(2).callback(CSVLogger::new(&csv)),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("epoch,loss,lr,seconds\n"), "{text}");
+    assert_eq!(text.lines().count(), 3, "{text}");
+}

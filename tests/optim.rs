@@ -90,3 +90,50 @@ fn clipping() {
     clip_grad_value(&mut m, 1.0);
     assert_eq!(m.0.grad, vec![-1.0, 0.5, 1.0, -0.1]);
 }
+
+/// Keras's ReduceLROnPlateau(patience=2, factor=0.5, min_delta=0, cooldown=1) on a scripted
+/// `val_loss`, the rates written from Keras's `on_epoch_end`: epoch 3 is the first bad one
+/// (wait 1), epoch 4 the second (wait 2 >= patience: cut to 0.5, cooldown 1); epoch 5's
+/// cooldown ends before it is judged, so it is bad (wait 1) and epoch 6 cuts to 0.25; epoch 7
+/// improves; epochs 8 and 9 are bad and 9 cuts to 0.125. PyTorch's rule, with the same
+/// settings, first cuts at epoch 5 (more than 2 bad epochs).
+#[test]
+fn keras_plateau_counts_as_keras_does() {
+    let values = [1.0, 0.9, 0.95, 0.95, 0.95, 0.95, 0.8, 0.85, 0.85];
+    let keras = [1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25, 0.25, 0.125];
+    let mut opt = Lr(1.0);
+    let mut p = ReduceLROnPlateau::keras(&mut opt)
+        .patience(2)
+        .factor(0.5)
+        .min_delta(0.0)
+        .cooldown(1);
+    let mut seen = Vec::new();
+    for v in values {
+        p.step_with(Some(v), &mut opt);
+        seen.push(opt.lr());
+    }
+    assert_eq!(seen, keras);
+
+    let mut opt = Lr(1.0);
+    let mut torch = ReduceLROnPlateau::new(&mut opt)
+        .patience(2)
+        .factor(0.5)
+        .threshold(0.0, ThresholdMode::Abs)
+        .cooldown(1);
+    let mut first_cut = None;
+    for (epoch, v) in values.into_iter().enumerate() {
+        torch.step_with(Some(v), &mut opt);
+        if opt.lr() < 1.0 && first_cut.is_none() {
+            first_cut = Some(epoch + 1);
+        }
+    }
+    assert_eq!(first_cut, Some(5));
+
+    // At min_lr Keras stops cutting; the rate never goes below it.
+    let mut opt = Lr(0.1);
+    let mut p = ReduceLROnPlateau::keras(&mut opt).patience(1).min_lr(0.05);
+    for _ in 0..5 {
+        p.step_with(Some(1.0), &mut opt);
+    }
+    assert_eq!(opt.lr(), 0.05);
+}

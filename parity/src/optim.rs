@@ -28,7 +28,7 @@ pub fn from_config(optimizer: &str, config: &Config<'_>) -> Result<AnyOptimizer,
         "SGD" => AnyOptimizer::SGD(
             SGD::new(lr)?
                 .momentum(config.f32_or("momentum", 0.0))?
-                .dampening(config.f64_or("dampening", 0.0))?
+                .dampening(config.f64_or("dampening", 0.0))
                 .nesterov(config.bool_or("nesterov", false))
                 .weight_decay(weight_decay)?,
         ),

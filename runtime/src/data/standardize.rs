@@ -18,7 +18,8 @@ impl Standardizer {
         Self::fit_rows(x.as_slice(), W)
     }
 
-    /// [`Standardizer::fit`] on whole rows of `width` values, flat (one copy for all widths).
+    /// [`Standardizer::fit`] on whole rows of `width` values, flat (one copy for all widths);
+    /// values past the last whole row are not counted.
     pub fn fit_rows(x: &[f32], width: usize) -> Self {
         let rows = || x.chunks_exact(width.max(1));
         let n = rows().len().max(1) as f64;
@@ -61,7 +62,14 @@ impl Standardizer {
                 found: width,
             });
         }
-        for row in x.chunks_exact_mut(width.max(1)) {
+        // A partial last row would be left unscaled by the loop below: refuse it first.
+        if width == 0 || !x.len().is_multiple_of(width) {
+            return Err(ShapeError::Length {
+                len: x.len(),
+                width,
+            });
+        }
+        for row in x.chunks_exact_mut(width) {
             for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
                 *v = (*v - m) / s;
             }

@@ -26,7 +26,7 @@ pub use dyn_optimizer::{DynOptimizer, OptimizerRef};
 pub use params::{KeyPattern, ParamGroup};
 pub use rmsprop::RMSprop;
 pub use schedule::{
-    CosineAnnealingLR, ExponentialLR, LinearLR, MultiStepLR, OneCycleLR, PlateauMode,
+    CosineAnnealingLR, ExponentialLR, LinearLR, MultiStepLR, OneCycleLR, PlateauMode, PlateauRule,
     ReduceLROnPlateau, Scheduler, SequentialError, SequentialLR, StepLR, ThresholdMode,
 };
 pub use sgd::SGD;

@@ -322,10 +322,25 @@ pub enum ThresholdMode {
     Abs,
 }
 
+/// Whose rule [`ReduceLROnPlateau`] counts bad epochs by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PlateauRule {
+    /// `torch.optim.lr_scheduler.ReduceLROnPlateau`: cuts when more than `patience` epochs
+    /// in a row were not better; a cooldown epoch counts as not bad.
+    #[default]
+    PyTorch,
+    /// Keras's `ReduceLROnPlateau` callback: cuts when `patience` epochs in a row were not
+    /// better (`wait >= patience`), counting none during a cooldown, and only while the
+    /// rate is above `min_lr` (compared in f32, as Keras's variable holds it).
+    Keras,
+}
+
 /// Cuts every group's rate by `factor` once the monitored metric has not improved for
-/// `patience` epochs (not below `min_lr`).
+/// `patience` epochs (not below `min_lr`), by PyTorch's count ([`ReduceLROnPlateau::new`])
+/// or Keras's ([`ReduceLROnPlateau::keras`]).
 #[derive(Clone, Debug)]
 pub struct ReduceLROnPlateau {
+    pub rule: PlateauRule,
     pub mode: PlateauMode,
     pub factor: f64,
     pub patience: u64,
@@ -345,6 +360,7 @@ impl ReduceLROnPlateau {
     /// cooldown 0, min_lr 0. Attaching changes no rate.
     pub fn new(optimizer: &mut dyn LearningRate) -> Self {
         ReduceLROnPlateau {
+            rule: PlateauRule::PyTorch,
             mode: PlateauMode::Min,
             factor: 0.1,
             patience: 10,
@@ -360,6 +376,18 @@ impl ReduceLROnPlateau {
             num_bad_epochs: 0,
             cooldown_counter: 0,
         }
+    }
+    /// Keras's callback and defaults: factor 0.1, patience 10, `min_delta` 1e-4 absolute,
+    /// cooldown 0, min_lr 0, counted by [`PlateauRule::Keras`]. Attaching changes no rate.
+    pub fn keras(optimizer: &mut dyn LearningRate) -> Self {
+        ReduceLROnPlateau {
+            rule: PlateauRule::Keras,
+            ..Self::new(optimizer).threshold(1e-4, ThresholdMode::Abs)
+        }
+    }
+    /// Keras's `min_delta`: an improvement must beat the best by this much (absolute).
+    pub fn min_delta(self, min_delta: f64) -> Self {
+        self.threshold(min_delta, ThresholdMode::Abs)
     }
     pub fn mode(mut self, mode: PlateauMode) -> Self {
         self.mode = mode;
@@ -391,6 +419,36 @@ impl ReduceLROnPlateau {
         self
     }
 
+    /// Keras's `on_epoch_end`, line for line: the cooldown first, then better or a bad
+    /// epoch, and a cut (which restarts the cooldown) only while a rate is above `min_lr`.
+    fn keras_step(&mut self, value: f64, optimizer: &mut dyn LearningRate) {
+        if self.cooldown_counter > 0 {
+            self.cooldown_counter -= 1;
+            self.num_bad_epochs = 0;
+        }
+        if self.is_better(value) {
+            self.best = value;
+            self.num_bad_epochs = 0;
+        } else if self.cooldown_counter == 0 {
+            self.num_bad_epochs += 1;
+            if self.num_bad_epochs >= self.patience {
+                let mut cut = false;
+                for (g, lr) in self.lrs.iter_mut().enumerate() {
+                    let old = optimizer.group_lr(g);
+                    *lr = old;
+                    if (old as f32) > self.min_lr as f32 {
+                        *lr = (old * self.factor).max(self.min_lr);
+                        cut = true;
+                    }
+                }
+                if cut {
+                    self.cooldown_counter = self.cooldown;
+                    self.num_bad_epochs = 0;
+                }
+            }
+        }
+    }
+
     fn is_better(&self, value: f64) -> bool {
         let t = self.threshold;
         match (self.mode, self.threshold_mode) {
@@ -410,6 +468,10 @@ impl Scheduler for ReduceLROnPlateau {
     /// Without a metric nothing changes: the plateau is judged on the monitored value only.
     fn step_with(&mut self, metric: Option<f64>, optimizer: &mut dyn LearningRate) {
         let Some(value) = metric else { return };
+        if self.rule == PlateauRule::Keras {
+            self.keras_step(value, optimizer);
+            return self.apply(optimizer);
+        }
         if self.is_better(value) {
             self.best = value;
             self.num_bad_epochs = 0;

@@ -53,10 +53,10 @@ impl SGD {
         self.momentum = momentum;
         Ok(self)
     }
-    pub fn dampening(mut self, dampening: f64) -> Result<Self, OptimizerError> {
-        check_non_negative("SGD", "dampening", dampening)?;
+    /// Not checked, as PyTorch does not check it (only Nesterov's need for 0, at the step).
+    pub fn dampening(mut self, dampening: f64) -> Self {
         self.dampening = dampening;
-        Ok(self)
+        self
     }
     pub fn nesterov(mut self, nesterov: bool) -> Self {
         self.nesterov = nesterov;

@@ -2,6 +2,10 @@
 //! class counts as much as a common one. Training only, as in Keras (validation and
 //! `evaluate` stay unweighted); the loss is reduced as Keras does (see
 //! [`Loss::value_and_grad_weighted`](crate::loss::Loss::value_and_grad_weighted)).
+//!
+//! The weights' count and values are checked before the first epoch; targets without a class
+//! (values of more than one column) and a loss without sample weights are found at the first
+//! batch, inside the epoch, which is then rolled back.
 
 use crate::data::TargetSlice;
 
@@ -19,6 +23,12 @@ pub enum ClassWeightError {
         "row {row} of the batch has no class for class_weight: targets must be class indices, or a single column of 0 and 1"
     )]
     NoClass { row: usize },
+    #[error("row {row} of the batch is class {class}, but class_weight has {classes} classes")]
+    ClassOutOfRange {
+        row: usize,
+        class: usize,
+        classes: usize,
+    },
 }
 
 /// Checks `weights` against a model with `outputs` scores: one weight per class, where a
@@ -52,9 +62,16 @@ pub(super) fn row_weights<S: TargetSlice + ?Sized>(
             Some([v]) if *v == 0.0 || *v == 1.0 => Some(*v as usize),
             _ => None,
         });
-        match class.and_then(|c| weights.get(c)) {
+        let class = class.ok_or(ClassWeightError::NoClass { row })?;
+        match weights.get(class) {
             Some(&w) => out.push(w),
-            None => return Err(ClassWeightError::NoClass { row }),
+            None => {
+                return Err(ClassWeightError::ClassOutOfRange {
+                    row,
+                    class,
+                    classes: weights.len(),
+                });
+            }
         }
     }
     Ok(())

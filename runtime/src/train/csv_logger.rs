@@ -11,17 +11,22 @@ use crate::history::EpochRecord;
 /// Writes `epoch`, every key of the run (`loss`, `val_loss`, the metrics, `lr`, the names
 /// `History` and TensorBoard use) and `seconds` to a CSV file after each epoch.
 ///
-/// As Keras's: the file is rewritten when training begins unless [`append`](Self::append)
-/// is set (for a resumed run), when rows go after the existing ones and the header is written
-/// only into an empty file. A file that cannot be written stops `fit` with
-/// [`FitError::Callback`](super::FitError::Callback) naming the path: before the first epoch
-/// if it cannot be opened.
+/// As Keras's: the file is rewritten unless [`append`](Self::append) is set (for a resumed
+/// run), when rows go after the existing ones and the header is written only into an empty
+/// file. The rewrite happens at the first epoch's row, so a run that fails before any epoch
+/// (a resume that does not fit, say) leaves the old log as it was. A file that cannot be
+/// written stops `fit` with [`FitError::Callback`](super::FitError::Callback) naming the
+/// path: before the first epoch if it cannot be opened.
 pub struct CSVLogger {
     path: PathBuf,
     separator: u8,
     append: bool,
     columns: Vec<String>,
     writer: Option<csv::Writer<File>>,
+    /// Whether the first row must first empty the file and write the header.
+    rewrite: bool,
+    /// Whether the header is still to be written (an empty file).
+    header: bool,
     error: Option<String>,
 }
 
@@ -33,6 +38,8 @@ impl CSVLogger {
             append: false,
             columns: Vec::new(),
             writer: None,
+            rewrite: false,
+            header: false,
             error: None,
         }
     }
@@ -47,12 +54,12 @@ impl CSVLogger {
         self
     }
 
+    /// Opens for appending, without emptying: whether the file can be written is known
+    /// before the first epoch, and nothing is lost if the run stops before one.
     fn open(&self) -> std::io::Result<(csv::Writer<File>, bool)> {
         let file = OpenOptions::new()
             .create(true)
-            .write(true)
-            .append(self.append)
-            .truncate(!self.append)
+            .append(true)
             .open(&self.path)?;
         let empty = file.metadata()?.len() == 0;
         let writer = csv::WriterBuilder::new()
@@ -65,6 +72,17 @@ impl CSVLogger {
         let Some(writer) = &mut self.writer else {
             return Ok(());
         };
+        if std::mem::take(&mut self.rewrite) {
+            // Appending writes go to the end, which is now 0.
+            writer.get_ref().set_len(0)?;
+            self.header = true;
+        }
+        if std::mem::take(&mut self.header) {
+            let header = (std::iter::once("epoch"))
+                .chain(self.columns.iter().map(String::as_str))
+                .chain(std::iter::once("seconds"));
+            writer.write_record(header)?;
+        }
         let mut row = vec![record.epoch.to_string()];
         row.extend(
             (self.columns.iter()).map(|k| record.get(k).map_or(String::new(), |v| v.to_string())),
@@ -85,18 +103,12 @@ impl Callback for CSVLogger {
     fn on_train_begin(&mut self, keys: &RunKeys) {
         self.columns = keys.names().map(str::to_string).collect();
         self.error = None;
-        let header = (std::iter::once("epoch"))
-            .chain(self.columns.iter().map(String::as_str))
-            .chain(std::iter::once("seconds"));
-        let opened = self.open().and_then(|(mut writer, empty)| {
-            if empty {
-                writer.write_record(header)?;
-                writer.flush()?;
+        match self.open() {
+            Ok((writer, empty)) => {
+                self.writer = Some(writer);
+                self.rewrite = !self.append;
+                self.header = empty;
             }
-            Ok(writer)
-        });
-        match opened {
-            Ok(writer) => self.writer = Some(writer),
             Err(e) => self.fail(e),
         }
     }

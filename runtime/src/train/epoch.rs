@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Clip, DynTrain, Every, FitError, FitOptions, Phase, class_weight, evaluate_dyn,
+    Clip, DynTrain, Every, FitError, FitOptions, Phase, class_weight, evaluate::evaluate_rows,
     progress::Reporter,
 };
 use crate::data::{DynDataset, DynLoader, Targets};
@@ -124,7 +124,8 @@ where
     T: Targets,
 {
     let batch = options.batch_size.max(256);
-    let eval = evaluate_dyn(
+    // fit checked the widths before the first epoch.
+    let eval = evaluate_rows(
         model,
         loss,
         data,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{DynForward, ForwardRef};
+use super::{DynForward, FitError, ForwardRef, check_width};
 use crate::data::{Dataset, DynDataset, DynLoader, Targets};
 use crate::loss::{Loss, LossError};
 use crate::metrics::{AnyTargets, CustomMetric, Metric, MetricSums};
@@ -49,17 +49,33 @@ where
     L: Loss<O, Target = T::Slice>,
 {
     let model = ForwardRef::<M, I, O>(model);
-    evaluate_dyn(&model, loss, &data.as_dyn(), batch_size, metrics, custom)
+    // The types make the widths equal.
+    evaluate_rows(&model, loss, &data.as_dyn(), batch_size, metrics, custom)
 }
 
 /// [`evaluate_with`] for a model and data whose input width is a value (see
-/// [`fit_dyn`](super::fit_dyn)).
-///
-/// # Panics
-///
-/// If the data's width is not the model's input width (which the typed `evaluate` rules out
-/// at compile time); the message names both.
+/// [`fit_dyn`](super::fit_dyn)). Data of another width than the model's input is an error
+/// naming both (the typed `evaluate` rules it out at compile time).
 pub fn evaluate_dyn<L, T, const O: usize>(
+    model: &dyn DynForward<O>,
+    loss: &L,
+    data: &DynDataset<'_, T>,
+    batch_size: usize,
+    metrics: &[Metric],
+    custom: &mut [Box<dyn CustomMetric>],
+) -> Result<Evaluation, FitError>
+where
+    T: Targets,
+    L: Loss<O, Target = T::Slice>,
+{
+    check_width(model.in_width(), data)?;
+    Ok(evaluate_rows(
+        model, loss, data, batch_size, metrics, custom,
+    )?)
+}
+
+/// [`evaluate_dyn`] once the widths are known to be equal.
+pub(super) fn evaluate_rows<L, T, const O: usize>(
     model: &dyn DynForward<O>,
     loss: &L,
     data: &DynDataset<'_, T>,
@@ -72,12 +88,6 @@ where
     L: Loss<O, Target = T::Slice>,
 {
     let width = model.in_width();
-    assert_eq!(
-        data.width(),
-        width,
-        "evaluate_dyn: data of width {} for a model of input width {width}",
-        data.width()
-    );
     let mut loader = DynLoader::new(data, batch_size.max(1)).expect("a batch size of at least 1");
     loader.shuffle = false;
     loader.rewind();

@@ -462,8 +462,10 @@ where
 }
 
 /// Data of the model's input width, or the error naming both.
+/// Data whose rows are as wide as the model's input (and a model with an input at all: a
+/// width of 0 would divide by zero counting rows).
 fn check_width<T: Targets>(model: usize, data: &DynDataset<'_, T>) -> Result<(), FitError> {
-    if data.width() == model {
+    if data.width() == model && model > 0 {
         return Ok(());
     }
     Err(DataError::Shape(ShapeError::RowWidth {
