@@ -689,3 +689,35 @@ fn csv_logger_rewrites_only_at_the_first_epoch() {
     assert!(text.starts_with("epoch,loss,lr,seconds\n"), "{text}");
     assert_eq!(text.lines().count(), 3, "{text}");
 }
+
+/// Lightning's LearningRateMonitor, built in: with parameter groups, every group's rate is in
+/// the history (`lr` for group 0, `lr_pg1`, ...) as the scheduler set it, a key a monitor may
+/// name and a CSV column.
+#[test]
+fn every_parameter_groups_rate_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("log.csv");
+    let data = synthetic::moons(32, 0.1, &mut seeded_rng(0));
+    let mut model = Net::new(&mut seeded_rng(1));
+    let mut optimizer = SGD::new(0.1)
+        .unwrap()
+        .param_group(ParamGroup::new("out").lr(0.01));
+    let schedule = StepLR::new(&mut optimizer, 1, 0.5);
+    let history = fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut optimizer,
+        &data,
+        None,
+        &mut quiet(3)
+            .scheduler(schedule, Every::Epoch)
+            .callback(EarlyStopping::new("lr_pg1").patience(10))
+            .callback(CSVLogger::new(&csv)),
+    )
+    .unwrap();
+    // Each record holds the rates the epoch trained at.
+    assert_eq!(history.series("lr"), [0.1, 0.05, 0.025]);
+    assert_eq!(history.series("lr_pg1"), [0.01, 0.005, 0.0025]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.lines().next().unwrap().contains("lr_pg1"), "{text}");
+}

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{
     Clip, DynTrain, Every, FitError, FitOptions, Phase, class_weight, evaluate::evaluate_rows,
-    progress::Reporter,
+    group_rate_key, progress::Reporter,
 };
 use crate::data::{DynDataset, DynLoader, Targets};
 use crate::history::EpochRecord;
@@ -101,6 +101,8 @@ where
             .iter()
             .map(|m| (m.name().to_string(), m.result())),
     );
+    // Lightning's LearningRateMonitor: every group's rate, group 0's as `lr` below.
+    metrics.extend((1..optimizer.num_groups()).map(|g| (group_rate_key(g), optimizer.group_lr(g))));
     Ok(EpochRecord {
         epoch,
         loss: total / rows.max(1) as f64,

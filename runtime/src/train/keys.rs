@@ -13,11 +13,23 @@ impl RunKeys {
     /// The keys of a run reporting `metrics` (name, larger is better), with or without
     /// validation, in the order `History::to_csv` writes its columns.
     pub fn new<'a>(metrics: impl IntoIterator<Item = (&'a str, bool)>, validation: bool) -> Self {
+        Self::with_groups(metrics, validation, 1)
+    }
+
+    /// [`RunKeys::new`] for an optimizer with `groups` parameter groups: each group after
+    /// the first has its rate under `lr_pg1`, `lr_pg2`, ... (Lightning's LearningRateMonitor;
+    /// group 0's is `lr`), sorted with the metrics as History's CSV columns are.
+    pub fn with_groups<'a>(
+        metrics: impl IntoIterator<Item = (&'a str, bool)>,
+        validation: bool,
+        groups: usize,
+    ) -> Self {
         let mut keys = vec![("loss".to_string(), false)];
         if validation {
             keys.push(("val_loss".to_string(), false));
         }
-        let mut named: Vec<(String, bool)> = Vec::new();
+        let mut named: Vec<(String, bool)> =
+            (1..groups).map(|g| (group_rate_key(g), false)).collect();
         for (name, higher) in metrics {
             named.push((name.to_string(), higher));
             if validation {
@@ -51,4 +63,9 @@ impl RunKeys {
                 keys: self.names().collect::<Vec<_>>().join(", "),
             })
     }
+}
+
+/// The history key of parameter group `g`'s rate (`g >= 1`; group 0's is `lr`).
+pub fn group_rate_key(g: usize) -> String {
+    format!("lr_pg{g}")
 }

@@ -28,7 +28,7 @@ pub use class_weight::ClassWeightError;
 pub use csv_logger::CSVLogger;
 pub use dyn_model::{DynForward, DynTrace, DynTrain, ForwardRef};
 pub use evaluate::{Evaluation, evaluate, evaluate_dyn, evaluate_with, predict, predict_dyn};
-pub use keys::RunKeys;
+pub use keys::{RunKeys, group_rate_key};
 pub use progress::Progress;
 
 use std::collections::BTreeMap;
@@ -369,7 +369,8 @@ where
         .iter()
         .map(|m| (m.name(), m.higher_is_better()));
     let custom = (options.custom_metrics.iter()).map(|m| (m.name(), m.higher_is_better()));
-    let keys = RunKeys::new(builtin.chain(custom), validation.is_some());
+    let groups = optimizer.num_groups();
+    let keys = RunKeys::with_groups(builtin.chain(custom), validation.is_some(), groups);
     let (monitor, higher) = check_monitors(options, &keys)?;
     options
         .callbacks
@@ -504,6 +505,8 @@ fn check_metric_names(options: &FitOptions) -> Result<(), FitError> {
             Some("the name is empty")
         } else if name.starts_with("val_") {
             Some("`val_` is the prefix of validation keys")
+        } else if name.starts_with("lr_pg") {
+            Some("`lr_pg` is the prefix of the parameter groups' rates")
         } else if ["loss", "lr", "epoch", "seconds"].contains(&name)
             || crate::metrics::is_builtin(name)
             || seen.contains(&name)
