@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use super::resume::RunState;
+use super::rollback::EpochStart;
 use super::{
     Clip, DynTrain, Every, FitError, FitOptions, Phase, class_weight, evaluate::evaluate_rows,
     group_rate_key, progress::Reporter,
@@ -14,11 +16,71 @@ use crate::metrics::{AnyTargets, MetricSums};
 use crate::module::Module;
 use crate::optim::{DynOptimizer, OptimizerError, clip_grad_norm, clip_grad_value, scale_grad};
 
+/// Epoch `run.next_epoch`: training, then validation if there is a validation set. A failure
+/// in either puts back what the epoch changed (weights, buffers, optimizer, rates, scheduler,
+/// RNGs, step count; [`EpochStart`]) and is returned inside [`FitError::RolledBack`].
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run_epoch<L, T, const OUT: usize>(
+    model: &mut dyn DynTrain<OUT>,
+    loss: &mut L,
+    optimizer: &mut dyn DynOptimizer,
+    loader: &mut DynLoader<'_, T>,
+    validation: Option<&DynDataset<'_, T>>,
+    options: &mut FitOptions,
+    run: &mut RunState,
+    reporter: &Reporter,
+) -> Result<EpochRecord, FitError>
+where
+    L: Loss<OUT, Target = T::Slice>,
+    T: Targets,
+{
+    let epoch = run.next_epoch;
+    let start = EpochStart::take(
+        model.module_mut(),
+        optimizer,
+        options.scheduler.as_ref().map(|(s, _)| &**s),
+        &run.rng,
+        run.global_step,
+    );
+    loader.start_epoch(&mut run.rng);
+    reporter.start_epoch();
+    let outcome = train_epoch(
+        model,
+        loss,
+        optimizer,
+        loader,
+        options,
+        epoch,
+        &mut run.global_step,
+        reporter,
+    )
+    .and_then(|mut record| match validation {
+        Some(val) => validate_into(&*model, &*loss, val, options, &mut record).map(|()| record),
+        None => Ok(record),
+    });
+    outcome.map_err(|(phase, source)| {
+        let scheduler = options.scheduler.as_mut().map(|(s, _)| &mut **s);
+        start.restore(
+            model.module_mut(),
+            optimizer,
+            scheduler,
+            &mut run.rng,
+            &mut run.global_step,
+        );
+        reporter.finish();
+        FitError::RolledBack {
+            epoch,
+            phase,
+            source: Box::new(source),
+        }
+    })
+}
+
 /// The batches of one epoch, shuffled by the loader: zero_grad, forward_train, loss,
 /// backward, and an optimizer step every `accumulate` batches (and one for the epoch's last,
 /// partial accumulation). Returns the epoch's record without validation.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn train_epoch<L, T, const OUT: usize>(
+fn train_epoch<L, T, const OUT: usize>(
     model: &mut dyn DynTrain<OUT>,
     loss: &mut L,
     optimizer: &mut dyn DynOptimizer,
@@ -114,7 +176,7 @@ where
 }
 
 /// Validation in eval mode through `forward`, into `record` as `val_loss` and `val_<metric>`.
-pub(super) fn validate_into<L, T, const OUT: usize>(
+fn validate_into<L, T, const OUT: usize>(
     model: &dyn DynTrain<OUT>,
     loss: &L,
     data: &DynDataset<'_, T>,

@@ -44,7 +44,6 @@ use crate::optim::{DynOptimizer, Optimizer, OptimizerError, OptimizerRef, Schedu
 use crate::seed::seeded_rng;
 use crate::tensor::ShapeError;
 use resume::{BestCheckpoint, RunState};
-use rollback::EpochStart;
 
 /// When the scheduler steps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -339,14 +338,7 @@ where
     for data in std::iter::once(train).chain(validation) {
         check_width(model.in_width(), data)?;
     }
-    // The optimizer's constructors refuse a bad value as PyTorch's do; what only the whole
-    // configuration shows (a group's rate, a loss weight's length) is refused here, before
-    // any epoch.
-    optimizer.validate_dyn()?;
-    loss.validate()?;
-    if let Some(weights) = &options.class_weight {
-        class_weight::check(weights, OUT)?;
-    }
+    check_settings::<L, T, OUT>(loss, optimizer, options)?;
     // The split has its own stream so that a resumed run splits the same way.
     let mut split_rng = seeded_rng(options.seed);
     let split;
@@ -390,52 +382,17 @@ where
     let reporter = progress::Reporter::new(options.progress, options.epochs, loader.num_batches());
 
     while run.next_epoch <= options.epochs {
-        let epoch = run.next_epoch;
         let started = Instant::now();
-        let start = EpochStart::take(
-            model.module_mut(),
-            optimizer,
-            options.scheduler.as_ref().map(|(s, _)| &**s),
-            &run.rng,
-            run.global_step,
-        );
-        loader.start_epoch(&mut run.rng);
-        reporter.start_epoch();
-        let outcome = epoch::train_epoch(
+        let mut record = epoch::run_epoch(
             model,
             loss,
             optimizer,
             &mut loader,
+            validation,
             options,
-            epoch,
-            &mut run.global_step,
+            &mut run,
             &reporter,
-        )
-        .and_then(|mut record| match validation {
-            Some(val) => {
-                epoch::validate_into(&*model, &*loss, val, options, &mut record).map(|()| record)
-            }
-            None => Ok(record),
-        });
-        let mut record = match outcome {
-            Ok(record) => record,
-            Err((phase, source)) => {
-                let scheduler = options.scheduler.as_mut().map(|(s, _)| &mut **s);
-                start.restore(
-                    model.module_mut(),
-                    optimizer,
-                    scheduler,
-                    &mut run.rng,
-                    &mut run.global_step,
-                );
-                reporter.finish();
-                return Err(FitError::RolledBack {
-                    epoch,
-                    phase,
-                    source: Box::new(source),
-                });
-            }
-        };
+        )?;
         if let Some((s, Every::Epoch)) = &mut options.scheduler {
             s.step_with(record.get(&monitor), optimizer);
         }
@@ -463,6 +420,26 @@ where
 }
 
 /// Data of the model's input width, or the error naming both.
+/// The optimizer's constructors refuse a bad value as PyTorch's do; what only the whole
+/// configuration shows (a group's rate, a loss weight's length, the class weights' count) is
+/// refused here, before any epoch.
+fn check_settings<L, T, const OUT: usize>(
+    loss: &L,
+    optimizer: &dyn DynOptimizer,
+    options: &FitOptions,
+) -> Result<(), FitError>
+where
+    L: Loss<OUT, Target = T::Slice>,
+    T: Targets,
+{
+    optimizer.validate_dyn()?;
+    loss.validate()?;
+    if let Some(weights) = &options.class_weight {
+        class_weight::check(weights, OUT)?;
+    }
+    Ok(())
+}
+
 /// Data whose rows are as wide as the model's input (and a model with an input at all: a
 /// width of 0 would divide by zero counting rows).
 fn check_width<T: Targets>(model: usize, data: &DynDataset<'_, T>) -> Result<(), FitError> {
