@@ -33,6 +33,17 @@ pub enum ShapeError {
     },
 }
 
+/// How many rows of `width` values `len` flat values make; the [`ShapeError::Length`] error
+/// unless they are whole rows (a width of 0 holds only the empty buffer). What every
+/// width-erased buffer is checked with.
+pub(crate) fn whole_rows(len: usize, width: usize) -> Result<usize, ShapeError> {
+    match len.checked_div(width) {
+        Some(rows) if len.is_multiple_of(width) => Ok(rows),
+        None if len == 0 => Ok(0),
+        _ => Err(ShapeError::Length { len, width }),
+    }
+}
+
 /// An owned batch of rows of width `W`.
 #[derive(Clone, PartialEq, Default)]
 pub struct Batch<const W: usize> {

@@ -9,7 +9,7 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 use super::{DataError, Dataset, Targets};
-use crate::tensor::{BatchSlice, ShapeError};
+use crate::tensor::{BatchSlice, whole_rows};
 
 /// Rows of `width` features, flat and row-major, and their targets; borrowed from a
 /// [`Dataset`] (`as_dyn`) or owned (a split, `DynDataset::new`).
@@ -34,17 +34,11 @@ impl<const W: usize, T: Targets> Dataset<W, T> {
 impl<T: Targets> DynDataset<'_, T> {
     /// Whole rows of `width` values, as many as there are targets.
     pub fn new(features: Vec<f32>, width: usize, targets: T) -> Result<Self, DataError> {
-        // A table without feature columns is width 0, its rows empty.
-        let len = features.len();
-        let whole = if width == 0 {
-            len == 0
-        } else {
-            len.is_multiple_of(width)
+        // A table without feature columns is width 0, its rows empty: as many as targets.
+        let rows = match whole_rows(features.len(), width)? {
+            _ if width == 0 => targets.len(),
+            rows => rows,
         };
-        if !whole {
-            return Err(ShapeError::Length { len, width }.into());
-        }
-        let rows = len.checked_div(width).unwrap_or(targets.len());
         if rows != targets.len() {
             return Err(DataError::Rows {
                 features: rows,

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::tensor::{BatchSlice, ShapeError};
+use crate::tensor::{BatchSlice, ShapeError, whole_rows};
 
 /// Per-feature mean and standard deviation (population, ddof = 0).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -63,13 +63,8 @@ impl Standardizer {
             });
         }
         // A partial last row would be left unscaled by the loop below: refuse it first.
-        if width == 0 || !x.len().is_multiple_of(width) {
-            return Err(ShapeError::Length {
-                len: x.len(),
-                width,
-            });
-        }
-        for row in x.chunks_exact_mut(width) {
+        whole_rows(x.len(), width)?;
+        for row in x.chunks_exact_mut(width.max(1)) {
             for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
                 *v = (*v - m) / s;
             }

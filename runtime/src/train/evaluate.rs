@@ -8,7 +8,7 @@ use crate::data::{Dataset, DynDataset, DynLoader, Targets};
 use crate::loss::{Loss, LossError};
 use crate::metrics::{AnyTargets, CustomMetric, Metric, MetricSums};
 use crate::module::Forward;
-use crate::tensor::{Batch, BatchSlice, ShapeError};
+use crate::tensor::{Batch, BatchSlice, ShapeError, whole_rows};
 
 /// Loss and metrics over a dataset.
 #[derive(Clone, Debug, PartialEq)]
@@ -138,14 +138,10 @@ pub fn predict_dyn<const O: usize>(
     batch_size: usize,
 ) -> Result<Batch<O>, ShapeError> {
     let width = model.in_width();
-    if !x.len().is_multiple_of(width) {
-        return Err(ShapeError::Length {
-            len: x.len(),
-            width,
-        });
-    }
+    whole_rows(x.len(), width)?;
     let mut out = Batch::new();
-    for rows in x.chunks(batch_size.max(1).saturating_mul(width)) {
+    // `max(1)`: a width of 0 has only the empty buffer, which has no chunk.
+    for rows in x.chunks(batch_size.max(1).saturating_mul(width).max(1)) {
         let y = model.forward_rows(rows)?;
         for row in y.iter_rows() {
             out.push_row(row);
