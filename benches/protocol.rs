@@ -7,6 +7,7 @@
 use std::time::Instant;
 
 use rand::RngExt;
+use staticnn::parallel::DataParallel;
 use staticnn::prelude::*;
 
 model! {
@@ -80,7 +81,9 @@ fn median_seconds(timed: usize, mut epoch: impl FnMut()) -> f64 {
     times[times.len() / 2]
 }
 
-/// One epoch of the explicit loop over consecutive batches.
+/// One epoch of the explicit loop over consecutive batches: PyTorch's five lines on one
+/// thread, or the same step split by rows over `parallel`'s threads.
+#[allow(clippy::too_many_arguments)] // the protocol's step, spelled out
 fn train_epoch<M, L, O, T, const I: usize, const OUT: usize>(
     model: &mut M,
     loss: &mut L,
@@ -88,23 +91,56 @@ fn train_epoch<M, L, O, T, const I: usize, const OUT: usize>(
     x: &Batch<I>,
     y: &T,
     batch: usize,
-    slice: impl Fn(&T, usize, usize) -> &L::Target,
+    slice: impl Fn(&T, usize, usize) -> &L::Target + Sync,
+    parallel: Option<&mut DataParallel<M, I, OUT>>,
 ) where
-    M: Forward<I, OUT>,
-    L: Loss<OUT>,
-    O: Optimizer,
+    M: Forward<I, OUT> + Init + Send + Sync,
+    L: Loss<OUT> + Send,
+    L::Target: Sync,
+    O: Optimizer + Send,
+    T: Sync + ?Sized,
 {
-    for start in (0..x.rows()).step_by(batch) {
-        let end = (start + batch).min(x.rows());
-        model.zero_grad();
-        let out = model.forward_train(x.slice_rows(start, end));
-        let (_, grad) = loss
-            .value_and_grad(&out, slice(y, start, end))
-            .expect("targets fit");
-        // The input needs no gradient, as in PyTorch for data that does not require grad.
-        out.backward_params(grad);
-        optimizer.step(model).expect("the optimizer's own model");
-    }
+    let batches = (0..x.rows())
+        .step_by(batch)
+        .map(|start| (start, (start + batch).min(x.rows())));
+    let Some(parallel) = parallel else {
+        for (start, end) in batches {
+            model.zero_grad();
+            let out = model.forward_train(x.slice_rows(start, end));
+            let (_, grad) = loss
+                .value_and_grad(&out, slice(y, start, end))
+                .expect("targets fit");
+            // The input needs no gradient, as in PyTorch for data that does not require grad.
+            out.backward_params(grad);
+            optimizer.step(model).expect("the optimizer's own model");
+        }
+        return;
+    };
+    // The whole epoch on the step's threads, so that no step waits for one to wake.
+    parallel.scope(|parallel| {
+        for (start, end) in batches {
+            parallel
+                .step(
+                    model,
+                    loss,
+                    optimizer,
+                    x.slice_rows(start, end),
+                    slice(y, start, end),
+                )
+                .expect("a step");
+        }
+    });
+}
+
+/// The data-parallel driver for `threads > 1`; `None` runs the plain loop.
+fn data_parallel<M, const I: usize, const OUT: usize>(
+    model: &M,
+    threads: usize,
+) -> Option<DataParallel<M, I, OUT>>
+where
+    M: Forward<I, OUT> + Init + Send,
+{
+    (threads > 1).then(|| DataParallel::new(model, threads).expect("threads"))
 }
 
 fn rows<const K: usize>(y: &Batch<K>, start: usize, end: usize) -> &BatchSlice<K> {
@@ -264,8 +300,9 @@ fn measure(s: &Settings) {
             Batch::<1>::from_vec(y.iter().map(|v| f32::from(*v > 0.0)).collect()).expect("rows");
         let mut m = Tiny::new(&mut rng);
         let (mut l, mut o) = (BCEWithLogitsLoss::new(), Adam::new(1e-3).unwrap());
+        let mut p = data_parallel(&m, s.threads);
         let t = median_seconds(timed, || {
-            train_epoch(&mut m, &mut l, &mut o, &x, &y, 32, rows)
+            train_epoch(&mut m, &mut l, &mut o, &x, &y, 32, rows, p.as_mut())
         });
         results.push(("T1".to_string(), n as f64 / t));
     }
@@ -276,8 +313,9 @@ fn measure(s: &Settings) {
         let y: Vec<usize> = (0..n).map(|i| i % 10).collect();
         let mut m = Mnist::new(&mut rng);
         let (mut l, mut o) = (CrossEntropyLoss::new(), Adam::new(1e-3).unwrap());
+        let mut p = data_parallel(&m, s.threads);
         let t = median_seconds(timed, || {
-            train_epoch(&mut m, &mut l, &mut o, &x, &y, 64, classes)
+            train_epoch(&mut m, &mut l, &mut o, &x, &y, 64, classes, p.as_mut())
         });
         results.push(("T2".to_string(), n as f64 / t));
     }
@@ -291,8 +329,9 @@ fn measure(s: &Settings) {
             CrossEntropyLoss::new(),
             SGD::new(0.01).unwrap().momentum(0.9).unwrap(),
         );
+        let mut p = data_parallel(&m, s.threads);
         let t = median_seconds(timed, || {
-            train_epoch(&mut m, &mut l, &mut o, &x, &y, 256, classes)
+            train_epoch(&mut m, &mut l, &mut o, &x, &y, 256, classes, p.as_mut())
         });
         results.push(("T3".to_string(), n as f64 / t));
     }
@@ -303,9 +342,10 @@ fn measure(s: &Settings) {
         let (x, y) = (random::<20>(100, &mut rng), random::<1>(100, &mut rng));
         let mut m = Seed::new(&mut rng);
         let (mut l, mut o) = (MSELoss::new(), Adam::new(0.01).unwrap());
+        let mut p = data_parallel(&m, s.threads);
         let t = median_seconds(timed, || {
             for _ in 0..steps {
-                train_epoch(&mut m, &mut l, &mut o, &x, &y, 100, rows);
+                train_epoch(&mut m, &mut l, &mut o, &x, &y, 100, rows, p.as_mut());
             }
         });
         results.push(("T4".to_string(), (100 * steps) as f64 / t));

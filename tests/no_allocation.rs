@@ -1,5 +1,7 @@
 //! After the first step at a batch size, forward_train + backward of a Linear–ReLU–Linear
-//! stack allocates nothing: every buffer is owned by its layer and reused.
+//! stack allocates nothing: every buffer is owned by its layer and reused. So do whole steps
+//! of the benchmark's four networks (every layer, loss and optimizer T1–T4 use); their
+//! data-parallel steps are `tests/no_allocation_parallel.rs`.
 
 #[path = "support/counting_allocator.rs"]
 mod counting_allocator;
@@ -49,6 +51,16 @@ model! {
     pub struct T2Net: [784] -> [10] { Linear(256), ReLU, Linear(128), ReLU, Linear(10) }
 }
 
+model! {
+    /// The benchmark's T3 network.
+    pub struct T3Net: [784] -> [10] { Linear(1024), ReLU, Linear(1024), ReLU, Linear(10) }
+}
+
+model! {
+    /// The benchmark's T4 network.
+    pub struct T4Net: [20] -> [1] { Linear(10), ReLU, Linear(1) }
+}
+
 /// Allocations during `steps` whole training steps after a first one.
 fn allocations_after_first_step(mut step: impl FnMut()) -> usize {
     step();
@@ -94,4 +106,38 @@ fn whole_training_steps_of_the_benchmark_networks_allocate_nothing() {
             .expect("the optimizer's own model");
     });
     assert_eq!(n, 0, "T2: allocations in 5 steps after the first");
+
+    let mut model = T3Net::new(&mut rng);
+    let (mut loss, mut optimizer) = (
+        CrossEntropyLoss::new(),
+        SGD::new(0.01).unwrap().momentum(0.9).unwrap(),
+    );
+    let x =
+        Batch::<784>::from_vec((0..32 * 784).map(|i| (i % 11) as f32 / 11.0).collect()).unwrap();
+    let y: Vec<usize> = (0..32).map(|i| i % 10).collect();
+    let n = allocations_after_first_step(|| {
+        model.zero_grad();
+        let out = model.forward_train(&x);
+        let (_, grad) = loss.value_and_grad(&out, &y).unwrap();
+        out.backward_params(grad);
+        optimizer
+            .step(&mut model)
+            .expect("the optimizer's own model");
+    });
+    assert_eq!(n, 0, "T3: allocations in 5 steps after the first");
+
+    let mut model = T4Net::new(&mut rng);
+    let (mut loss, mut optimizer) = (MSELoss::new(), Adam::new(0.01).unwrap());
+    let x = Batch::<20>::from_vec((0..100 * 20).map(|i| (i % 9) as f32 / 9.0).collect()).unwrap();
+    let y = Batch::<1>::from_vec((0..100).map(|i| (i % 5) as f32).collect()).unwrap();
+    let n = allocations_after_first_step(|| {
+        model.zero_grad();
+        let out = model.forward_train(&x);
+        let (_, grad) = loss.value_and_grad(&out, &y).unwrap();
+        out.backward_params(grad);
+        optimizer
+            .step(&mut model)
+            .expect("the optimizer's own model");
+    });
+    assert_eq!(n, 0, "T4: allocations in 5 steps after the first");
 }

@@ -14,6 +14,7 @@ pub mod loss;
 pub mod metrics;
 pub mod module;
 pub mod optim;
+pub mod parallel;
 pub mod plot;
 pub mod seed;
 pub mod simd;

@@ -23,13 +23,21 @@ pub fn set_num_threads(threads: usize) {
 /// available core until it is called.
 pub fn num_threads() -> usize {
     match THREADS.load(Ordering::Relaxed) {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        // Asked once: `available_parallelism` reads the cgroup files, allocating, on every
+        // call, and this is asked for every product.
+        0 => *AVAILABLE.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         n => n,
     }
 }
 
+static AVAILABLE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
 /// The parallelism for an `m × k` by `k × n` product.
 pub fn par_for(m: usize, n: usize, k: usize) -> Par {
+    // A data-parallel step's thread is one part of the work already: its products stay on it.
+    if crate::parallel::split::on_step_thread() {
+        return Par::Seq;
+    }
     let threads = num_threads();
     if threads > 1 && m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MIN_FLOPS {
         Par::rayon(threads)

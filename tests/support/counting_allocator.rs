@@ -4,6 +4,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 struct Counting;
 
@@ -12,14 +13,26 @@ thread_local! {
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
+/// Allocations made by every thread, for work spread over threads (a data-parallel step);
+/// only meaningful in a test binary whose one test is the only thing running.
+static ALL_THREADS: AtomicUsize = AtomicUsize::new(0);
+
 fn count() {
     // `try_with`: a thread being torn down has no counter left, and needs none.
     let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+    ALL_THREADS.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Allocations this thread has made so far.
+#[allow(dead_code)] // each including test uses one of the two counts
 pub fn allocations() -> usize {
     ALLOCATIONS.with(Cell::get)
+}
+
+/// Allocations every thread of the process has made so far.
+#[allow(dead_code)]
+pub fn allocations_on_every_thread() -> usize {
+    ALL_THREADS.load(Ordering::Relaxed)
 }
 
 // SAFETY: every call is forwarded unchanged to the system allocator; the counter has no

@@ -6,6 +6,7 @@ use super::{
     Optimizer, OptimizerError, check_beta, check_lr, check_non_negative, learning_rate_from_params,
 };
 use crate::module::Module;
+use crate::parallel::split::elementwise;
 use crate::simd;
 use crate::state::NamedTensor;
 
@@ -150,11 +151,18 @@ impl Optimizer for Adam {
             let slots = &mut state.slots;
             let m = zeros(&mut slots.exp_avg, n);
             let v = zeros(&mut slots.exp_avg_sq, n);
+            // One pass over the values, split over a data-parallel step's threads.
             if amsgrad {
                 let vmax = zeros(&mut slots.max_exp_avg_sq, n);
-                simd::vectorize(|| update_amsgrad(&c, &mut p.value, &p.grad, m, v, vmax));
+                let slices = (&mut p.value[..], (&p.grad[..], (m, (v, vmax))));
+                elementwise(slices, &|(p, (g, (m, (v, vmax))))| {
+                    simd::vectorize(|| update_amsgrad(&c, p, g, m, v, vmax))
+                });
             } else {
-                simd::vectorize(|| update(&c, &mut p.value, &p.grad, m, v));
+                let slices = (&mut p.value[..], (&p.grad[..], (m, v)));
+                elementwise(slices, &|(p, (g, (m, v)))| {
+                    simd::vectorize(|| update(&c, p, g, m, v))
+                });
             }
         })
     }

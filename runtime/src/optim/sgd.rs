@@ -5,6 +5,7 @@ use super::{
     Optimizer, OptimizerError, check, check_lr, check_non_negative, learning_rate_from_params,
 };
 use crate::module::Module;
+use crate::parallel::split::elementwise;
 use crate::state::NamedTensor;
 
 #[derive(Clone, Debug)]
@@ -98,26 +99,36 @@ impl Optimizer for SGD {
             let lr = group.lr as f32;
             let wd = group.options.weight_decay.unwrap_or(*weight_decay);
             let momentum = group.options.momentum.unwrap_or(*default_momentum);
+            // One pass over the values, split over a data-parallel step's threads.
             if momentum == 0.0 {
-                for (w, &g) in p.value.iter_mut().zip(&p.grad) {
-                    let g = g + wd * *w;
-                    *w -= lr * g;
-                }
+                let slices = (&mut p.value[..], &p.grad[..]);
+                elementwise(slices, &|(value, grad): (&mut [f32], &[f32])| {
+                    for (w, &g) in value.iter_mut().zip(grad) {
+                        let g = g + wd * *w;
+                        *w -= lr * g;
+                    }
+                });
                 return;
             }
             let first = state.slots.momentum_buffer.is_empty();
             let buf = zeros(&mut state.slots.momentum_buffer, p.len());
-            for ((w, &g), b) in p.value.iter_mut().zip(&p.grad).zip(buf.iter_mut()) {
-                let g = g + wd * *w;
-                // The first step takes the gradient as the buffer, undamped.
-                *b = if first {
-                    g
-                } else {
-                    momentum * *b + one_minus_dampening * g
-                };
-                let d = if nesterov { g + momentum * *b } else { *b };
-                *w -= lr * d;
-            }
+            let slices = (&mut p.value[..], (&p.grad[..], buf));
+            elementwise(slices, &|(value, (grad, buf)): (
+                &mut [f32],
+                (&[f32], &mut [f32]),
+            )| {
+                for ((w, &g), b) in value.iter_mut().zip(grad).zip(buf.iter_mut()) {
+                    let g = g + wd * *w;
+                    // The first step takes the gradient as the buffer, undamped.
+                    *b = if first {
+                        g
+                    } else {
+                        momentum * *b + one_minus_dampening * g
+                    };
+                    let d = if nesterov { g + momentum * *b } else { *b };
+                    *w -= lr * d;
+                }
+            });
         })
     }
 

@@ -1,0 +1,232 @@
+//! Data-parallel training steps for small networks, on several cores.
+//!
+//! PyTorch and the Rust peers get about nothing from a second core on a small network: each
+//! product is too small to split. [`DataParallel`] splits the *batch* instead (PyTorch's
+//! `DistributedDataParallel` on one machine): every thread runs its rows through its own
+//! replica of the model (its own activation buffers), the loss is taken once over the whole
+//! batch's output, each replica backpropagates its rows, the gradients are summed into the
+//! model, and the optimizer steps the model once.
+//!
+//! The result is one thread's within float reassociation (the weight gradients are summed
+//! part by part), and the same for a fixed thread count from run to run. With one thread
+//! it is exactly the hand-written step.
+
+mod error;
+mod pairs;
+pub(crate) mod split;
+
+pub use error::{DataParallelError, StepError};
+
+use crate::loss::Loss;
+use crate::module::{Buffer, Forward, Init, Module, Parameter, TraceKey, Visitor};
+use crate::optim::Optimizer;
+use crate::seed::seeded_rng;
+use crate::tensor::{Batch, BatchSlice};
+
+/// Rows × parameters (about the multiply-adds of a forward pass) below which a step runs on
+/// one thread. Measured on 2 cores: T1's step (32 rows × 337 parameters, 5 µs) and T4's
+/// (100 × 221) were 2–3× slower split; T2's (64 × 235k) gains.
+const SPLIT_MIN_WORK: usize = 1 << 20;
+
+/// A model's training step split over `threads` threads by rows of the batch.
+///
+/// ```
+/// # use staticnn_runtime::{Linear, Forward, Init, parallel::DataParallel, loss::MSELoss, optim::SGD, Batch, seeded_rng};
+/// let mut model = Linear::<3, 2>::init(&mut seeded_rng(0));
+/// let (mut loss, mut optimizer) = (MSELoss::new(), SGD::new(0.1).unwrap());
+/// let mut parallel = DataParallel::new(&model, 2).unwrap();
+/// let (x, y) = (Batch::<3>::zeros(64), Batch::<2>::zeros(64));
+/// let value = parallel.step(&mut model, &mut loss, &mut optimizer, &x, &y).unwrap();
+/// assert!(value.is_finite());
+/// ```
+pub struct DataParallel<M, const IN: usize, const OUT: usize> {
+    /// One per thread but the first, whose rows the model itself takes.
+    replicas: Vec<M>,
+    /// The whole batch's output, gathered from the parts for the loss.
+    output: Batch<OUT>,
+    /// Shared so that [`scope`](Self::scope) can run on it while lending `self` out.
+    pool: std::sync::Arc<rayon::ThreadPool>,
+}
+
+impl<M, const IN: usize, const OUT: usize> DataParallel<M, IN, OUT>
+where
+    M: Forward<IN, OUT> + Init + Send,
+{
+    /// Replicas of `model`'s type for `threads` threads (1: the plain step, no replica).
+    ///
+    /// Refused for a model with buffers: BatchNorm's batch statistics would be each part's,
+    /// not the batch's (PyTorch needs `SyncBatchNorm` for that), a silently different model.
+    pub fn new(model: &M, threads: usize) -> Result<Self, DataParallelError> {
+        if threads == 0 {
+            return Err(DataParallelError::NoThreads);
+        }
+        if let Some(key) = first_buffer(model) {
+            return Err(DataParallelError::BatchStatistics { key });
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("staticnn-data-parallel-{i}"))
+            // Each part is one thread's work: the products inside it must not fan out again.
+            .start_handler(|_| split::mark_step_thread())
+            .build()?;
+        // The replicas' initial weights do not matter (every step sends the model's); their
+        // Dropout streams come from these seeds, so a run is the same for a thread count.
+        let replicas = (1..threads)
+            .map(|i| M::init(&mut seeded_rng(0x5eed_0000 + i as u64)))
+            .collect();
+        Ok(DataParallel {
+            replicas,
+            output: Batch::new(),
+            pool: std::sync::Arc::new(pool),
+        })
+    }
+
+    /// The number of threads a step uses.
+    pub fn threads(&self) -> usize {
+        self.replicas.len() + 1
+    }
+
+    /// Runs `f` on this step's threads, so that a loop of steps inside it hands each step
+    /// over to them without waking a sleeping thread first: for steps of a few microseconds.
+    pub fn scope<R: Send>(&mut self, f: impl FnOnce(&mut Self) -> R + Send) -> R
+    where
+        M: Sync,
+    {
+        let pool = std::sync::Arc::clone(&self.pool);
+        pool.install(|| f(self))
+    }
+
+    /// One whole training step, PyTorch's `zero_grad / forward / loss / backward / step`
+    /// over the batch `x` with `target`, in train mode; returns the loss.
+    ///
+    /// The replicas take the model's weights at the start of every step, so whatever changed
+    /// the model between steps (a loaded state dict, a frozen layer) holds here too.
+    pub fn step<L, O>(
+        &mut self,
+        model: &mut M,
+        loss: &mut L,
+        optimizer: &mut O,
+        x: &BatchSlice<IN>,
+        target: &L::Target,
+    ) -> Result<f32, StepError>
+    where
+        M: Sync,
+        L: Loss<OUT> + Send,
+        L::Target: Sync,
+        O: Optimizer + Send,
+    {
+        model.validate(x)?;
+        let pool = &self.pool;
+        let (replicas, output) = (&mut self.replicas, &mut self.output);
+        pool.install(|| {
+            let value = forward_backward(model, replicas, output, loss, x, target)?;
+            optimizer.step(model)?;
+            Ok(value)
+        })
+    }
+}
+
+/// The step's forward, loss and backward; the model ends with the whole batch's gradients.
+fn forward_backward<M, L, const IN: usize, const OUT: usize>(
+    model: &mut M,
+    replicas: &mut [M],
+    output: &mut Batch<OUT>,
+    loss: &mut L,
+    x: &BatchSlice<IN>,
+    target: &L::Target,
+) -> Result<f32, StepError>
+where
+    M: Forward<IN, OUT> + Send + Sync,
+    L: Loss<OUT> + Send,
+    L::Target: Sync,
+{
+    let key = TraceKey(());
+    model.train();
+    pairs::zero_grad(model);
+    let rows = x.rows();
+    let parts = replicas.len() + 1;
+    // A step too small to split (handing a part to another thread and back costs more than
+    // the part), or fewer rows than threads: the plain step.
+    if parts == 1 || rows < parts || rows.saturating_mul(model.num_params()) < SPLIT_MIN_WORK {
+        let out = model.forward_train_raw(x);
+        let (value, grad) = loss.value_and_grad(out, target)?;
+        model.backward_params_raw(grad, &key);
+        return Ok(value);
+    }
+    let bounds = |part: usize| (part * rows / parts, (part + 1) * rows / parts);
+    for replica in replicas.iter_mut() {
+        replica.train();
+        pairs::each_pair(model, replica, &mut pairs::send_weights);
+    }
+    on_every_part(model, replicas, &|m: &mut M, part| {
+        let (lo, hi) = bounds(part);
+        m.forward_train_raw(x.slice_rows(lo, hi));
+    });
+    output.resize_rows(rows);
+    let (lo, hi) = bounds(0);
+    output.as_mut_slice()[lo * OUT..hi * OUT].copy_from_slice(model.last_output().as_slice());
+    for (i, replica) in replicas.iter().enumerate() {
+        let (lo, hi) = bounds(i + 1);
+        output.as_mut_slice()[lo * OUT..hi * OUT].copy_from_slice(replica.last_output().as_slice());
+    }
+    let (value, grad) = loss.value_and_grad(output, target)?;
+    on_every_part(model, replicas, &|m: &mut M, part| {
+        let (lo, hi) = bounds(part);
+        m.backward_params_raw(grad.slice_rows(lo, hi), &key);
+    });
+    for replica in replicas.iter_mut() {
+        pairs::each_pair(model, replica, &mut pairs::add_gradient);
+    }
+    Ok(value)
+}
+
+/// `f(model, 0)` and `f(replica, i + 1)` for every replica, each on a thread of the pool.
+fn on_every_part<M: Send>(model: &mut M, replicas: &mut [M], f: &(dyn Fn(&mut M, usize) + Sync)) {
+    rayon::join(|| f(model, 0), || on_replicas(replicas, 1, f));
+}
+
+fn on_replicas<M: Send>(replicas: &mut [M], first: usize, f: &(dyn Fn(&mut M, usize) + Sync)) {
+    match replicas {
+        [] => {}
+        [one] => f(one, first),
+        _ => {
+            let mid = replicas.len() / 2;
+            let (a, b) = replicas.split_at_mut(mid);
+            rayon::join(
+                || on_replicas(a, first, f),
+                || on_replicas(b, first + mid, f),
+            );
+        }
+    }
+}
+
+/// The state-dict key of the model's first buffer, if it has one.
+fn first_buffer<M: Module>(model: &M) -> Option<String> {
+    #[derive(Default)]
+    struct First {
+        path: Vec<String>,
+        found: Option<String>,
+    }
+    impl Visitor for First {
+        fn enter(&mut self, name: &str) {
+            self.path.push(name.to_string());
+        }
+        fn leave(&mut self) {
+            self.path.pop();
+        }
+        fn parameter(&mut self, _: &str, _: &Parameter) {}
+        fn buffer(&mut self, name: &str, _: Buffer<'_>) {
+            if self.found.is_none() {
+                let mut key = self.path.join(".");
+                if !key.is_empty() {
+                    key.push('.');
+                }
+                key.push_str(name);
+                self.found = Some(key);
+            }
+        }
+    }
+    let mut first = First::default();
+    model.visit(&mut first);
+    first.found
+}
