@@ -184,8 +184,9 @@ pub fn linear<const I: usize, const O: usize>(
 ) -> [f32; O] {
     // The neutral element of `f32: Sum`, which starts the runtime's sums (-0.0 today).
     let zero: f32 = core::iter::empty::<f32>().sum();
-    // lanes[k][o]: partial sum k of output o.
-    let mut lanes = [[0.0f32; O]; 8];
+    // lanes[k][o]: partial sum k of output o, started, as the runtime's are, at the neutral
+    // element, which the compiler then drops: the first product is the partial sum exactly.
+    let mut lanes = [[zero; O]; 8];
     let (xc, wc) = (x.chunks_exact(8), wt.chunks_exact(8));
     let (xr, wr) = (xc.remainder(), wc.remainder());
     for (xs, ws) in xc.zip(wc) {

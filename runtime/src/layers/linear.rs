@@ -32,7 +32,10 @@ pub struct Linear<const IN: usize, const OUT: usize> {
 /// `Σ a·b` with eight partial sums, so that the loop vectorises.
 #[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
+    // -0.0 is the neutral element of addition (what `Sum` starts from): `-0.0 + p` is `p`
+    // for every p, so the compiler drops the first add of each partial sum. (+0.0 would
+    // turn a product of -0.0 into +0.0, which only a sum of exact zeros could ever show.)
+    let mut acc = [-0.0f32; 8];
     let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f32 = a8
         .remainder()

@@ -30,15 +30,8 @@ const SPLIT_MIN_WORK: usize = 1 << 20;
 
 /// A model's training step split over `threads` threads by rows of the batch.
 ///
-/// ```
-/// # use staticnn_runtime::{Linear, Forward, Init, parallel::DataParallel, loss::MSELoss, optim::SGD, Batch, seeded_rng};
-/// let mut model = Linear::<3, 2>::init(&mut seeded_rng(0));
-/// let (mut loss, mut optimizer) = (MSELoss::new(), SGD::new(0.1).unwrap());
-/// let mut parallel = DataParallel::new(&model, 2).unwrap();
-/// let (x, y) = (Batch::<3>::zeros(64), Batch::<2>::zeros(64));
-/// let value = parallel.step(&mut model, &mut loss, &mut optimizer, &x, &y).unwrap();
-/// assert!(value.is_finite());
-/// ```
+/// Built for a model of the `model!` macro (replicas are made with [`Init`]); the README's
+/// "Two cores" section shows the loop.
 pub struct DataParallel<M, const IN: usize, const OUT: usize> {
     /// One per thread but the first, whose rows the model itself takes.
     replicas: Vec<M>,
