@@ -343,9 +343,17 @@ fn measure(s: &Settings) {
         let mut m = Seed::new(&mut rng);
         let (mut l, mut o) = (MSELoss::new(), Adam::new(0.01).unwrap());
         let mut p = data_parallel(&m, s.threads);
-        let t = median_seconds(timed, || {
-            for _ in 0..steps {
-                train_epoch(&mut m, &mut l, &mut o, &x, &y, 100, rows, p.as_mut());
+        let t = median_seconds(timed, || match p.as_mut() {
+            // One scope around the epoch's steps, as `train_epoch` puts around its batches.
+            Some(p) => p.scope(|p| {
+                for _ in 0..steps {
+                    train_epoch(&mut m, &mut l, &mut o, &x, &y, 100, rows, Some(&mut *p));
+                }
+            }),
+            None => {
+                for _ in 0..steps {
+                    train_epoch(&mut m, &mut l, &mut o, &x, &y, 100, rows, None);
+                }
             }
         });
         results.push(("T4".to_string(), (100 * steps) as f64 / t));

@@ -35,6 +35,8 @@ const SPLIT_MIN_WORK: usize = 1 << 20;
 pub struct DataParallel<M, const IN: usize, const OUT: usize> {
     /// One per thread but the first, whose rows the model itself takes.
     replicas: Vec<M>,
+    /// The model's parameter count, which with the rows says whether a step splits.
+    params: usize,
     /// The whole batch's output, gathered from the parts for the loss.
     output: Batch<OUT>,
     /// Shared so that [`scope`](Self::scope) can run on it while lending `self` out.
@@ -69,6 +71,7 @@ where
             .collect();
         Ok(DataParallel {
             replicas,
+            params: model.num_params(),
             output: Batch::new(),
             pool: std::sync::Arc::new(pool),
         })
@@ -77,6 +80,14 @@ where
     /// The number of threads a step uses.
     pub fn threads(&self) -> usize {
         self.replicas.len() + 1
+    }
+
+    /// Whether a step of `rows` rows is split. Not when it is too small (handing a part to
+    /// another thread and back costs more than the part) or has fewer rows than threads:
+    /// then it is the plain step, on the calling thread.
+    fn splits(&self, rows: usize) -> bool {
+        let parts = self.threads();
+        parts > 1 && rows >= parts && rows.saturating_mul(self.params) >= SPLIT_MIN_WORK
     }
 
     /// Runs `f` on this step's threads, so that a loop of steps inside it hands each step
@@ -109,6 +120,11 @@ where
         O: Optimizer + Send,
     {
         model.validate(x)?;
+        if !self.splits(x.rows()) {
+            let value = plain_step(model, loss, x, target)?;
+            optimizer.step(model)?;
+            return Ok(value);
+        }
         let pool = &self.pool;
         let (replicas, output) = (&mut self.replicas, &mut self.output);
         pool.install(|| {
@@ -119,7 +135,27 @@ where
     }
 }
 
-/// The step's forward, loss and backward; the model ends with the whole batch's gradients.
+/// PyTorch's `zero_grad / forward / loss / backward` on the calling thread.
+fn plain_step<M, L, const IN: usize, const OUT: usize>(
+    model: &mut M,
+    loss: &mut L,
+    x: &BatchSlice<IN>,
+    target: &L::Target,
+) -> Result<f32, StepError>
+where
+    M: Forward<IN, OUT>,
+    L: Loss<OUT>,
+{
+    model.train();
+    model.zero_grad();
+    let out = model.forward_train(x);
+    let (value, grad) = loss.value_and_grad(&out, target)?;
+    out.backward_params(grad);
+    Ok(value)
+}
+
+/// The split step's forward, loss and backward, on the pool's threads; the model ends with
+/// the whole batch's gradients.
 fn forward_backward<M, L, const IN: usize, const OUT: usize>(
     model: &mut M,
     replicas: &mut [M],
@@ -138,14 +174,6 @@ where
     pairs::zero_grad(model);
     let rows = x.rows();
     let parts = replicas.len() + 1;
-    // A step too small to split (handing a part to another thread and back costs more than
-    // the part), or fewer rows than threads: the plain step.
-    if parts == 1 || rows < parts || rows.saturating_mul(model.num_params()) < SPLIT_MIN_WORK {
-        let out = model.forward_train_raw(x);
-        let (value, grad) = loss.value_and_grad(out, target)?;
-        model.backward_params_raw(grad, &key);
-        return Ok(value);
-    }
     let bounds = |part: usize| (part * rows / parts, (part + 1) * rows / parts);
     for replica in replicas.iter_mut() {
         replica.train();
