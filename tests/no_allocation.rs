@@ -7,6 +7,13 @@
 mod counting_allocator;
 
 use counting_allocator::allocations;
+#[path = "support/steps.rs"]
+mod steps;
+use steps::plain_step;
+
+fn allocations_after_first_step(step: impl FnMut()) -> usize {
+    steps::allocations_after_first_step(allocations, step)
+}
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use staticnn::prelude::*;
@@ -61,16 +68,6 @@ model! {
     pub struct T4Net: [20] -> [1] { Linear(10), ReLU, Linear(1) }
 }
 
-/// Allocations during `steps` whole training steps after a first one.
-fn allocations_after_first_step(mut step: impl FnMut()) -> usize {
-    step();
-    let before = allocations();
-    for _ in 0..5 {
-        step();
-    }
-    allocations() - before
-}
-
 #[test]
 fn whole_training_steps_of_the_benchmark_networks_allocate_nothing() {
     staticnn::set_num_threads(1);
@@ -80,15 +77,8 @@ fn whole_training_steps_of_the_benchmark_networks_allocate_nothing() {
     let (mut loss, mut optimizer) = (BCEWithLogitsLoss::new(), Adam::new(1e-3).unwrap());
     let x = Batch::<2>::from_vec((0..64).map(|i| i as f32 / 64.0).collect()).unwrap();
     let y = Batch::<1>::from_vec((0..32).map(|i| (i % 2) as f32).collect()).unwrap();
-    let n = allocations_after_first_step(|| {
-        model.zero_grad();
-        let out = model.forward_train(&x);
-        let (_, grad) = loss.value_and_grad(&out, &y).unwrap();
-        out.backward_params(grad);
-        optimizer
-            .step(&mut model)
-            .expect("the optimizer's own model");
-    });
+    let n =
+        allocations_after_first_step(|| plain_step(&mut model, &mut loss, &mut optimizer, &x, &y));
     assert_eq!(n, 0, "T1: allocations in 5 steps after the first");
 
     let mut model = T2Net::new(&mut rng);
@@ -115,29 +105,15 @@ fn whole_training_steps_of_the_benchmark_networks_allocate_nothing() {
     let x =
         Batch::<784>::from_vec((0..32 * 784).map(|i| (i % 11) as f32 / 11.0).collect()).unwrap();
     let y: Vec<usize> = (0..32).map(|i| i % 10).collect();
-    let n = allocations_after_first_step(|| {
-        model.zero_grad();
-        let out = model.forward_train(&x);
-        let (_, grad) = loss.value_and_grad(&out, &y).unwrap();
-        out.backward_params(grad);
-        optimizer
-            .step(&mut model)
-            .expect("the optimizer's own model");
-    });
+    let n =
+        allocations_after_first_step(|| plain_step(&mut model, &mut loss, &mut optimizer, &x, &y));
     assert_eq!(n, 0, "T3: allocations in 5 steps after the first");
 
     let mut model = T4Net::new(&mut rng);
     let (mut loss, mut optimizer) = (MSELoss::new(), Adam::new(0.01).unwrap());
     let x = Batch::<20>::from_vec((0..100 * 20).map(|i| (i % 9) as f32 / 9.0).collect()).unwrap();
     let y = Batch::<1>::from_vec((0..100).map(|i| (i % 5) as f32).collect()).unwrap();
-    let n = allocations_after_first_step(|| {
-        model.zero_grad();
-        let out = model.forward_train(&x);
-        let (_, grad) = loss.value_and_grad(&out, &y).unwrap();
-        out.backward_params(grad);
-        optimizer
-            .step(&mut model)
-            .expect("the optimizer's own model");
-    });
+    let n =
+        allocations_after_first_step(|| plain_step(&mut model, &mut loss, &mut optimizer, &x, &y));
     assert_eq!(n, 0, "T4: allocations in 5 steps after the first");
 }

@@ -8,6 +8,8 @@
 mod counting_allocator;
 
 use counting_allocator::allocations_on_every_thread;
+#[path = "support/steps.rs"]
+mod steps;
 use staticnn::parallel::DataParallel;
 use staticnn::prelude::*;
 use staticnn::seeded_rng;
@@ -23,13 +25,8 @@ model! {
 }
 
 /// Allocations on every thread during 5 steps after a first one.
-fn allocations_after_first_step(mut step: impl FnMut()) -> usize {
-    step();
-    let before = allocations_on_every_thread();
-    for _ in 0..5 {
-        step();
-    }
-    allocations_on_every_thread() - before
+fn allocations_after_first_step(step: impl FnMut()) -> usize {
+    steps::allocations_after_first_step(allocations_on_every_thread, step)
 }
 
 #[test]
@@ -44,11 +41,7 @@ fn data_parallel_steps_allocate_nothing_after_the_first() {
         Batch::<784>::from_vec((0..64 * 784).map(|i| (i % 13) as f32 / 13.0).collect()).unwrap();
     let y: Vec<usize> = (0..64).map(|i| i % 10).collect();
     let n = allocations_after_first_step(|| {
-        model.zero_grad();
-        let out = model.forward_train(&x);
-        let (_, grad) = loss.value_and_grad(&out, &y).unwrap();
-        out.backward_params(grad);
-        optimizer.step(&mut model).unwrap();
+        steps::plain_step(&mut model, &mut loss, &mut optimizer, &x, &y)
     });
     assert_eq!(
         n, 0,
