@@ -12,6 +12,16 @@ model! {
 }
 
 model! {
+    /// Its first weight (600 × 128) is long enough that the optimizer's pass over it is cut
+    /// across two threads.
+    pub struct Wide: [600] -> [10] { fc1: Linear(128), ReLU, out: Linear(10) }
+}
+
+model! {
+    pub struct Dropped: [100] -> [10] { fc1: Linear(128), ReLU, drop: Dropout(0.5), out: Linear(10) }
+}
+
+model! {
     pub struct Normed: [100] -> [10] { fc1: Linear(128), bn: BatchNorm1d, ReLU, out: Linear(10) }
 }
 
@@ -44,6 +54,10 @@ fn train(threads: usize) -> (Vec<f32>, Vec<f32>) {
     let (mut loss, mut optimizer) = (CrossEntropyLoss::new(), Adam::new(1e-2).unwrap());
     let (x, y) = data(64 * 5);
     let mut parallel = (threads > 0).then(|| DataParallel::new(&model, threads).unwrap());
+    if let Some(p) = &parallel {
+        // Else the comparisons below would compare the plain step with itself.
+        assert_eq!(p.splits(64), threads > 1);
+    }
     let mut losses = Vec::new();
     for step in 0..5 {
         let (lo, hi) = (step * 64, step * 64 + 64);
@@ -152,4 +166,122 @@ fn a_target_that_does_not_fit_is_an_error_and_changes_no_weight() {
         .unwrap_err();
     assert!(err.to_string().contains("10"), "{err}");
     assert_eq!(values(&model), before);
+}
+
+fn grads(model: &impl Module) -> Vec<f32> {
+    struct All(Vec<f32>);
+    impl Visitor for All {
+        fn parameter(&mut self, _: &str, p: &Parameter) {
+            self.0.extend_from_slice(&p.grad);
+        }
+    }
+    let mut all = All(Vec::new());
+    model.visit(&mut all);
+    all.0
+}
+
+/// The gradients a first SGD step leaves in the model, on `threads` threads (0: by hand), for
+/// `rows` rows of `W` inputs.
+fn first_gradients<M, const W: usize>(threads: usize, rows: usize) -> Vec<f32>
+where
+    M: Forward<W, 10> + Init + Send + Sync,
+{
+    let mut model = M::init(&mut seeded_rng(5));
+    let (mut loss, mut optimizer) = (CrossEntropyLoss::new(), SGD::new(0.1).unwrap());
+    let x = Batch::<W>::from_vec(
+        (0..rows * W)
+            .map(|i| ((i * 31 % 97) as f32 / 48.0) - 1.0)
+            .collect(),
+    )
+    .unwrap();
+    let y: Vec<usize> = (0..rows).map(|i| i * 3 % 10).collect();
+    if threads == 0 {
+        model.zero_grad();
+        let out = model.forward_train(&x);
+        let (_, grad) = loss.value_and_grad(&out, &y).unwrap();
+        out.backward_params(grad);
+        optimizer.step(&mut model).unwrap();
+    } else {
+        let mut parallel = DataParallel::new(&model, threads).unwrap();
+        assert!(parallel.splits(rows));
+        parallel
+            .step(&mut model, &mut loss, &mut optimizer, &x, &y)
+            .unwrap();
+    }
+    grads(&model)
+}
+
+fn assert_close(one: &[f32], many: &[f32]) {
+    let scale = one.iter().fold(0.0f32, |m, g| m.max(g.abs()));
+    assert!(scale > 0.0);
+    for (i, (a, b)) in one.iter().zip(many).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-5 * scale,
+            "gradient {i}: {a} on one thread, {b} split"
+        );
+    }
+}
+
+#[test]
+fn the_summed_gradient_is_the_whole_batchs_for_odd_rows_and_three_threads() {
+    // Gradients, not weights after Adam (which would hide a wrong scale): 61 rows split
+    // 20/20/21 over three threads, and 64 over two.
+    assert_close(
+        &first_gradients::<Net, 100>(0, 61),
+        &first_gradients::<Net, 100>(3, 61),
+    );
+    assert_close(
+        &first_gradients::<Net, 100>(0, 64),
+        &first_gradients::<Net, 100>(2, 64),
+    );
+}
+
+#[test]
+fn long_optimizer_passes_cut_across_threads_stay_one_threads_step() {
+    // Wide's 76,800-value weight is cut in two for SGD's update and the gradient sum; with
+    // one thread's gradients copied in, the update must be exactly one thread's.
+    assert_close(
+        &first_gradients::<Wide, 600>(0, 64),
+        &first_gradients::<Wide, 600>(2, 64),
+    );
+    let mut a = Wide::new(&mut seeded_rng(1));
+    let mut b = Wide::new(&mut seeded_rng(1));
+    let (mut la, mut lb) = (CrossEntropyLoss::new(), CrossEntropyLoss::new());
+    let (mut oa, mut ob) = (Adam::new(1e-2).unwrap(), Adam::new(1e-2).unwrap());
+    let x =
+        Batch::<600>::from_vec((0..64 * 600).map(|i| (i % 17) as f32 / 17.0).collect()).unwrap();
+    let y: Vec<usize> = (0..64).map(|i| i % 10).collect();
+    let mut parallel = DataParallel::new(&b, 2).unwrap();
+    for _ in 0..3 {
+        a.zero_grad();
+        let out = a.forward_train(&x);
+        let (_, grad) = la.value_and_grad(&out, &y).unwrap();
+        out.backward_params(grad);
+        oa.step(&mut a).unwrap();
+        parallel.step(&mut b, &mut lb, &mut ob, &x, &y).unwrap();
+    }
+    let (va, vb) = (values(&a), values(&b));
+    let worst = va
+        .iter()
+        .zip(&vb)
+        .map(|(p, q)| (p - q).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst <= 1e-5, "weights differ by up to {worst}");
+}
+
+#[test]
+fn random_streams_and_changed_settings_are_refused_by_key() {
+    let err = DataParallel::new(&Dropped::new(&mut seeded_rng(0)), 2)
+        .err()
+        .expect("refused");
+    assert!(matches!(err, DataParallelError::RandomStream { .. }));
+    assert!(err.to_string().contains("`drop."), "{err}");
+
+    let mut model = Net::new(&mut seeded_rng(0));
+    model.fc2.bias = None;
+    let err = DataParallel::new(&model, 2).err().expect("refused");
+    assert!(
+        matches!(&err, DataParallelError::Settings { layer } if layer == "fc2"),
+        "{err}"
+    );
 }

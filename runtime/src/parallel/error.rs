@@ -12,6 +12,18 @@ pub enum DataParallelError {
          which would be each thread's rows instead of the batch's; train it on one thread"
     )]
     BatchStatistics { key: String },
+    #[error(
+        "DataParallel cannot split a model with random streams yet: `{key}` (Dropout) draws \
+         its masks from one stream in row order, which rows split over threads would change; \
+         train it on one thread"
+    )]
+    RandomStream { key: String },
+    #[error(
+        "DataParallel builds its replicas from the model's type, and the settings of `{layer}` \
+         differ from the type's (one was changed after construction: an eps, a slope, a bias \
+         removed); declare it in the model instead"
+    )]
+    Settings { layer: String },
     #[error("DataParallel could not start its threads: {0}")]
     Pool(#[from] rayon::ThreadPoolBuildError),
 }
@@ -26,4 +38,9 @@ pub enum StepError {
     Loss(#[from] LossError),
     #[error(transparent)]
     Optimizer(#[from] OptimizerError),
+    #[error(
+        "parameter {index} of the model no longer has the length it had when the DataParallel \
+         was built; build a new one after changing a layer"
+    )]
+    Replica { index: usize },
 }

@@ -13,6 +13,7 @@
 
 mod error;
 mod pairs;
+mod settings;
 pub(crate) mod split;
 
 pub use error::{DataParallelError, StepError};
@@ -49,14 +50,21 @@ where
 {
     /// Replicas of `model`'s type for `threads` threads (1: the plain step, no replica).
     ///
-    /// Refused for a model with buffers: BatchNorm's batch statistics would be each part's,
-    /// not the batch's (PyTorch needs `SyncBatchNorm` for that), a silently different model.
+    /// Refused, each by the key at fault, for what rows split over threads would silently
+    /// change: buffers (BatchNorm's batch statistics would be each part's, not the batch's;
+    /// PyTorch needs `SyncBatchNorm`), random streams (Dropout's masks come from one stream in
+    /// row order), and a layer setting changed after construction (replicas are built from
+    /// the type). A setting changed after `new` is not seen: build a new `DataParallel`.
     pub fn new(model: &M, threads: usize) -> Result<Self, DataParallelError> {
         if threads == 0 {
             return Err(DataParallelError::NoThreads);
         }
-        if let Some(key) = first_buffer(model) {
+        let found = first_state(model);
+        if let Some(key) = found.buffer {
             return Err(DataParallelError::BatchStatistics { key });
+        }
+        if let Some(key) = found.rng {
+            return Err(DataParallelError::RandomStream { key });
         }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -66,9 +74,15 @@ where
             .build()?;
         // The replicas' initial weights do not matter (every step sends the model's); their
         // Dropout streams come from these seeds, so a run is the same for a thread count.
-        let replicas = (1..threads)
+        let replicas: Vec<M> = (1..threads)
             .map(|i| M::init(&mut seeded_rng(0x5eed_0000 + i as u64)))
             .collect();
+        if let Some(replica) = replicas.first() {
+            let difference = settings::first_difference(&model.describe(), &replica.describe());
+            if let Some(layer) = difference {
+                return Err(DataParallelError::Settings { layer });
+            }
+        }
         Ok(DataParallel {
             replicas,
             params: model.num_params(),
@@ -85,7 +99,7 @@ where
     /// Whether a step of `rows` rows is split. Not when it is too small (handing a part to
     /// another thread and back costs more than the part) or has fewer rows than threads:
     /// then it is the plain step, on the calling thread.
-    fn splits(&self, rows: usize) -> bool {
+    pub fn splits(&self, rows: usize) -> bool {
         let parts = self.threads();
         parts > 1 && rows >= parts && rows.saturating_mul(self.params) >= SPLIT_MIN_WORK
     }
@@ -103,8 +117,8 @@ where
     /// One whole training step, PyTorch's `zero_grad / forward / loss / backward / step`
     /// over the batch `x` with `target`, in train mode; returns the loss.
     ///
-    /// The replicas take the model's weights at the start of every step, so whatever changed
-    /// the model between steps (a loaded state dict, a frozen layer) holds here too.
+    /// The replicas take the model's parameters and `requires_grad` flags at the start of
+    /// every step, so a loaded state dict or a frozen layer holds here too.
     pub fn step<L, O>(
         &mut self,
         model: &mut M,
@@ -177,7 +191,8 @@ where
     let bounds = |part: usize| (part * rows / parts, (part + 1) * rows / parts);
     for replica in replicas.iter_mut() {
         replica.train();
-        pairs::each_pair(model, replica, &mut pairs::send_weights);
+        pairs::each_pair(model, replica, &mut pairs::send_weights)
+            .map_err(|index| StepError::Replica { index })?;
     }
     on_every_part(model, replicas, &|m: &mut M, part| {
         let (lo, hi) = bounds(part);
@@ -196,7 +211,8 @@ where
         m.backward_params_raw(grad.slice_rows(lo, hi), &key);
     });
     for replica in replicas.iter_mut() {
-        pairs::each_pair(model, replica, &mut pairs::add_gradient);
+        pairs::each_pair(model, replica, &mut pairs::add_gradient)
+            .map_err(|index| StepError::Replica { index })?;
     }
     Ok(value)
 }
@@ -221,33 +237,47 @@ fn on_replicas<M: Send>(replicas: &mut [M], first: usize, f: &(dyn Fn(&mut M, us
     }
 }
 
-/// The state-dict key of the model's first buffer, if it has one.
-fn first_buffer<M: Module>(model: &M) -> Option<String> {
-    #[derive(Default)]
-    struct First {
-        path: Vec<String>,
-        found: Option<String>,
+/// The state-dict keys of the model's first buffer and first random stream, if it has them.
+#[derive(Default)]
+struct FirstState {
+    path: Vec<String>,
+    buffer: Option<String>,
+    rng: Option<String>,
+}
+
+impl FirstState {
+    fn key(&self, name: &str) -> String {
+        let mut key = self.path.join(".");
+        if !key.is_empty() {
+            key.push('.');
+        }
+        key.push_str(name);
+        key
     }
-    impl Visitor for First {
-        fn enter(&mut self, name: &str) {
-            self.path.push(name.to_string());
-        }
-        fn leave(&mut self) {
-            self.path.pop();
-        }
-        fn parameter(&mut self, _: &str, _: &Parameter) {}
-        fn buffer(&mut self, name: &str, _: Buffer<'_>) {
-            if self.found.is_none() {
-                let mut key = self.path.join(".");
-                if !key.is_empty() {
-                    key.push('.');
-                }
-                key.push_str(name);
-                self.found = Some(key);
-            }
+}
+
+impl Visitor for FirstState {
+    fn enter(&mut self, name: &str) {
+        self.path.push(name.to_string());
+    }
+    fn leave(&mut self) {
+        self.path.pop();
+    }
+    fn parameter(&mut self, _: &str, _: &Parameter) {}
+    fn buffer(&mut self, name: &str, _: Buffer<'_>) {
+        if self.buffer.is_none() {
+            self.buffer = Some(self.key(name));
         }
     }
-    let mut first = First::default();
+    fn rng(&mut self, name: &str, _: &crate::seed::SeededRng) {
+        if self.rng.is_none() {
+            self.rng = Some(self.key(name));
+        }
+    }
+}
+
+fn first_state<M: Module>(model: &M) -> FirstState {
+    let mut first = FirstState::default();
     model.visit(&mut first);
-    first.found
+    first
 }

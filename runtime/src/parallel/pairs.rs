@@ -5,7 +5,9 @@ use super::split::elementwise;
 use crate::module::{Module, Parameter, VisitorMut};
 
 /// Calls `each(model_parameter, replica_parameter)` for every parameter of `model` in
-/// state-dict order, with the replica's parameter at the same position.
+/// state-dict order, with the replica's parameter at the same position; `Err(index)` for the
+/// first pair whose lengths differ (a layer changed since the replica was built), which it
+/// skips.
 ///
 /// The visitor protocol lends one parameter at a time, so the replica is walked again for
 /// each of the model's parameters until the same position: quadratic in the number of
@@ -14,11 +16,12 @@ pub(crate) fn each_pair<M: Module>(
     model: &mut M,
     replica: &mut M,
     each: &mut dyn FnMut(&mut Parameter, &mut Parameter),
-) {
+) -> Result<(), usize> {
     struct Outer<'a, M> {
         replica: &'a mut M,
         each: &'a mut dyn FnMut(&mut Parameter, &mut Parameter),
         index: usize,
+        mismatch: Option<usize>,
     }
     impl<M: Module> VisitorMut for Outer<'_, M> {
         fn parameter(&mut self, _: &str, p: &mut Parameter) {
@@ -26,13 +29,19 @@ pub(crate) fn each_pair<M: Module>(
                 replica,
                 each,
                 index,
+                mismatch,
             } = self;
-            replica.visit_mut(&mut Inner {
+            let mut inner = Inner {
                 target: *index,
                 index: 0,
                 first: p,
                 each: &mut **each,
-            });
+                same_length: false,
+            };
+            replica.visit_mut(&mut inner);
+            if !inner.same_length && mismatch.is_none() {
+                *mismatch = Some(*index);
+            }
             *index += 1;
         }
     }
@@ -41,20 +50,31 @@ pub(crate) fn each_pair<M: Module>(
         index: usize,
         first: &'a mut Parameter,
         each: &'b mut dyn FnMut(&mut Parameter, &mut Parameter),
+        same_length: bool,
     }
     impl VisitorMut for Inner<'_, '_> {
         fn parameter(&mut self, _: &str, p: &mut Parameter) {
             if self.index == self.target {
-                (self.each)(self.first, p);
+                self.same_length = p.value.len() == self.first.value.len()
+                    && p.grad.len() == self.first.grad.len();
+                if self.same_length {
+                    (self.each)(self.first, p);
+                }
             }
             self.index += 1;
         }
     }
-    model.visit_mut(&mut Outer {
+    let mut outer = Outer {
         replica,
         each,
         index: 0,
-    });
+        mismatch: None,
+    };
+    model.visit_mut(&mut outer);
+    match outer.mismatch {
+        Some(index) => Err(index),
+        None => Ok(()),
+    }
 }
 
 /// The replica takes the model's values and `requires_grad` flags, and drops its gradients.
