@@ -4,7 +4,7 @@
 
 use staticnn::parallel::{DataParallel, DataParallelError};
 use staticnn::prelude::*;
-use staticnn::{Parameter, Visitor};
+use staticnn::state::{Entry, visit_named};
 
 model! {
     /// Large enough that a 64-row step splits (rows × parameters ≥ 2²⁰).
@@ -35,16 +35,19 @@ fn data(rows: usize) -> (Batch<100>, Vec<usize>) {
     )
 }
 
-fn values(model: &impl Module) -> Vec<f32> {
-    struct All(Vec<f32>);
-    impl Visitor for All {
-        fn parameter(&mut self, _: &str, p: &Parameter) {
-            self.0.extend_from_slice(&p.value);
+/// Every parameter's values (or, with `grad`, gradients) in state-dict order.
+fn flat(model: &impl Module, grad: bool) -> Vec<f32> {
+    let mut all = Vec::new();
+    visit_named(model, |_, entry| {
+        if let Entry::Parameter(p) = entry {
+            all.extend_from_slice(if grad { &p.grad } else { &p.value });
         }
-    }
-    let mut all = All(Vec::new());
-    model.visit(&mut all);
-    all.0
+    });
+    all
+}
+
+fn values(model: &impl Module) -> Vec<f32> {
+    flat(model, false)
 }
 
 /// Five Adam steps of 64 rows on `threads` threads (0: the hand-written loop); the losses
@@ -168,18 +171,6 @@ fn a_target_that_does_not_fit_is_an_error_and_changes_no_weight() {
     assert_eq!(values(&model), before);
 }
 
-fn grads(model: &impl Module) -> Vec<f32> {
-    struct All(Vec<f32>);
-    impl Visitor for All {
-        fn parameter(&mut self, _: &str, p: &Parameter) {
-            self.0.extend_from_slice(&p.grad);
-        }
-    }
-    let mut all = All(Vec::new());
-    model.visit(&mut all);
-    all.0
-}
-
 /// The gradients a first SGD step leaves in the model, on `threads` threads (0: by hand), for
 /// `rows` rows of `W` inputs.
 fn first_gradients<M, const W: usize>(threads: usize, rows: usize) -> Vec<f32>
@@ -208,7 +199,7 @@ where
             .step(&mut model, &mut loss, &mut optimizer, &x, &y)
             .unwrap();
     }
-    grads(&model)
+    flat(&model, true)
 }
 
 fn assert_close(one: &[f32], many: &[f32]) {

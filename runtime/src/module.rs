@@ -158,12 +158,13 @@ pub trait Module {
     fn eval(&mut self) {
         self.set_training(false);
     }
-    /// Sets every parameter gradient to zero.
+    /// Sets every parameter gradient to zero (on a data-parallel step's threads, long
+    /// gradients are cleared in pieces across them).
     fn zero_grad(&mut self) {
         struct ZeroGrad;
         impl VisitorMut for ZeroGrad {
             fn parameter(&mut self, _: &str, p: &mut Parameter) {
-                p.grad.fill(0.0);
+                crate::parallel::split::elementwise(&mut p.grad[..], &|g: &mut [f32]| g.fill(0.0));
             }
         }
         self.visit_mut(&mut ZeroGrad);

@@ -19,9 +19,10 @@ pub(crate) mod split;
 pub use error::{DataParallelError, StepError};
 
 use crate::loss::Loss;
-use crate::module::{Buffer, Forward, Init, Module, Parameter, TraceKey, Visitor};
+use crate::module::{Forward, Init, Module, TraceKey};
 use crate::optim::Optimizer;
 use crate::seed::seeded_rng;
+use crate::state::{Entry, visit_named};
 use crate::tensor::{Batch, BatchSlice};
 
 /// Rows × parameters (about the multiply-adds of a forward pass) below which a step runs on
@@ -59,11 +60,11 @@ where
         if threads == 0 {
             return Err(DataParallelError::NoThreads);
         }
-        let found = first_state(model);
-        if let Some(key) = found.buffer {
+        let (buffer, rng) = first_buffer_and_rng(model);
+        if let Some(key) = buffer {
             return Err(DataParallelError::BatchStatistics { key });
         }
-        if let Some(key) = found.rng {
+        if let Some(key) = rng {
             return Err(DataParallelError::RandomStream { key });
         }
         let pool = rayon::ThreadPoolBuilder::new()
@@ -185,25 +186,22 @@ where
 {
     let key = TraceKey(());
     model.train();
-    pairs::zero_grad(model);
+    model.zero_grad();
     let rows = x.rows();
     let parts = replicas.len() + 1;
     let bounds = |part: usize| (part * rows / parts, (part + 1) * rows / parts);
     for replica in replicas.iter_mut() {
         replica.train();
-        pairs::each_pair(model, replica, &mut pairs::send_weights)
-            .map_err(|index| StepError::Replica { index })?;
+        pairs::each_pair(model, replica, &mut pairs::send_weights)?;
     }
     on_every_part(model, replicas, &|m: &mut M, part| {
         let (lo, hi) = bounds(part);
         m.forward_train_raw(x.slice_rows(lo, hi));
     });
     output.resize_rows(rows);
-    let (lo, hi) = bounds(0);
-    output.as_mut_slice()[lo * OUT..hi * OUT].copy_from_slice(model.last_output().as_slice());
-    for (i, replica) in replicas.iter().enumerate() {
-        let (lo, hi) = bounds(i + 1);
-        output.as_mut_slice()[lo * OUT..hi * OUT].copy_from_slice(replica.last_output().as_slice());
+    for (part, m) in std::iter::once(&*model).chain(replicas.iter()).enumerate() {
+        let (lo, hi) = bounds(part);
+        output.as_mut_slice()[lo * OUT..hi * OUT].copy_from_slice(m.last_output().as_slice());
     }
     let (value, grad) = loss.value_and_grad(output, target)?;
     on_every_part(model, replicas, &|m: &mut M, part| {
@@ -211,8 +209,7 @@ where
         m.backward_params_raw(grad.slice_rows(lo, hi), &key);
     });
     for replica in replicas.iter_mut() {
-        pairs::each_pair(model, replica, &mut pairs::add_gradient)
-            .map_err(|index| StepError::Replica { index })?;
+        pairs::each_pair(model, replica, &mut pairs::add_gradient)?;
     }
     Ok(value)
 }
@@ -238,46 +235,12 @@ fn on_replicas<M: Send>(replicas: &mut [M], first: usize, f: &(dyn Fn(&mut M, us
 }
 
 /// The state-dict keys of the model's first buffer and first random stream, if it has them.
-#[derive(Default)]
-struct FirstState {
-    path: Vec<String>,
-    buffer: Option<String>,
-    rng: Option<String>,
-}
-
-impl FirstState {
-    fn key(&self, name: &str) -> String {
-        let mut key = self.path.join(".");
-        if !key.is_empty() {
-            key.push('.');
-        }
-        key.push_str(name);
-        key
-    }
-}
-
-impl Visitor for FirstState {
-    fn enter(&mut self, name: &str) {
-        self.path.push(name.to_string());
-    }
-    fn leave(&mut self) {
-        self.path.pop();
-    }
-    fn parameter(&mut self, _: &str, _: &Parameter) {}
-    fn buffer(&mut self, name: &str, _: Buffer<'_>) {
-        if self.buffer.is_none() {
-            self.buffer = Some(self.key(name));
-        }
-    }
-    fn rng(&mut self, name: &str, _: &crate::seed::SeededRng) {
-        if self.rng.is_none() {
-            self.rng = Some(self.key(name));
-        }
-    }
-}
-
-fn first_state<M: Module>(model: &M) -> FirstState {
-    let mut first = FirstState::default();
-    model.visit(&mut first);
-    first
+fn first_buffer_and_rng<M: Module>(model: &M) -> (Option<String>, Option<String>) {
+    let (mut buffer, mut rng) = (None, None);
+    visit_named(model, |key, entry| match entry {
+        Entry::Buffer(_) if buffer.is_none() => buffer = Some(key.to_string()),
+        Entry::Rng(_) if rng.is_none() => rng = Some(key.to_string()),
+        _ => {}
+    });
+    (buffer, rng)
 }

@@ -1,11 +1,12 @@
 //! A model's parameters side by side with a replica's, and the passes over such pairs that a
 //! data-parallel step needs: weights out to the replicas, gradients back in.
 
+use super::StepError;
 use super::split::elementwise;
 use crate::module::{Module, Parameter, VisitorMut};
 
 /// Calls `each(model_parameter, replica_parameter)` for every parameter of `model` in
-/// state-dict order, with the replica's parameter at the same position; `Err(index)` for the
+/// state-dict order, with the replica's parameter at the same position; the error names the
 /// first pair whose lengths differ (a layer changed since the replica was built), which it
 /// skips.
 ///
@@ -16,7 +17,7 @@ pub(crate) fn each_pair<M: Module>(
     model: &mut M,
     replica: &mut M,
     each: &mut dyn FnMut(&mut Parameter, &mut Parameter),
-) -> Result<(), usize> {
+) -> Result<(), StepError> {
     struct Outer<'a, M> {
         replica: &'a mut M,
         each: &'a mut dyn FnMut(&mut Parameter, &mut Parameter),
@@ -72,7 +73,7 @@ pub(crate) fn each_pair<M: Module>(
     };
     model.visit_mut(&mut outer);
     match outer.mismatch {
-        Some(index) => Err(index),
+        Some(index) => Err(StepError::Replica { index }),
         None => Ok(()),
     }
 }
@@ -105,15 +106,4 @@ pub(crate) fn add_gradient(model: &mut Parameter, replica: &mut Parameter) {
             })
         });
     }
-}
-
-/// Every gradient of the model set to zero, as `Module::zero_grad`, split over the threads.
-pub(crate) fn zero_grad<M: Module>(model: &mut M) {
-    struct Zero;
-    impl VisitorMut for Zero {
-        fn parameter(&mut self, _: &str, p: &mut Parameter) {
-            elementwise(&mut p.grad[..], &|g: &mut [f32]| g.fill(0.0));
-        }
-    }
-    model.visit_mut(&mut Zero);
 }
