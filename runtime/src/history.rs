@@ -30,6 +30,26 @@ pub struct EpochRecord {
 
 impl EpochRecord {
     /// `loss`, `val_loss`, `lr`, or a metric key.
+    /// A CSV row: `epoch`, the value of each key (empty where it has none), `seconds`; what
+    /// `History::to_csv` and `CSVLogger` write.
+    pub(crate) fn csv_row<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Vec<String> {
+        let mut row = vec![self.epoch.to_string()];
+        row.extend(
+            keys.into_iter()
+                .map(|k| self.get(k).map_or(String::new(), |v| v.to_string())),
+        );
+        row.push(self.seconds.to_string());
+        row
+    }
+
+    /// The header of [`csv_row`](Self::csv_row)'s rows.
+    pub(crate) fn csv_header<'k>(keys: impl IntoIterator<Item = &'k str>) -> Vec<&'k str> {
+        let mut header = vec!["epoch"];
+        header.extend(keys);
+        header.push("seconds");
+        header
+    }
+
     pub fn get(&self, key: &str) -> Option<f64> {
         match key {
             "loss" => Some(self.loss),
@@ -102,18 +122,12 @@ impl History {
     pub fn to_csv(&self) -> String {
         let keys = self.keys();
         let mut w = csv::Writer::from_writer(Vec::new());
-        let mut header = vec!["epoch".to_string()];
-        header.extend(keys.iter().cloned());
-        header.extend(["lr".to_string(), "seconds".to_string()]);
-        w.write_record(&header).expect("writing to memory");
+        let columns = || keys.iter().map(String::as_str).chain(["lr"]);
+        w.write_record(EpochRecord::csv_header(columns()))
+            .expect("writing to memory");
         for e in &self.epochs {
-            let mut row = vec![e.epoch.to_string()];
-            row.extend(
-                keys.iter()
-                    .map(|k| e.get(k).map_or(String::new(), |v| v.to_string())),
-            );
-            row.extend([e.lr.to_string(), e.seconds.to_string()]);
-            w.write_record(&row).expect("writing to memory");
+            w.write_record(e.csv_row(columns()))
+                .expect("writing to memory");
         }
         String::from_utf8(w.into_inner().expect("flushing memory")).expect("csv writes UTF-8")
     }

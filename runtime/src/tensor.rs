@@ -63,12 +63,7 @@ impl<const W: usize> BatchSlice<W> {
     /// Views a flat row-major buffer as rows of width `W`.
     pub fn try_from_slice(data: &[f32]) -> Result<&Self, ShapeError> {
         let () = Self::NONZERO_WIDTH;
-        if !data.len().is_multiple_of(W) {
-            return Err(ShapeError::Length {
-                len: data.len(),
-                width: W,
-            });
-        }
+        whole_rows(data.len(), W)?;
         Ok(Self::view(data))
     }
 

@@ -19,7 +19,9 @@ pub trait Targets: Clone {
     fn view(owned: &Self::Owned) -> &Self::Slice;
     fn as_slice(&self) -> &Self::Slice;
     /// The class of sample `i` for a stratified split, if it has one.
-    fn stratum(&self, i: usize) -> Option<u64>;
+    fn stratum(&self, i: usize) -> Option<u64> {
+        self.as_slice().label(i).map(|c| c as u64)
+    }
 }
 
 /// Per-sample access for metrics.
@@ -29,6 +31,14 @@ pub trait TargetSlice {
     fn class(&self, i: usize) -> Option<usize>;
     /// The values of sample `i`, for value targets.
     fn values(&self, i: usize) -> Option<&[f32]>;
+    /// The class of sample `i`: its class index, or a single value of exactly 0 or 1 (a
+    /// binary target).
+    fn label(&self, i: usize) -> Option<usize> {
+        self.class(i).or_else(|| match self.values(i) {
+            Some([v]) if *v == 0.0 || *v == 1.0 => Some(*v as usize),
+            _ => None,
+        })
+    }
 }
 
 impl Targets for Vec<usize> {
@@ -50,9 +60,6 @@ impl Targets for Vec<usize> {
     }
     fn as_slice(&self) -> &[usize] {
         self
-    }
-    fn stratum(&self, i: usize) -> Option<u64> {
-        Some(self[i] as u64)
     }
 }
 
@@ -77,10 +84,6 @@ impl<const K: usize> Targets for Batch<K> {
     }
     fn as_slice(&self) -> &BatchSlice<K> {
         self
-    }
-    fn stratum(&self, i: usize) -> Option<u64> {
-        let row = self.row(i)?;
-        (K == 1 && (row[0] == 0.0 || row[0] == 1.0)).then_some(row[0] as u64)
     }
 }
 

@@ -58,11 +58,9 @@ pub(super) fn row_weights<S: TargetSlice + ?Sized>(
 ) -> Result<(), ClassWeightError> {
     out.clear();
     for row in 0..targets.rows() {
-        let class = targets.class(row).or_else(|| match targets.values(row) {
-            Some([v]) if *v == 0.0 || *v == 1.0 => Some(*v as usize),
-            _ => None,
-        });
-        let class = class.ok_or(ClassWeightError::NoClass { row })?;
+        let class = targets
+            .label(row)
+            .ok_or(ClassWeightError::NoClass { row })?;
         match weights.get(class) {
             Some(&w) => out.push(w),
             None => {

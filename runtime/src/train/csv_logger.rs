@@ -78,17 +78,10 @@ impl CSVLogger {
             self.header = true;
         }
         if std::mem::take(&mut self.header) {
-            let header = (std::iter::once("epoch"))
-                .chain(self.columns.iter().map(String::as_str))
-                .chain(std::iter::once("seconds"));
-            writer.write_record(header)?;
+            let columns = self.columns.iter().map(String::as_str);
+            writer.write_record(EpochRecord::csv_header(columns))?;
         }
-        let mut row = vec![record.epoch.to_string()];
-        row.extend(
-            (self.columns.iter()).map(|k| record.get(k).map_or(String::new(), |v| v.to_string())),
-        );
-        row.push(record.seconds.to_string());
-        writer.write_record(&row)?;
+        writer.write_record(record.csv_row(self.columns.iter().map(String::as_str)))?;
         writer.flush()?;
         Ok(())
     }

@@ -98,7 +98,6 @@ where
     let mut sums = MetricSums::default();
     let (mut total, mut rows, mut pending, mut step) = (0.0f64, 0usize, 0usize, 0usize);
     options.custom_metrics.iter_mut().for_each(|m| m.reset());
-    let width = model.in_width();
     // Each batch's class weights, in a buffer the epoch reuses.
     let mut row_weights = Vec::new();
     model.module_mut().train();
@@ -108,7 +107,6 @@ where
         model
             .validate_rows(x)
             .map_err(|error| failed(FitError::Input { epoch, step, error }))?;
-        let batch_rows = x.len() / width;
         let out = model
             .forward_train(x)
             .map_err(|e| failed(crate::data::DataError::from(e).into()))?;
@@ -134,8 +132,8 @@ where
                 loss: value,
             }));
         }
-        total += f64::from(value) * batch_rows as f64;
-        rows += batch_rows;
+        total += f64::from(value) * out.rows() as f64;
+        rows += out.rows();
         out.backward_params(grad);
         pending += 1;
         if pending == options.accumulate {

@@ -87,9 +87,7 @@ where
     T: Targets,
     L: Loss<O, Target = T::Slice>,
 {
-    let width = model.in_width();
     let mut loader = DynLoader::new(data, batch_size.max(1)).expect("a batch size of at least 1");
-    loader.shuffle = false;
     loader.rewind();
     let mut sums = MetricSums::default();
     custom.iter_mut().for_each(|m| m.reset());
@@ -98,9 +96,8 @@ where
         let out = model
             .forward_rows(x)
             .expect("whole rows of the model's width");
-        let batch_rows = x.len() / width;
-        total += f64::from(loss.value(&out, y)?) * batch_rows as f64;
-        rows += batch_rows;
+        total += f64::from(loss.value(&out, y)?) * out.rows() as f64;
+        rows += out.rows();
         sums.update(&out, y);
         let flat: &[f32] = BatchSlice::as_slice(&out);
         for m in custom.iter_mut() {

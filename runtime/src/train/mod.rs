@@ -338,7 +338,7 @@ where
     for data in std::iter::once(train).chain(validation) {
         check_width(model.in_width(), data)?;
     }
-    check_settings::<L, T, OUT>(loss, optimizer, options)?;
+    check_settings(loss, optimizer, options)?;
     // The split has its own stream so that a resumed run splits the same way.
     let mut split_rng = seeded_rng(options.seed);
     let split;
@@ -419,19 +419,14 @@ where
     Ok(run.history)
 }
 
-/// Data of the model's input width, or the error naming both.
 /// The optimizer's constructors refuse a bad value as PyTorch's do; what only the whole
 /// configuration shows (a group's rate, a loss weight's length, the class weights' count) is
 /// refused here, before any epoch.
-fn check_settings<L, T, const OUT: usize>(
+fn check_settings<L: Loss<OUT>, const OUT: usize>(
     loss: &L,
     optimizer: &dyn DynOptimizer,
     options: &FitOptions,
-) -> Result<(), FitError>
-where
-    L: Loss<OUT, Target = T::Slice>,
-    T: Targets,
-{
+) -> Result<(), FitError> {
     optimizer.validate_dyn()?;
     loss.validate()?;
     if let Some(weights) = &options.class_weight {
