@@ -70,6 +70,23 @@ fn data() -> (Dataset<2, Batch<1>>, Dataset<2, Batch<1>>) {
     )
 }
 
+/// `fit` with BCE, SGD(0.1) and no validation set.
+fn fit_plain(
+    model: &mut Net,
+    data: &Dataset<2, Batch<1>>,
+    options: &mut FitOptions,
+) -> Result<History, FitError> {
+    let mut optimizer = SGD::new(0.1).unwrap();
+    fit(
+        model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut optimizer,
+        data,
+        None,
+        options,
+    )
+}
+
 fn run(
     val_losses: &[f32],
     options: &mut FitOptions,
@@ -122,15 +139,7 @@ fn a_typo_in_a_monitor_fails_before_training_and_lists_the_keys() {
     );
     let (train, _) = data();
     let mut options = quiet(3).callback(EarlyStopping::new("val_loss"));
-    let err = fit(
-        &mut model,
-        &mut BCEWithLogitsLoss::new(),
-        &mut SGD::new(0.1).unwrap(),
-        &train,
-        None,
-        &mut options,
-    )
-    .unwrap_err();
+    let err = fit_plain(&mut model, &train, &mut options).unwrap_err();
     assert!(
         matches!(&err, FitError::UnknownMonitor { keys, .. } if keys == "loss, lr"),
         "{err}"
@@ -590,15 +599,7 @@ fn csv_logger_writes_each_epoch_and_appends_on_resume() {
         if resume {
             options = options.resume_from(save.join("last"));
         }
-        fit(
-            &mut model,
-            &mut BCEWithLogitsLoss::new(),
-            &mut SGD::new(0.1).unwrap(),
-            &data,
-            None,
-            &mut options,
-        )
-        .unwrap()
+        fit_plain(&mut model, &data, &mut options).unwrap()
     };
     let history = train(2, false, false);
     let text = std::fs::read_to_string(&csv).unwrap();
@@ -638,12 +639,9 @@ fn csv_logger_writes_each_epoch_and_appends_on_resume() {
     let bad = blocked.join("log.csv");
     let mut model = Net::new(&mut seeded_rng(1));
     let before = staticnn::state_dict(&model);
-    let err = fit(
+    let err = fit_plain(
         &mut model,
-        &mut BCEWithLogitsLoss::new(),
-        &mut SGD::new(0.1).unwrap(),
         &data,
-        None,
         &mut quiet(3).callback(CSVLogger::new(&bad)),
     )
     .unwrap_err();
@@ -661,12 +659,9 @@ fn csv_logger_rewrites_only_at_the_first_epoch() {
     std::fs::write(&csv, "epoch,loss\n1,0.5\n").unwrap();
     let data = synthetic::moons(32, 0.1, &mut seeded_rng(0));
     let mut model = Net::new(&mut seeded_rng(1));
-    let err = fit(
+    let err = fit_plain(
         &mut model,
-        &mut BCEWithLogitsLoss::new(),
-        &mut SGD::new(0.1).unwrap(),
         &data,
-        None,
         &mut quiet(2)
             .resume_from(dir.path().join("no_such_run"))
             .callback(CSVLogger::new(&csv)),
@@ -676,12 +671,9 @@ fn csv_logger_rewrites_only_at_the_first_epoch() {
         std::fs::read_to_string(&csv).unwrap(),
         "epoch,loss\n1,0.5\n"
     );
-    fit(
+    fit_plain(
         &mut model,
-        &mut BCEWithLogitsLoss::new(),
-        &mut SGD::new(0.1).unwrap(),
         &data,
-        None,
         &mut quiet(2).callback(CSVLogger::new(&csv)),
     )
     .unwrap();

@@ -34,7 +34,8 @@ fn data_parallel_steps_allocate_nothing_after_the_first() {
     let mut rng = seeded_rng(2);
 
     // The plain step first, with the thread count never set (`tests/no_allocation.rs` sets it
-    // to 1): asking the machine's core count once per product used to allocate.
+    // to 1): asking the machine's core count once per product used to allocate. Its batch
+    // serves the data-parallel T2 step too.
     let mut model = T2Net::new(&mut rng);
     let (mut loss, mut optimizer) = (CrossEntropyLoss::new(), Adam::new(1e-3).unwrap());
     let x =
@@ -53,9 +54,6 @@ fn data_parallel_steps_allocate_nothing_after_the_first() {
     let mut model = T2Net::new(&mut rng);
     let (mut loss, mut optimizer) = (CrossEntropyLoss::new(), Adam::new(1e-3).unwrap());
     let mut parallel = DataParallel::new(&model, 2).unwrap();
-    let x =
-        Batch::<784>::from_vec((0..64 * 784).map(|i| (i % 13) as f32 / 13.0).collect()).unwrap();
-    let y: Vec<usize> = (0..64).map(|i| i % 10).collect();
     let n = allocations_after_first_step(|| {
         parallel
             .step(&mut model, &mut loss, &mut optimizer, &x, &y)
