@@ -300,3 +300,31 @@ fn a_whole_cnn_checks_and_keys_like_pytorch() {
     m.eval();
     check("TinyCnn", &mut m);
 }
+
+/// `forward_owned` at small batches writes each Linear's output into its input's own buffer
+/// (first row to last when the rows shrink, last to first when they grow); every value must
+/// still be `forward`'s, for each batch size around the small-batch limit.
+#[test]
+fn linear_forward_owned_in_place_gives_forwards_bits() {
+    fn check<const IN: usize, const OUT: usize>(rng: &mut Pcg64Mcg) {
+        let layer = Linear::<IN, OUT>::new(rng);
+        for rows in 0..=6 {
+            let x = Batch::<IN>::randn(rows, rng);
+            let expected = layer.forward(&x);
+            let got = layer.forward_owned(x);
+            let bits =
+                |b: &Batch<OUT>| b.as_slice().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&got),
+                bits(&expected),
+                "Linear({IN}, {OUT}) at {rows} rows"
+            );
+        }
+    }
+    let mut rng = Pcg64Mcg::seed_from_u64(7);
+    check::<16, 3>(&mut rng);
+    check::<3, 16>(&mut rng);
+    check::<9, 9>(&mut rng);
+    check::<1, 40>(&mut rng);
+    check::<40, 1>(&mut rng);
+}

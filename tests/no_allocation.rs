@@ -1,7 +1,8 @@
 //! After the first step at a batch size, forward_train + backward of a Linear–ReLU–Linear
 //! stack allocates nothing: every buffer is owned by its layer and reused. So do whole steps
 //! of the benchmark's four networks (every layer, loss and optimizer T1–T4 use); their
-//! data-parallel steps are `tests/no_allocation_parallel.rs`.
+//! data-parallel steps are `tests/no_allocation_parallel.rs`. Inference at small batches
+//! allocates only the first layer's output.
 
 #[path = "support/counting_allocator.rs"]
 mod counting_allocator;
@@ -116,4 +117,24 @@ fn whole_training_steps_of_the_benchmark_networks_allocate_nothing() {
     let n =
         allocations_after_first_step(|| plain_step(&mut model, &mut loss, &mut optimizer, &x, &y));
     assert_eq!(n, 0, "T4: allocations in 5 steps after the first");
+}
+
+#[test]
+fn inference_at_small_batches_allocates_only_the_first_layers_output() {
+    let mut model = T1Net::new(&mut seeded_rng(2));
+    model.eval();
+    for rows in 1..=4 {
+        let x = Batch::<2>::randn(rows, &mut seeded_rng(3));
+        let before = allocations();
+        let y = model.forward(&x);
+        let after = allocations();
+        assert_eq!(y.rows(), rows);
+        // Linear(2→16) copies its borrowed input into a new batch; ReLU and the other two
+        // Linear layers write into that one.
+        assert_eq!(
+            after - before,
+            1,
+            "allocations of one forward of {rows} rows"
+        );
+    }
 }

@@ -210,6 +210,34 @@ impl<const W: usize> Batch<W> {
         self.data.resize(rows * W, 0.0);
     }
 
+    /// `f(input row, output row)` for every row, written back into this batch's own
+    /// allocation as rows of `V` values: a width-changing layer at small batches allocates
+    /// nothing. Each output row is made on the stack, so its input row is whole while `f`
+    /// reads it; rows go first to last when they shrink and last to first when they grow,
+    /// so no output row lands on an input row still to be read.
+    pub(crate) fn map_rows_in_place<const V: usize>(
+        self,
+        mut f: impl FnMut(&[f32; W], &mut [f32; V]),
+    ) -> Batch<V> {
+        let rows = self.rows();
+        let mut data = self.data;
+        let mut out = [0.0f32; V];
+        let mut one = |data: &mut [f32], r: usize| {
+            if let Some(x) = data[r * W..].first_chunk::<W>() {
+                f(x, &mut out);
+            }
+            data[r * V..(r + 1) * V].copy_from_slice(&out);
+        };
+        if V <= W {
+            (0..rows).for_each(|r| one(&mut data, r));
+            data.truncate(rows * V);
+        } else {
+            data.resize(rows * V, 0.0);
+            (0..rows).rev().for_each(|r| one(&mut data, r));
+        }
+        Batch { data }
+    }
+
     /// Appends one row.
     pub fn push_row(&mut self, row: &[f32; W]) {
         self.data.extend_from_slice(row);

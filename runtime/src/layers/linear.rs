@@ -12,12 +12,15 @@ use crate::export::Node;
 use crate::init;
 use crate::linalg::matmul;
 use crate::module::{Forward, Module, Parameter, Shaped, TraceKey, Visitor, VisitorMut};
-use crate::simd::vectorize;
+use crate::simd::{Pass, dispatch, vectorize};
 use crate::tensor::{Batch, BatchSlice};
 
 /// Rows up to which the plain loops beat faer (measured: at batch 1 they take I1 from 200 to
 /// 90 ns; from batch 32 up faer's kernels win even on 2→16 layers).
 pub const SMALL_BATCH: usize = 4;
+
+/// The widest output row `forward_owned` makes on the stack (4 KiB); wider layers allocate.
+pub const IN_PLACE_WIDTH: usize = 1024;
 
 /// PyTorch's `nn.Linear(IN, OUT)`.
 #[derive(Clone, Debug)]
@@ -149,20 +152,19 @@ fn parameter_grads(
 fn affine(x: &[f32], out: &mut [f32], w: &[f32], bias: Option<&[f32]>, inw: usize, outw: usize) {
     let rows = x.len() / inw;
     if small(rows) {
-        vectorize(|| {
-            for (xr, yr) in x.chunks_exact(inw).zip(out.chunks_exact_mut(outw)) {
-                for (o, (y, wr)) in yr.iter_mut().zip(w.chunks_exact(inw)).enumerate() {
-                    *y = bias.map_or(0.0, |b| b[o]) + dot(xr, wr);
-                }
-            }
+        dispatch(SmallAffine {
+            x,
+            out,
+            w,
+            bias,
+            inw,
+            outw,
         });
         return;
     }
     let accum = match bias {
         Some(bias) => {
-            for row in out.chunks_exact_mut(outw) {
-                row.copy_from_slice(bias);
-            }
+            broadcast_rows(out, bias);
             Accum::Add
         }
         None => Accum::Replace,
@@ -171,6 +173,46 @@ fn affine(x: &[f32], out: &mut [f32], w: &[f32], bias: Option<&[f32]>, inw: usiz
     let x = MatRef::from_row_major_slice(x, rows, inw);
     let out = MatMut::from_row_major_slice_mut(out, rows, outw);
     matmul(out, accum, x, w.transpose());
+}
+
+/// `affine` at batches up to [`SMALL_BATCH`]: one `dot` per output.
+struct SmallAffine<'a> {
+    x: &'a [f32],
+    out: &'a mut [f32],
+    w: &'a [f32],
+    bias: Option<&'a [f32]>,
+    inw: usize,
+    outw: usize,
+}
+
+impl Pass for SmallAffine<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let rows = self.x.chunks_exact(self.inw);
+        for (xr, yr) in rows.zip(self.out.chunks_exact_mut(self.outw)) {
+            let weights = self.w.chunks_exact(self.inw);
+            for (o, (y, wr)) in yr.iter_mut().zip(weights).enumerate() {
+                *y = self.bias.map_or(0.0, |b| b[o]) + dot(xr, wr);
+            }
+        }
+    }
+}
+
+/// Every row of `out` set to `row`, in as many copies as doublings: a `memcpy` call per row
+/// took 7 % of T4's step (100 rows of 10 values and of 1).
+fn broadcast_rows(out: &mut [f32], row: &[f32]) {
+    let Some(first) = out.get_mut(..row.len()) else {
+        return;
+    };
+    first.copy_from_slice(row);
+    let mut done = row.len();
+    while done < out.len() {
+        let n = done.min(out.len() - done);
+        out.copy_within(..n, done);
+        done += n;
+    }
 }
 
 /// `dw += gᵀ · x`.
@@ -255,6 +297,18 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
         let mut out = Batch::zeros(x.rows());
         self.affine(x, &mut out);
         out
+    }
+
+    /// At small batches the output is written into the input's own allocation (its rows
+    /// made one at a time on the stack, up to [`IN_PLACE_WIDTH`] values), so inference
+    /// allocates only where the model's first layer copies its borrowed input.
+    fn forward_owned(&self, x: Batch<IN>) -> Batch<OUT> {
+        if !small(x.rows()) || OUT > IN_PLACE_WIDTH {
+            return self.forward(&x);
+        }
+        let bias = self.bias.as_ref().map(|b| &b.value[..]);
+        let w = &self.weight.value[..];
+        x.map_rows_in_place(|x, out| affine(x, out, w, bias, IN, OUT))
     }
 
     fn last_output(&self) -> &BatchSlice<OUT> {
