@@ -4,8 +4,11 @@
 //! stack. The file needs only `core`; include it in firmware with
 //! `mod model { include!("model_weights.rs"); }` and call `model::forward(&[x, y])`.
 //!
+//! `--int8` stores the Linear weights in int8 (a quarter of the bytes) and prints the
+//! accuracy the int8 file will have beside the f32 model's.
+//!
 //! ```text
-//! cargo run --release --example export_embedded -- --out model_weights.rs
+//! cargo run --release --example export_embedded -- --out model_weights.rs [--int8]
 //! ```
 
 use std::path::PathBuf;
@@ -16,6 +19,7 @@ use staticnn::prelude::*;
 
 model! {
     /// Scores a 2-D point: positive means class 1.
+    #[derive(Clone)]
     pub struct BinaryClassifier: [2] -> [1] {
         fc1: Linear(16),
         ReLU,
@@ -38,6 +42,9 @@ struct Args {
     /// Seed of the data, the initialisation and the shuffling.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Store the Linear weights in int8, one scale per output (`export::Weights::Int8`).
+    #[arg(long)]
+    int8: bool,
 }
 
 /// Returns the trained model's validation accuracy and the exported file's size in bytes.
@@ -63,7 +70,25 @@ fn run(args: &Args) -> Result<(f64, usize), Box<dyn std::error::Error>> {
         .and_then(|r| r.get("val_accuracy"))
         .unwrap_or(f64::NAN);
 
-    let exported = staticnn::export::rust(&model, &args.out)?;
+    let weights = if args.int8 {
+        // What the int8 file computes, measured before it is written: the same model with
+        // each Linear weight replaced by its int8 value.
+        let mut int8 = model.clone();
+        staticnn::export::fake_quantize_int8(&mut int8)?;
+        let loss = BCEWithLogitsLoss::new();
+        let accuracy = |m: &BinaryClassifier| -> Result<f64, LossError> {
+            Ok(evaluate(m, &loss, &data, 256, &[Metric::Accuracy])?.metrics["accuracy"])
+        };
+        println!(
+            "accuracy on all 1000 points: f32 {:.3}, int8 {:.3}",
+            accuracy(&model)?,
+            accuracy(&int8)?
+        );
+        staticnn::export::Weights::Int8
+    } else {
+        staticnn::export::Weights::F32
+    };
+    let exported = staticnn::export::rust_with(&model, &args.out, weights)?;
     let size = std::fs::metadata(&args.out)?.len() as usize;
     println!(
         "val_accuracy={accuracy:.3}: wrote {} ({size} bytes of Rust: {} bytes of weights); \
@@ -92,18 +117,22 @@ mod tests {
     fn trains_and_exports() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("model_weights.rs");
-        let args = super::Args {
-            out: out.clone(),
-            epochs: 3,
-            seed: 1,
-        };
-        let (_, size) = super::run(&args).unwrap();
-        let text = std::fs::read_to_string(&out).unwrap();
-        assert_eq!(text.len(), size);
-        assert!(text.contains("pub fn forward(x: &[f32; IN]) -> [f32; OUT]"));
-        // Only `core`: the `#![no_std]` crate export-check compiles such files.
-        for needle in ["std::", "alloc::", "extern crate", "unsafe {", "unsafe fn"] {
-            assert!(!text.contains(needle), "{needle}");
+        for int8 in [false, true] {
+            let args = super::Args {
+                out: out.clone(),
+                epochs: 3,
+                seed: 1,
+                int8,
+            };
+            let (_, size) = super::run(&args).unwrap();
+            let text = std::fs::read_to_string(&out).unwrap();
+            assert_eq!(text.len(), size);
+            assert!(text.contains("pub fn forward(x: &[f32; IN]) -> [f32; OUT]"));
+            assert_eq!(text.contains("kernels::linear_int8("), int8);
+            // Only `core`: the `#![no_std]` crate export-check compiles such files.
+            for needle in ["std::", "alloc::", "extern crate", "unsafe {", "unsafe fn"] {
+                assert!(!text.contains(needle), "{needle}");
+            }
         }
     }
 }

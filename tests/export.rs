@@ -7,25 +7,15 @@
 //! the test rewrites it and fails, and the next build compiles the new file.
 //! `STATICNN_RETRAIN=1` trains the models again (and rewrites the weights).
 
-use std::path::{Path, PathBuf};
-
 use rand::RngExt;
 use staticnn::data::synthetic;
+use staticnn::export;
 use staticnn::prelude::*;
-use staticnn::{export, load_weights, save_weights};
 use staticnn_export_check as exported;
 
-model! {
-    /// The README's binary classifier.
-    pub struct BinaryClassifier: [2] -> [1] {
-        fc1: Linear(16),
-        ReLU,
-        drop: Dropout(0.1),
-        fc2: Linear(16),
-        ReLU,
-        out: Linear(1),
-    }
-}
+#[path = "support/export_files.rs"]
+mod export_files;
+use export_files::{check_current, trained, trained_binary_classifier};
 
 model! {
     /// A nested model inside the MLP.
@@ -99,52 +89,6 @@ model! {
         GELU,
         fc2: Linear(2),
     }
-}
-
-fn export_check() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("export-check")
-}
-
-/// The committed trained weights of `name`, training them first when asked or missing.
-fn trained<M: Module>(model: &mut M, name: &str, train: impl FnOnce(&mut M)) {
-    let path = export_check()
-        .join("weights")
-        .join(format!("{name}.safetensors"));
-    if std::env::var_os("STATICNN_RETRAIN").is_some() || !path.exists() {
-        train(model);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        save_weights(model, &path).unwrap();
-    }
-    load_weights(model, &path).unwrap();
-    model.eval();
-}
-
-/// Fails (after rewriting it) when the committed file is not what the exporter writes now.
-fn check_current<M: Forward<IN, OUT>, const IN: usize, const OUT: usize>(
-    model: &M,
-    name: &str,
-) -> export::Exported {
-    let e = export::to_source(model).unwrap();
-    let path = export_check()
-        .join("src/generated")
-        .join(format!("{name}.rs"));
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    if committed != e.source {
-        std::fs::write(&path, &e.source).unwrap();
-        panic!(
-            "{} was stale and has been rewritten; run the test again",
-            path.display()
-        );
-    }
-    println!(
-        "{name}: {} bytes of source, {} bytes of weights, stack {} bytes of activations ({} for the widest layer) + {} of kernel scratch",
-        e.source.len(),
-        e.weight_bytes,
-        e.activation_bytes,
-        e.widest_layer_bytes,
-        e.scratch_bytes
-    );
-    e
 }
 
 fn options(epochs: usize, batch: usize) -> FitOptions {
@@ -221,19 +165,7 @@ fn random_inputs<const W: usize>(n: usize, seed: u64, scale: f32) -> Vec<[f32; W
 
 #[test]
 fn binary_classifier_is_bit_exact() {
-    let mut model = BinaryClassifier::new(&mut seeded_rng(42));
-    trained(&mut model, "binary_classifier", |m| {
-        let data = synthetic::moons(1000, 0.2, &mut seeded_rng(42));
-        fit(
-            m,
-            &mut BCEWithLogitsLoss::new(),
-            &mut Adam::new(0.01).unwrap(),
-            &data,
-            None,
-            &mut options(30, 32),
-        )
-        .unwrap();
-    });
+    let model = trained_binary_classifier();
     let e = check_current(&model, "binary_classifier");
     assert!(e.inexact.is_empty(), "{:?}", e.inexact);
     let c = compare(

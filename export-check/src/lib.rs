@@ -12,6 +12,11 @@ pub mod binary_classifier {
     include!("generated/binary_classifier.rs");
 }
 
+/// The binary classifier with int8 weights (`staticnn::export::Weights::Int8`).
+pub mod binary_classifier_int8 {
+    include!("generated/binary_classifier_int8.rs");
+}
+
 /// An MLP with every row-wise layer: GELU (both forms), SiLU, Tanh, Sigmoid, LeakyReLU,
 /// Hardswish, LayerNorm, BatchNorm1d, Dropout, a residual block, a nested model, LogSoftmax.
 pub mod mlp {

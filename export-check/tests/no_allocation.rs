@@ -5,7 +5,9 @@
 mod counting_allocator;
 
 use counting_allocator::allocations;
-use staticnn_export_check::{binary_classifier, cnn, embedding, mlp, windows};
+use staticnn_export_check::{
+    binary_classifier, binary_classifier_int8, cnn, embedding, mlp, windows,
+};
 
 #[test]
 fn exported_forward_allocates_nothing() {
@@ -17,11 +19,13 @@ fn exported_forward_allocates_nothing() {
     for i in 0..100 {
         let v = i as f32 * 0.1 - 5.0;
         sink += binary_classifier::forward(&[v, -v])[0];
+        sink += binary_classifier_int8::forward(&[v, -v])[0];
         sink += mlp::forward(&[v; 8])[0];
         sink += cnn::forward(&[v; 64])[0];
         sink += windows::forward(&[v; 220])[0];
         sink += embedding::forward(&[(i % 20) as f32, 1.0, 2.0, 3.0, f32::NAN])[0];
         binary_classifier::forward_batch(&inputs[..8], &mut out).unwrap();
+        binary_classifier_int8::forward_batch(&inputs[..8], &mut out).unwrap();
         mlp::forward_batch(&inputs[..32], &mut out).unwrap();
         cnn::forward_batch(&inputs[..128], &mut out).unwrap();
         embedding::forward_batch(&inputs[..10], &mut out).unwrap();

@@ -2,7 +2,9 @@
 //! are an upper bound; this is what the compiler actually needs, with room for the thread's
 //! own start-up). A stack overflow would abort this test binary.
 
-use staticnn_export_check::{binary_classifier, cnn, embedding, mlp, windows};
+use staticnn_export_check::{
+    binary_classifier, binary_classifier_int8, cnn, embedding, mlp, windows,
+};
 
 #[test]
 fn every_forward_fits_in_16_kib_of_stack() {
@@ -11,6 +13,7 @@ fn every_forward_fits_in_16_kib_of_stack() {
         .spawn(|| {
             let mut sink = 0.0f32;
             sink += binary_classifier::forward(&[0.5, -0.5])[0];
+            sink += binary_classifier_int8::forward(&[0.5, -0.5])[0];
             sink += mlp::forward(&[0.5; 8])[0];
             sink += cnn::forward(&[0.5; 64])[0];
             sink += windows::forward(&[0.5; 220])[0];

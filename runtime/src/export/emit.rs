@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use super::error::ExportError;
 use super::node::{Activation, Node};
+use super::quantize::{Int8, Weights};
 use super::writer;
 use crate::layers::Approximate;
 
@@ -30,6 +31,8 @@ pub(crate) struct Emitter {
     pub weight_bytes: usize,
     /// Layers whose results can differ from the runtime's in the last bits, and why.
     pub inexact: Vec<String>,
+    /// How Linear weights are stored.
+    pub weights: Weights,
     names: HashSet<String>,
     next: usize,
 }
@@ -69,6 +72,14 @@ impl Emitter {
         writer::matrix(&mut self.items, &name, values, cols);
         self.weight_bytes += 4 * values.len();
         name
+    }
+
+    /// `Some(&BIAS)` with the bias written as a static, or `None`.
+    fn bias(&mut self, path: &str, bias: Option<&[f32]>) -> String {
+        match bias {
+            Some(b) => format!("Some(&{})", self.vector(path, "bias", b)),
+            None => "None".to_string(),
+        }
     }
 
     fn statement(&mut self, var: &str, width: usize, call: String) {
@@ -131,19 +142,44 @@ impl Emitter {
                     ));
                 }
                 check_len(kind, "weight", weight.len(), in_w * out_w)?;
+                if let Some(b) = bias {
+                    check_len(kind, "bias", b.len(), out_w)?;
+                }
                 // Stored transposed, `[in][out]`: the kernel runs over outputs innermost.
-                let transposed: Vec<f32> = (0..in_w)
-                    .flat_map(|i| (0..out_w).map(move |o| weight[o * in_w + i]))
-                    .collect();
-                let w = self.matrix(path, "weight_t", &transposed, out_w);
-                let b = match bias {
-                    Some(b) => {
-                        check_len(kind, "bias", b.len(), out_w)?;
-                        format!("Some(&{})", self.vector(path, "bias", b))
-                    }
-                    None => "None".to_string(),
+                let transpose = |w: &[f32]| -> Vec<f32> {
+                    (0..in_w)
+                        .flat_map(|i| (0..out_w).map(move |o| w[o * in_w + i]))
+                        .collect()
                 };
-                let call = format!("kernels::linear(&{input}, &{w}, {b})");
+                let call = match self.weights {
+                    Weights::F32 => {
+                        let w = self.matrix(path, "weight_t", &transpose(weight), out_w);
+                        let b = self.bias(path, *bias);
+                        format!("kernels::linear(&{input}, &{w}, {b})")
+                    }
+                    Weights::Int8 => {
+                        let int8 = Int8::per_row(weight, in_w).map_err(|problem| {
+                            ExportError::Quantization {
+                                path: display(path),
+                                problem,
+                            }
+                        })?;
+                        let q: Vec<i8> = (0..in_w)
+                            .flat_map(|i| (0..out_w).map(move |o| o * in_w + i))
+                            .map(|k| int8.q[k])
+                            .collect();
+                        let name = self.unique(writer::constant_name(&join(path, "weight_t_int8")));
+                        writer::matrix_i8(&mut self.items, &name, &q, out_w);
+                        self.weight_bytes += q.len();
+                        let scale = self.vector(path, "weight_scale", &int8.scale);
+                        let b = self.bias(path, *bias);
+                        self.inexact.push(format!(
+                            "{}: int8 weights, each within half its row's scale (`linear_int8`)",
+                            display(path)
+                        ));
+                        format!("kernels::linear_int8(&{input}, &{name}, &{scale}, {b})")
+                    }
+                };
                 self.scratch_bytes = self.scratch_bytes.max(4 * 8 * out_w);
                 let var = self.var(out_w);
                 self.statement(&var, out_w, call);
@@ -414,7 +450,7 @@ impl Emitter {
     fn inexact(&mut self, layer: &str, function: &str, name: &str) -> String {
         self.math = true;
         let note = format!(
-            "{layer}: this file's {function} is FreeBSD's, the runtime's the platform's (both below 1 ulp)"
+            "{layer}: this file's {function} is FreeBSD's, the runtime's the platform's (both below 1 ulp; outputs within 1e-6 relative)"
         );
         if !self.inexact.contains(&note) {
             self.inexact.push(note);
@@ -430,7 +466,7 @@ fn window(w: staticnn_geometry::Window) -> String {
     )
 }
 
-fn join(path: &str, key: &str) -> String {
+pub(super) fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
     } else {

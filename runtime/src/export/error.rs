@@ -18,6 +18,9 @@ pub enum ExportError {
         kind: &'static str,
         problem: String,
     },
+    /// A Linear weight an int8 export cannot hold (NaN or infinite).
+    #[error("`{path}` cannot be exported in int8: it {problem}")]
+    Quantization { path: String, problem: String },
     #[error("writing {}: {source}", path.display())]
     Io {
         path: PathBuf,

@@ -31,6 +31,7 @@ mod kernels;
 #[allow(dead_code)]
 mod math;
 mod node;
+mod quantize;
 mod writer;
 
 use std::fmt::Write;
@@ -38,6 +39,7 @@ use std::path::Path;
 
 pub use error::ExportError;
 pub use node::{Activation, Child, Node};
+pub use quantize::{Weights, fake_quantize_int8};
 
 use crate::module::Forward;
 
@@ -72,7 +74,20 @@ pub fn to_source<M, const IN: usize, const OUT: usize>(model: &M) -> Result<Expo
 where
     M: Forward<IN, OUT> + ?Sized,
 {
+    to_source_with(model, Weights::F32)
+}
+
+/// The source of `model` with its Linear weights stored as `weights` says (what
+/// [`rust_with`] writes).
+pub fn to_source_with<M, const IN: usize, const OUT: usize>(
+    model: &M,
+    weights: Weights,
+) -> Result<Exported, ExportError>
+where
+    M: Forward<IN, OUT> + ?Sized,
+{
     let mut emitter = emit::Emitter::default();
+    emitter.weights = weights;
     // `forward` copies its input into the first activation array.
     emitter.activation_bytes = 4 * IN;
     let node = model.describe();
@@ -103,8 +118,7 @@ where
         );
     } else {
         s.push_str(
-            "// The runtime's operations in its order, bit for bit at batches of up to 4, except\n\
-             // (within 1e-6 relative):\n",
+            "// The runtime's operations in its order, bit for bit at batches of up to 4, except:\n",
         );
         for note in &emitter.inexact {
             let _ = writeln!(s, "//   {note}");
@@ -190,7 +204,22 @@ pub fn rust<M, const IN: usize, const OUT: usize>(
 where
     M: Forward<IN, OUT> + ?Sized,
 {
-    let exported = to_source(model)?;
+    rust_with(model, path, Weights::F32)
+}
+
+/// [`rust`] with the Linear weights stored as `weights` says: [`Weights::Int8`] writes a
+/// quarter of the weight bytes, each weight within half its row's scale.
+/// [`fake_quantize_int8`] gives the runtime model those same weights, to measure the
+/// accuracy the file will have.
+pub fn rust_with<M, const IN: usize, const OUT: usize>(
+    model: &M,
+    path: impl AsRef<Path>,
+    weights: Weights,
+) -> Result<Exported, ExportError>
+where
+    M: Forward<IN, OUT> + ?Sized,
+{
+    let exported = to_source_with(model, weights)?;
     let path = path.as_ref();
     std::fs::write(path, &exported.source).map_err(|source| ExportError::Io {
         path: path.to_path_buf(),
@@ -316,6 +345,43 @@ mod tests {
                 .map(|v| v.to_bits())
                 .collect::<Vec<_>>()[..]
         );
+    }
+
+    /// Each int8 output is within `scale/2 · Σ|x|` of the f32 layer's (the weights' rounding),
+    /// and within f32 rounding of the runtime layer given the dequantized weights (what
+    /// `fake_quantize_int8` sets), for which the scale is applied to the sum, not per weight.
+    #[test]
+    fn linear_int8_kernel_stays_within_its_rounding_bound() {
+        let mut rng = crate::seed::seeded_rng(11);
+        let mut layer = crate::layers::Linear::<19, 5>::new(&mut rng);
+        let int8 = super::quantize::Int8::per_row(&layer.weight.value, 19).unwrap();
+        let qt: [[i8; 5]; 19] =
+            std::array::from_fn(|i| std::array::from_fn(|o| int8.q[o * 19 + i]));
+        let scale: [f32; 5] = int8.scale[..].try_into().unwrap();
+        let b: [f32; 5] = layer.bias.as_ref().unwrap().value[..].try_into().unwrap();
+        let f32_layer = layer.clone();
+        layer.weight.value = int8.dequantized();
+        for k in 0..1000 {
+            let x: [f32; 19] =
+                std::array::from_fn(|i| ((i * 31 + k * 7) as f32 * 0.37).sin() * 2.0);
+            let batch = Batch::<19>::from_vec(x.to_vec()).unwrap();
+            let ours = kernels::linear_int8(&x, &qt, &scale, Some(&b));
+            let exact = f32_layer.forward(&batch);
+            let dequantized = layer.forward(&batch);
+            let abs_x: f32 = x.iter().map(|v| v.abs()).sum();
+            for o in 0..5 {
+                let magnitude: f32 = b[o].abs()
+                    + (0..19)
+                        .map(|i| (layer.weight.value[o * 19 + i] * x[i]).abs())
+                        .sum::<f32>();
+                let rounding = 1e-6 * magnitude;
+                let bound = scale[o] / 2.0 * abs_x + rounding;
+                let d = (ours[o] - exact.as_slice()[o]).abs();
+                assert!(d <= bound, "output {o}: {d} > {bound}");
+                let d = (ours[o] - dequantized.as_slice()[o]).abs();
+                assert!(d <= rounding, "output {o}: {d} from the dequantized layer");
+            }
+        }
     }
 
     #[test]

@@ -49,6 +49,29 @@ pub(crate) fn matrix(out: &mut String, name: &str, values: &[f32], cols: usize) 
     out.push_str("];\n");
 }
 
+/// `static NAME: [[i8; C]; R] = [[...], ...];` from row-major `values` of `R·C`, sixteen a
+/// line.
+pub(crate) fn matrix_i8(out: &mut String, name: &str, values: &[i8], cols: usize) {
+    let rows = values.len().checked_div(cols).unwrap_or(0);
+    let _ = writeln!(out, "static {name}: [[i8; {cols}]; {rows}] = [");
+    for r in values.chunks_exact(cols.max(1)) {
+        out.push_str("    [");
+        for (i, q) in r.iter().enumerate() {
+            if i % 16 == 0 && r.len() > 16 {
+                out.push_str("\n        ");
+            } else if i > 0 {
+                out.push(' ');
+            }
+            let _ = write!(out, "{q},");
+        }
+        if r.len() > 16 {
+            out.push_str("\n    ");
+        }
+        out.push_str("],\n");
+    }
+    out.push_str("];\n");
+}
+
 /// A Rust identifier for a state-dict path: `block.0.weight` → `BLOCK_0_WEIGHT`.
 pub(crate) fn constant_name(path: &str) -> String {
     let mut name: String = path

@@ -1,0 +1,145 @@
+//! Int8 export (`export::Weights::Int8`): the binary classifier's int8 file, compiled in the
+//! `#![no_std]` crate `export-check`, computes what the runtime model computes with the
+//! weights `fake_quantize_int8` gives it, and agrees with the f32 model; on the breast-cancer
+//! measurements the int8 network keeps the f32 network's validation accuracy.
+
+use staticnn::data::{Column, Standardizer, read_csv};
+use staticnn::export::{self, Weights, fake_quantize_int8};
+use staticnn::prelude::*;
+use staticnn::train::{ForwardRef, ModelRef, evaluate_dyn, fit_dyn};
+use staticnn_export_check as exported;
+
+#[path = "support/export_files.rs"]
+#[allow(dead_code)] // `check_current` is `tests/export.rs`'s
+mod export_files;
+use export_files::{check_current_with, trained_binary_classifier};
+
+#[test]
+fn int8_binary_classifier_is_its_fake_quantized_model() {
+    let model = trained_binary_classifier();
+    let e = check_current_with(&model, "binary_classifier_int8", Weights::Int8);
+    let f32_bytes = export::to_source(&model).unwrap().weight_bytes;
+    // 304 int8 weights, 33 f32 scales and 33 f32 biases, against 337 f32 values.
+    assert_eq!((e.weight_bytes, f32_bytes), (304 + 4 * 66, 4 * 337));
+    assert_eq!(e.inexact.len(), 3, "{:?}", e.inexact);
+
+    let mut fake = trained_binary_classifier();
+    let keys = fake_quantize_int8(&mut fake).unwrap();
+    assert_eq!(keys, ["fc1.weight", "fc2.weight", "out.weight"]);
+
+    let mut rng = seeded_rng(21);
+    let (mut worst, mut agree, mut largest_change) = (0.0f32, 0, 0.0f32);
+    let inputs: Vec<[f32; 2]> = (0..1000)
+        .map(|_| std::array::from_fn(|_| 1.5 * staticnn::data::synthetic::normal(&mut rng)))
+        .collect();
+    for x in &inputs {
+        let batch = Batch::<2>::from_vec(x.to_vec()).unwrap();
+        let ours = exported::binary_classifier_int8::forward(x)[0];
+        let fake_quantized = fake.forward(&batch).as_slice()[0];
+        let float = model.forward(&batch).as_slice()[0];
+        // The file scales each sum once; the fake-quantized model multiplies every weight.
+        worst = worst.max((ours - fake_quantized).abs() / (1.0 + fake_quantized.abs()));
+        agree += usize::from((ours > 0.0) == (float > 0.0));
+        largest_change = largest_change.max((ours - float).abs());
+    }
+    println!(
+        "int8 binary classifier: {} of {} bytes of weights; worst {worst:e} from the fake-quantized \
+         model; the f32 model's class on {agree} of 1000 inputs; largest logit change {largest_change}",
+        e.weight_bytes, f32_bytes
+    );
+    assert!(worst <= 1e-5, "{worst}");
+    assert!(agree >= 990, "{agree}");
+    let mut out = [0.0f32; 3];
+    let flat: Vec<f32> = inputs[..3].concat();
+    assert_eq!(
+        exported::binary_classifier_int8::forward_batch(&flat, &mut out),
+        Ok(3)
+    );
+}
+
+#[test]
+fn a_non_finite_weight_is_an_export_error_naming_it() {
+    let mut model = trained_binary_classifier();
+    model.fc2.weight.value[5] = f32::INFINITY;
+    let err = export::to_source_with(&model, Weights::Int8).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("`fc2` cannot be exported in int8"),
+        "{err}"
+    );
+    let before = staticnn::state_dict(&model);
+    assert!(fake_quantize_int8(&mut model).is_err());
+    assert_eq!(
+        staticnn::state_dict(&model),
+        before,
+        "a failure changes nothing"
+    );
+}
+
+model! {
+    /// The README's binary classifier at the breast-cancer width.
+    pub struct CancerClassifier: [30] -> [1] {
+        fc1: Linear(16),
+        ReLU,
+        drop: Dropout(0.1),
+        fc2: Linear(16),
+        ReLU,
+        out: Linear(1),
+    }
+}
+
+/// The binary-classifier example's run on `examples/data/breast_cancer.csv` (stratified 80/20
+/// split, standardized on the training rows, Adam 0.01, 100 epochs of 32), for seeds 0–9: the
+/// f32 model's validation accuracy and the same model's with int8 weights.
+#[test]
+fn int8_keeps_breast_cancer_accuracy() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/data/breast_cancer.csv"
+    );
+    let table = read_csv(path, Some(&Column::from("malignant")), None).unwrap();
+    let data = table.to_binary_dyn_dataset().unwrap();
+    let (mut f32_sum, mut int8_sum) = (0.0, 0.0);
+    let seeds = 0..10u64;
+    for seed in seeds.clone() {
+        let (mut train, mut val) = data.split(0.2, true, &mut seeded_rng(seed)).unwrap();
+        let standardizer = Standardizer::fit_rows(train.features(), 30);
+        standardizer
+            .transform_rows(train.features_mut(), 30)
+            .unwrap();
+        standardizer.transform_rows(val.features_mut(), 30).unwrap();
+        let mut model = CancerClassifier::new(&mut seeded_rng(seed));
+        let mut options = FitOptions::new(100, 32)
+            .metrics(&[Metric::Accuracy])
+            .seed(seed)
+            .progress(Progress::Quiet);
+        let history = fit_dyn(
+            &mut ModelRef::<_, 30, 1>(&mut model),
+            &mut BCEWithLogitsLoss::new(),
+            &mut Adam::new(0.01).unwrap(),
+            &train,
+            Some(&val),
+            &mut options,
+        )
+        .unwrap();
+        let float = history.last().unwrap().get("val_accuracy").unwrap();
+        fake_quantize_int8(&mut model).unwrap();
+        let int8 = evaluate_dyn(
+            &ForwardRef::<_, 30, 1>(&model),
+            &BCEWithLogitsLoss::new(),
+            &val,
+            64,
+            &[Metric::Accuracy],
+            &mut [],
+        )
+        .unwrap()
+        .metrics["accuracy"];
+        println!("seed {seed}: val_accuracy f32 {float:.4}, int8 {int8:.4}");
+        (f32_sum, int8_sum) = (f32_sum + float, int8_sum + int8);
+    }
+    let n = seeds.count() as f64;
+    let (float, int8) = (f32_sum / n, int8_sum / n);
+    println!("breast cancer, seeds 0–9: mean val_accuracy f32 {float:.4}, int8 {int8:.4}");
+    // 114 validation rows: one row is 0.9 %.
+    assert!(int8 >= float - 0.01, "int8 {int8} against f32 {float}");
+}
