@@ -169,7 +169,7 @@ impl Emitter {
                             .map(|k| int8.q[k])
                             .collect();
                         let name = self.unique(writer::constant_name(&join(path, "weight_t_int8")));
-                        writer::matrix_i8(&mut self.items, &name, &q, out_w);
+                        writer::matrix(&mut self.items, &name, &q, out_w);
                         self.weight_bytes += q.len();
                         let scale = self.vector(path, "weight_scale", &int8.scale);
                         let b = self.bias(path, *bias);

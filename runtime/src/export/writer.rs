@@ -9,21 +9,45 @@ pub(crate) fn value(out: &mut String, v: f32) {
     let _ = write!(out, "f(0x{:08x})", v.to_bits());
 }
 
-/// `[v, v, ...]`, eight values a line.
-fn row(out: &mut String, values: &[f32], indent: &str) {
+/// A value type of the weight statics: its Rust name, how many fit a line, how one is written.
+pub(crate) trait Literal: Copy {
+    const TYPE: &'static str;
+    const PER_LINE: usize;
+    fn write(self, out: &mut String);
+}
+
+impl Literal for f32 {
+    const TYPE: &'static str = "f32";
+    const PER_LINE: usize = 8;
+    fn write(self, out: &mut String) {
+        value(out, self);
+    }
+}
+
+impl Literal for i8 {
+    const TYPE: &'static str = "i8";
+    const PER_LINE: usize = 16;
+    fn write(self, out: &mut String) {
+        let _ = write!(out, "{self}");
+    }
+}
+
+/// `[v, v, ...]`, `T::PER_LINE` values a line.
+fn row<T: Literal>(out: &mut String, values: &[T], indent: &str) {
+    let wrap = values.len() > T::PER_LINE;
     out.push('[');
     for (i, &v) in values.iter().enumerate() {
-        if i % 8 == 0 && values.len() > 8 {
+        if i % T::PER_LINE == 0 && wrap {
             out.push('\n');
             out.push_str(indent);
             out.push_str("    ");
         } else if i > 0 {
             out.push(' ');
         }
-        value(out, v);
+        v.write(out);
         out.push(',');
     }
-    if values.len() > 8 {
+    if wrap {
         out.push('\n');
         out.push_str(indent);
     }
@@ -37,37 +61,14 @@ pub(crate) fn vector(out: &mut String, name: &str, values: &[f32]) {
     out.push_str(";\n");
 }
 
-/// `static NAME: [[f32; C]; R] = [[...], ...];` from row-major `values` of `R·C`.
-pub(crate) fn matrix(out: &mut String, name: &str, values: &[f32], cols: usize) {
+/// `static NAME: [[T; C]; R] = [[...], ...];` from row-major `values` of `R·C`.
+pub(crate) fn matrix<T: Literal>(out: &mut String, name: &str, values: &[T], cols: usize) {
     let rows = values.len().checked_div(cols).unwrap_or(0);
-    let _ = writeln!(out, "static {name}: [[f32; {cols}]; {rows}] = [");
+    let _ = writeln!(out, "static {name}: [[{}; {cols}]; {rows}] = [", T::TYPE);
     for r in values.chunks_exact(cols.max(1)) {
         out.push_str("    ");
         row(out, r, "    ");
         out.push_str(",\n");
-    }
-    out.push_str("];\n");
-}
-
-/// `static NAME: [[i8; C]; R] = [[...], ...];` from row-major `values` of `R·C`, sixteen a
-/// line.
-pub(crate) fn matrix_i8(out: &mut String, name: &str, values: &[i8], cols: usize) {
-    let rows = values.len().checked_div(cols).unwrap_or(0);
-    let _ = writeln!(out, "static {name}: [[i8; {cols}]; {rows}] = [");
-    for r in values.chunks_exact(cols.max(1)) {
-        out.push_str("    [");
-        for (i, q) in r.iter().enumerate() {
-            if i % 16 == 0 && r.len() > 16 {
-                out.push_str("\n        ");
-            } else if i > 0 {
-                out.push(' ');
-            }
-            let _ = write!(out, "{q},");
-        }
-        if r.len() > 16 {
-            out.push_str("\n    ");
-        }
-        out.push_str("],\n");
     }
     out.push_str("];\n");
 }
