@@ -223,9 +223,10 @@ impl<const W: usize> Batch<W> {
         let mut data = self.data;
         let mut out = [0.0f32; V];
         let mut one = |data: &mut [f32], r: usize| {
-            if let Some(x) = data[r * W..].first_chunk::<W>() {
-                f(x, &mut out);
-            }
+            let x: &[f32; W] = data[r * W..(r + 1) * W]
+                .try_into()
+                .expect("a row is W values");
+            f(x, &mut out);
             data[r * V..(r + 1) * V].copy_from_slice(&out);
         };
         if V <= W {

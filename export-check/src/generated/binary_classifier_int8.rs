@@ -2,7 +2,7 @@
 //
 // Needs only `core`: `mod model { include!("this_file.rs"); }` in a `#![no_std]` crate.
 // No allocation, no `unsafe`, no input panics; NaN propagates as in the runtime.
-// Stack: 268 bytes of activation arrays at most (128 for the widest layer) and 512 of kernel
+// Stack: 268 bytes of activation arrays at most (128 for the widest layer) and 576 of kernel
 // scratch; weights: 568 bytes.
 // The runtime's operations in its order, bit for bit at batches of up to 4, except:
 //   fc1: int8 weights, each within half its row's scale (`linear_int8`)
@@ -203,7 +203,8 @@ impl Weight for i8 {
 /// `Linear` with int8 weights: `qt[i][o]` stands for the weight `scale[o] · qt[i][o]`, so
 /// `y[o] = b[o] + scale[o] · Σᵢ qt[i][o]·x[i]`, the sum in `linear`'s order. Not the
 /// runtime's bits: each weight is off by at most `scale[o] / 2`, so each output by at most
-/// `scale[o] / 2 · Σ|x|` (plus f32 rounding).
+/// `scale[o] / 2 · Σ|x|` (plus f32 rounding). The sum of `q·x`, with `|q|` up to 127, can
+/// overflow to infinity for inputs above about 1e36 where the f32 layer's does not.
 #[inline(always)]
 pub fn linear_int8<const I: usize, const O: usize>(
     x: &[f32; I],

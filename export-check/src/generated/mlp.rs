@@ -500,7 +500,8 @@ impl Weight for i8 {
 /// `Linear` with int8 weights: `qt[i][o]` stands for the weight `scale[o] · qt[i][o]`, so
 /// `y[o] = b[o] + scale[o] · Σᵢ qt[i][o]·x[i]`, the sum in `linear`'s order. Not the
 /// runtime's bits: each weight is off by at most `scale[o] / 2`, so each output by at most
-/// `scale[o] / 2 · Σ|x|` (plus f32 rounding).
+/// `scale[o] / 2 · Σ|x|` (plus f32 rounding). The sum of `q·x`, with `|q|` up to 127, can
+/// overflow to infinity for inputs above about 1e36 where the f32 layer's does not.
 #[inline(always)]
 pub fn linear_int8<const I: usize, const O: usize>(
     x: &[f32; I],

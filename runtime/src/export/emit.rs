@@ -177,6 +177,8 @@ impl Emitter {
                             "{}: int8 weights, each within half its row's scale (`linear_int8`)",
                             display(path)
                         ));
+                        // Each row of int8 weights is widened to f32 on the stack.
+                        self.scratch_bytes = self.scratch_bytes.max(4 * 9 * out_w);
                         format!("kernels::linear_int8(&{input}, &{name}, &{scale}, {b})")
                     }
                 };

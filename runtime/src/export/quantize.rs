@@ -1,12 +1,13 @@
 //! Int8 weights for export: symmetric, one scale per output channel (a row of a Linear
-//! weight), as PyTorch's per-channel weight quantization (`torch.per_channel_symmetric`,
-//! `qint8` restricted to ±127): `scale = max|w| / 127`, `q = round(w / scale)` with ties to
-//! even, as `torch.round`. A weight's error is at most `scale / 2`.
+//! weight), as PyTorch's `torch.per_channel_symmetric` with `quant_min=-127, quant_max=127`
+//! (its default qint8 range is -128..127, scale `max|w| / 127.5`): `scale = max|w| / 127`,
+//! `q = round(w / scale)` with ties to even, as `torch.round`. A weight's error is at most
+//! `scale / 2` (a row whose largest weight is below about 1e-43 has scale 0 and stores 0s,
+//! each off by that tiny weight).
 
 use super::error::ExportError;
 use super::node::{Child, Node};
-use crate::module::Module;
-use crate::state::{EntryMut, visit_named_mut};
+use crate::state::{Entry, EntryMut, visit_named, visit_named_mut};
 
 /// How an exported file stores its Linear weights.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -83,10 +84,33 @@ where
             path: key.to_string(),
             problem,
         })?;
-        quantized.push((format!("{key}.weight"), int8.dequantized()));
+        quantized.push((super::emit::join(key, "weight"), int8.dequantized()));
         Ok(())
     })?;
-    set_values(model, &quantized);
+    // Every key must name a parameter of that length before anything changes: a module
+    // whose `describe` disagreed with its state would otherwise keep f32 weights unseen.
+    let mut found = vec![false; quantized.len()];
+    visit_named(model, |key, entry| {
+        if let Entry::Parameter(p) = entry
+            && let Some(i) = quantized.iter().position(|(k, _)| k == key)
+        {
+            found[i] = quantized[i].1.len() == p.value.len();
+        }
+    });
+    if let Some(i) = found.iter().position(|f| !f) {
+        return Err(ExportError::Quantization {
+            path: quantized[i].0.clone(),
+            problem: "is described as a Linear weight but is not a parameter of its size"
+                .to_string(),
+        });
+    }
+    visit_named_mut(model, |key, entry| {
+        if let EntryMut::Parameter(p) = entry
+            && let Some((_, v)) = quantized.iter().find(|(k, _)| k == key)
+        {
+            p.value.copy_from_slice(v);
+        }
+    });
     Ok(quantized.into_iter().map(|(key, _)| key).collect())
 }
 
@@ -110,17 +134,6 @@ fn linear_weights(
         Node::Residual(body) => linear_weights(body, path, f),
         _ => Ok(()),
     }
-}
-
-fn set_values(model: &mut (impl Module + ?Sized), values: &[(String, Vec<f32>)]) {
-    visit_named_mut(model, |key, entry| {
-        if let EntryMut::Parameter(p) = entry
-            && let Some((_, v)) = values.iter().find(|(k, _)| k == key)
-            && v.len() == p.value.len()
-        {
-            p.value.copy_from_slice(v);
-        }
-    });
 }
 
 #[cfg(test)]

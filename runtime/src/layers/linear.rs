@@ -300,8 +300,9 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
     }
 
     /// At small batches the output is written into the input's own allocation (its rows
-    /// made one at a time on the stack, up to [`IN_PLACE_WIDTH`] values), so inference
-    /// allocates only where the model's first layer copies its borrowed input.
+    /// made one at a time on the stack, up to [`IN_PLACE_WIDTH`] values): a chain of Linear
+    /// and elementwise layers allocates only the first layer's output, unless a later layer
+    /// is wider than every earlier one (then the buffer grows once).
     fn forward_owned(&self, x: Batch<IN>) -> Batch<OUT> {
         if !small(x.rows()) || OUT > IN_PLACE_WIDTH {
             return self.forward(&x);
