@@ -8,43 +8,13 @@
 //! `STATICNN_RETRAIN=1` trains the models again (and rewrites the weights).
 
 use rand::RngExt;
-use staticnn::data::synthetic;
 use staticnn::export;
 use staticnn::prelude::*;
 use staticnn_export_check as exported;
 
 #[path = "support/export_files.rs"]
 mod export_files;
-use export_files::{check_current, trained, trained_binary_classifier};
-
-model! {
-    /// A nested model inside the MLP.
-    pub struct Encoder: [8] -> [16] {
-        fc: Linear(16),
-        GELU,
-        norm: LayerNorm(16),
-    }
-}
-
-model! {
-    /// Every row-wise kind.
-    pub struct Mlp: [8] -> [4] {
-        encoder: Encoder,
-        SiLU,
-        drop: Dropout(0.2),
-        bn: BatchNorm1d(16),
-        block: Residual { Linear(16), GELU(approximate = "tanh"), Linear(16) },
-        Tanh,
-        fc2: Linear(12),
-        LeakyReLU(negative_slope = 0.1),
-        fc3: Linear(12, bias = false),
-        Hardswish,
-        fc4: Linear(8),
-        Sigmoid,
-        head: Linear(4),
-        LogSoftmax,
-    }
-}
+use export_files::{check_current, random_inputs, trained, trained_binary_classifier, trained_mlp};
 
 model! {
     /// Image layers.
@@ -156,13 +126,6 @@ fn compare<M: Forward<IN, OUT>, const IN: usize, const OUT: usize>(
     c
 }
 
-fn random_inputs<const W: usize>(n: usize, seed: u64, scale: f32) -> Vec<[f32; W]> {
-    let mut rng = seeded_rng(seed);
-    (0..n)
-        .map(|_| std::array::from_fn(|_| scale * synthetic::normal(&mut rng)))
-        .collect()
-}
-
 #[test]
 fn binary_classifier_is_bit_exact() {
     let model = trained_binary_classifier();
@@ -180,28 +143,7 @@ fn binary_classifier_is_bit_exact() {
 
 #[test]
 fn mlp_matches_within_1e_6() {
-    let mut model = Mlp::new(&mut seeded_rng(3));
-    trained(&mut model, "mlp", |m| {
-        // Four classes by the signs of two sums of the features.
-        let x = random_inputs::<8>(512, 4, 1.0);
-        let labels: Vec<usize> = x
-            .iter()
-            .map(|r| {
-                usize::from(r[..4].iter().sum::<f32>() > 0.0) * 2
-                    + usize::from(r[4..].iter().sum::<f32>() > 0.0)
-            })
-            .collect();
-        let data = Dataset::new(Batch::from_vec(x.concat()).unwrap(), labels).unwrap();
-        fit(
-            m,
-            &mut NLLLoss::new(),
-            &mut Adam::new(0.01).unwrap(),
-            &data,
-            None,
-            &mut options(10, 32),
-        )
-        .unwrap();
-    });
+    let model = trained_mlp();
     let e = check_current(&model, "mlp");
     let c = compare(
         &model,

@@ -1,7 +1,8 @@
-//! Int8 export (`export::Weights::Int8`): the binary classifier's int8 file, compiled in the
-//! `#![no_std]` crate `export-check`, computes what the runtime model computes with the
-//! weights `fake_quantize_int8` gives it, and agrees with the f32 model; on the breast-cancer
-//! measurements the int8 network keeps the f32 network's validation accuracy.
+//! Int8 export (`export::Weights::Int8`): the binary classifier's and the MLP's int8 files,
+//! compiled in the `#![no_std]` crate `export-check`, compute what the runtime models compute
+//! with the weights `fake_quantize_int8` gives them, and the classifier agrees with the f32
+//! model; on the breast-cancer measurements the int8 network keeps the f32 network's
+//! validation accuracy.
 
 use staticnn::data::{Column, Standardizer, read_csv};
 use staticnn::export::{self, Weights, fake_quantize_int8};
@@ -13,7 +14,7 @@ use staticnn_export_check as exported;
 #[path = "support/export_files.rs"]
 #[allow(dead_code)] // `check_current` is `tests/export.rs`'s
 mod export_files;
-use export_files::{check_current_with, trained_binary_classifier};
+use export_files::{check_current_with, random_inputs, trained_binary_classifier, trained_mlp};
 
 #[test]
 fn int8_binary_classifier_is_its_fake_quantized_model() {
@@ -28,11 +29,8 @@ fn int8_binary_classifier_is_its_fake_quantized_model() {
     let keys = fake_quantize_int8(&mut fake).unwrap();
     assert_eq!(keys, ["fc1.weight", "fc2.weight", "out.weight"]);
 
-    let mut rng = seeded_rng(21);
     let (mut worst, mut agree, mut largest_change) = (0.0f32, 0, 0.0f32);
-    let inputs: Vec<[f32; 2]> = (0..1000)
-        .map(|_| std::array::from_fn(|_| 1.5 * staticnn::data::synthetic::normal(&mut rng)))
-        .collect();
+    let inputs = random_inputs::<2>(1000, 21, 1.5);
     for x in &inputs {
         let batch = Batch::<2>::from_vec(x.to_vec()).unwrap();
         let ours = exported::binary_classifier_int8::forward(x)[0];
@@ -56,6 +54,32 @@ fn int8_binary_classifier_is_its_fake_quantized_model() {
         exported::binary_classifier_int8::forward_batch(&flat, &mut out),
         Ok(3)
     );
+}
+
+/// Every Linear kind in int8 (nested, in a residual block, without a bias) among every
+/// row-wise layer: the file computes the fake-quantized model's outputs.
+#[test]
+fn int8_mlp_is_its_fake_quantized_model() {
+    let model = trained_mlp();
+    let e = check_current_with(&model, "mlp_int8", Weights::Int8);
+    let mut fake = trained_mlp();
+    let keys = fake_quantize_int8(&mut fake).unwrap();
+    println!("mlp_int8: {keys:?}; inexact: {:?}", e.inexact);
+    assert_eq!(keys.len(), 7, "{keys:?}");
+    assert!(
+        keys.contains(&"fc3.weight".to_string()),
+        "the Linear without a bias"
+    );
+    let mut worst = 0.0f32;
+    for x in random_inputs::<8>(1000, 5, 2.0) {
+        let ours = exported::mlp_int8::forward(&x);
+        let theirs = fake.forward(&Batch::<8>::from_vec(x.to_vec()).unwrap());
+        for (a, b) in ours.iter().zip(theirs.as_slice()) {
+            worst = worst.max((a - b).abs() / (1.0 + b.abs()));
+        }
+    }
+    println!("mlp_int8: worst {worst:e} from the fake-quantized model");
+    assert!(worst <= 1e-5, "{worst}");
 }
 
 #[test]

@@ -17,6 +17,11 @@ pub mod binary_classifier_int8 {
     include!("generated/binary_classifier_int8.rs");
 }
 
+/// The MLP below with int8 Linear weights.
+pub mod mlp_int8 {
+    include!("generated/mlp_int8.rs");
+}
+
 /// An MLP with every row-wise layer: GELU (both forms), SiLU, Tanh, Sigmoid, LeakyReLU,
 /// Hardswish, LayerNorm, BatchNorm1d, Dropout, a residual block, a nested model, LogSoftmax.
 pub mod mlp {

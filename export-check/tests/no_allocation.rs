@@ -6,7 +6,7 @@ mod counting_allocator;
 
 use counting_allocator::allocations;
 use staticnn_export_check::{
-    binary_classifier, binary_classifier_int8, cnn, embedding, mlp, windows,
+    binary_classifier, binary_classifier_int8, cnn, embedding, mlp, mlp_int8, windows,
 };
 
 #[test]
@@ -21,6 +21,7 @@ fn exported_forward_allocates_nothing() {
         sink += binary_classifier::forward(&[v, -v])[0];
         sink += binary_classifier_int8::forward(&[v, -v])[0];
         sink += mlp::forward(&[v; 8])[0];
+        sink += mlp_int8::forward(&[v; 8])[0];
         sink += cnn::forward(&[v; 64])[0];
         sink += windows::forward(&[v; 220])[0];
         sink += embedding::forward(&[(i % 20) as f32, 1.0, 2.0, 3.0, f32::NAN])[0];

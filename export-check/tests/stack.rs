@@ -3,7 +3,7 @@
 //! own start-up). A stack overflow would abort this test binary.
 
 use staticnn_export_check::{
-    binary_classifier, binary_classifier_int8, cnn, embedding, mlp, windows,
+    binary_classifier, binary_classifier_int8, cnn, embedding, mlp, mlp_int8, windows,
 };
 
 #[test]
@@ -15,6 +15,7 @@ fn every_forward_fits_in_16_kib_of_stack() {
             sink += binary_classifier::forward(&[0.5, -0.5])[0];
             sink += binary_classifier_int8::forward(&[0.5, -0.5])[0];
             sink += mlp::forward(&[0.5; 8])[0];
+            sink += mlp_int8::forward(&[0.5; 8])[0];
             sink += cnn::forward(&[0.5; 64])[0];
             sink += windows::forward(&[0.5; 220])[0];
             sink += embedding::forward(&[1.0, 2.0, 3.0, 4.0, 5.0])[0];

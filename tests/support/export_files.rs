@@ -1,8 +1,10 @@
 //! What the export tests share: the committed files of `export-check` kept current, the
-//! committed trained weights, and the README's binary classifier. Included by path.
+//! committed trained weights, the README's binary classifier and the MLP with every row-wise
+//! layer. Included by path.
 
 use std::path::{Path, PathBuf};
 
+use staticnn::data::synthetic;
 use staticnn::prelude::*;
 use staticnn::{export, load_weights, save_weights};
 
@@ -86,6 +88,70 @@ pub fn trained_binary_classifier() -> BinaryClassifier {
             &data,
             None,
             &mut options,
+        )
+        .unwrap();
+    });
+    model
+}
+
+model! {
+    /// A nested model inside the MLP.
+    pub struct Encoder: [8] -> [16] {
+        fc: Linear(16),
+        GELU,
+        norm: LayerNorm(16),
+    }
+}
+
+model! {
+    /// Every row-wise kind.
+    pub struct Mlp: [8] -> [4] {
+        encoder: Encoder,
+        SiLU,
+        drop: Dropout(0.2),
+        bn: BatchNorm1d(16),
+        block: Residual { Linear(16), GELU(approximate = "tanh"), Linear(16) },
+        Tanh,
+        fc2: Linear(12),
+        LeakyReLU(negative_slope = 0.1),
+        fc3: Linear(12, bias = false),
+        Hardswish,
+        fc4: Linear(8),
+        Sigmoid,
+        head: Linear(4),
+        LogSoftmax,
+    }
+}
+
+/// `n` rows of `W` values from N(0, scale²), seeded.
+pub fn random_inputs<const W: usize>(n: usize, seed: u64, scale: f32) -> Vec<[f32; W]> {
+    let mut rng = seeded_rng(seed);
+    (0..n)
+        .map(|_| std::array::from_fn(|_| scale * synthetic::normal(&mut rng)))
+        .collect()
+}
+
+/// The test MLP with its committed trained weights (four classes by the signs of two sums).
+pub fn trained_mlp() -> Mlp {
+    let mut model = Mlp::new(&mut seeded_rng(3));
+    trained(&mut model, "mlp", |m| {
+        // Four classes by the signs of two sums of the features.
+        let x = random_inputs::<8>(512, 4, 1.0);
+        let labels: Vec<usize> = x
+            .iter()
+            .map(|r| {
+                usize::from(r[..4].iter().sum::<f32>() > 0.0) * 2
+                    + usize::from(r[4..].iter().sum::<f32>() > 0.0)
+            })
+            .collect();
+        let data = Dataset::new(Batch::from_vec(x.concat()).unwrap(), labels).unwrap();
+        fit(
+            m,
+            &mut NLLLoss::new(),
+            &mut Adam::new(0.01).unwrap(),
+            &data,
+            None,
+            &mut FitOptions::new(10, 32).seed(7).progress(Progress::Quiet),
         )
         .unwrap();
     });
