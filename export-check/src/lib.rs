@@ -1,8 +1,8 @@
 //! Models exported by `staticnn::export`, included as a firmware crate would include them:
 //! `#![no_std]`, no dependencies, no `unsafe`. The files in `generated/` are written by
-//! `tests/export.rs` of the `staticnn` package from the weights in `weights/`; that test
-//! fails (and rewrites them) when one is stale, and checks every output against the
-//! runtime's `model.forward`.
+//! `tests/export.rs` and `tests/export_int8.rs` of the `staticnn` package from the weights in
+//! `weights/`; those tests fail (and rewrite them) when one is stale, and check every output
+//! against the runtime's `model.forward` (int8: the fake-quantized model's).
 
 #![no_std]
 #![forbid(unsafe_code)]
