@@ -337,3 +337,22 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
         self.parameter_grads(grad_output);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::broadcast_rows;
+
+    #[test]
+    fn broadcast_fills_every_row_for_every_row_count_and_width() {
+        for width in [1, 2, 3, 10, 17] {
+            let row: Vec<f32> = (0..width).map(|i| i as f32 - 0.5).collect();
+            for rows in 0..70 {
+                let mut out = vec![f32::NAN; rows * width];
+                broadcast_rows(&mut out, &row);
+                for (r, got) in out.chunks_exact(width).enumerate() {
+                    assert_eq!(got, &row[..], "row {r} of {rows}, width {width}");
+                }
+            }
+        }
+    }
+}
