@@ -4,7 +4,7 @@
 //! stack. The file needs only `core`; include it in firmware with
 //! `mod model { include!("model_weights.rs"); }` and call `model::forward(&[x, y])`.
 //!
-//! `--int8` stores the Linear weights in int8 (a quarter of the bytes) and prints the
+//! `--int8` stores the Linear weight matrices in int8 (a quarter of their bytes) and prints the
 //! accuracy the int8 file will have beside the f32 model's.
 //!
 //! ```text

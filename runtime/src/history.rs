@@ -29,7 +29,6 @@ pub struct EpochRecord {
 }
 
 impl EpochRecord {
-    /// `loss`, `val_loss`, `lr`, or a metric key.
     /// A CSV row: `epoch`, the value of each key (empty where it has none), `seconds`; what
     /// `History::to_csv` and `CSVLogger` write.
     pub(crate) fn csv_row<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Vec<String> {
@@ -50,6 +49,7 @@ impl EpochRecord {
         header
     }
 
+    /// `loss`, `val_loss`, `lr`, or a metric key.
     pub fn get(&self, key: &str) -> Option<f64> {
         match key {
             "loss" => Some(self.loss),

@@ -67,10 +67,16 @@ impl Emitter {
         name
     }
 
-    fn matrix(&mut self, path: &str, what: &str, values: &[f32], cols: usize) -> String {
+    fn matrix<T: writer::Literal>(
+        &mut self,
+        path: &str,
+        what: &str,
+        values: &[T],
+        cols: usize,
+    ) -> String {
         let name = self.unique(writer::constant_name(&join(path, what)));
         writer::matrix(&mut self.items, &name, values, cols);
-        self.weight_bytes += 4 * values.len();
+        self.weight_bytes += std::mem::size_of_val(values);
         name
     }
 
@@ -146,31 +152,17 @@ impl Emitter {
                     check_len(kind, "bias", b.len(), out_w)?;
                 }
                 // Stored transposed, `[in][out]`: the kernel runs over outputs innermost.
-                let transpose = |w: &[f32]| -> Vec<f32> {
-                    (0..in_w)
-                        .flat_map(|i| (0..out_w).map(move |o| w[o * in_w + i]))
-                        .collect()
-                };
                 let call = match self.weights {
                     Weights::F32 => {
-                        let w = self.matrix(path, "weight_t", &transpose(weight), out_w);
+                        let wt = transposed(weight, in_w, out_w);
+                        let w = self.matrix(path, "weight_t", &wt, out_w);
                         let b = self.bias(path, *bias);
                         format!("kernels::linear(&{input}, &{w}, {b})")
                     }
                     Weights::Int8 => {
-                        let int8 = Int8::per_row(weight, in_w).map_err(|problem| {
-                            ExportError::Quantization {
-                                path: display(path),
-                                problem,
-                            }
-                        })?;
-                        let q: Vec<i8> = (0..in_w)
-                            .flat_map(|i| (0..out_w).map(move |o| o * in_w + i))
-                            .map(|k| int8.q[k])
-                            .collect();
-                        let name = self.unique(writer::constant_name(&join(path, "weight_t_int8")));
-                        writer::matrix(&mut self.items, &name, &q, out_w);
-                        self.weight_bytes += q.len();
+                        let int8 = Int8::of_layer(weight, in_w, path)?;
+                        let qt = transposed(&int8.q, in_w, out_w);
+                        let name = self.matrix(path, "weight_t_int8", &qt, out_w);
                         let scale = self.vector(path, "weight_scale", &int8.scale);
                         let b = self.bias(path, *bias);
                         self.inexact.push(format!(
@@ -468,6 +460,13 @@ fn window(w: staticnn_geometry::Window) -> String {
     )
 }
 
+/// Row-major `[out][in]` values as `[in][out]`.
+fn transposed<T: Copy>(w: &[T], in_w: usize, out_w: usize) -> Vec<T> {
+    (0..in_w)
+        .flat_map(|i| (0..out_w).map(move |o| w[o * in_w + i]))
+        .collect()
+}
+
 pub(super) fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
@@ -476,7 +475,7 @@ pub(super) fn join(path: &str, key: &str) -> String {
     }
 }
 
-fn display(path: &str) -> String {
+pub(super) fn display(path: &str) -> String {
     if path.is_empty() {
         "(the model)".to_string()
     } else {

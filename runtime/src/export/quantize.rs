@@ -57,6 +57,14 @@ impl Int8 {
         Ok(Int8 { q, scale })
     }
 
+    /// [`per_row`](Self::per_row) for the Linear layer at `path`, its error naming the layer.
+    pub fn of_layer(weight: &[f32], cols: usize, path: &str) -> Result<Self, ExportError> {
+        Self::per_row(weight, cols).map_err(|problem| ExportError::Quantization {
+            path: super::emit::display(path),
+            problem,
+        })
+    }
+
     /// The f32 weights these int8 values stand for, row-major.
     pub fn dequantized(&self) -> Vec<f32> {
         let cols = self.q.len().checked_div(self.scale.len()).unwrap_or(0);
@@ -80,10 +88,7 @@ where
 {
     let mut quantized: Vec<(String, Vec<f32>)> = Vec::new();
     linear_weights(&model.describe(), "", &mut |key, weight, cols| {
-        let int8 = Int8::per_row(weight, cols).map_err(|problem| ExportError::Quantization {
-            path: key.to_string(),
-            problem,
-        })?;
+        let int8 = Int8::of_layer(weight, cols, key)?;
         quantized.push((super::emit::join(key, "weight"), int8.dequantized()));
         Ok(())
     })?;

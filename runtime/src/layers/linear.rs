@@ -92,16 +92,10 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
         }
     }
 
-    fn affine(&self, x: &BatchSlice<IN>, out: &mut BatchSlice<OUT>) {
+    /// `out = x · Wᵀ + b` over rows of `IN` values in `x` and of `OUT` in `out`.
+    fn affine(&self, x: &[f32], out: &mut [f32]) {
         let bias = self.bias.as_ref().map(|b| &b.value[..]);
-        affine(
-            x.as_slice(),
-            out.as_mut_slice(),
-            &self.weight.value,
-            bias,
-            IN,
-            OUT,
-        );
+        affine(x, out, &self.weight.value, bias, IN, OUT);
     }
 
     /// dW += gᵀ·x and db += Σ g, from the input kept by `forward_train`; a parameter that
@@ -295,7 +289,7 @@ impl<const IN: usize, const OUT: usize> Module for Linear<IN, OUT> {
 impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
     fn forward(&self, x: &BatchSlice<IN>) -> Batch<OUT> {
         let mut out = Batch::zeros(x.rows());
-        self.affine(x, &mut out);
+        self.affine(x.as_slice(), out.as_mut_slice());
         out
     }
 
@@ -307,9 +301,7 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
         if !small(x.rows()) || OUT > IN_PLACE_WIDTH {
             return self.forward(&x);
         }
-        let bias = self.bias.as_ref().map(|b| &b.value[..]);
-        let w = &self.weight.value[..];
-        x.map_rows_in_place(|x, out| affine(x, out, w, bias, IN, OUT))
+        x.map_rows_in_place(|x, out| self.affine(x, out))
     }
 
     fn last_output(&self) -> &BatchSlice<OUT> {
@@ -320,7 +312,7 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
         self.input.copy_from(x);
         let mut output = std::mem::take(&mut self.output);
         output.resize_rows(x.rows());
-        self.affine(x, &mut output);
+        self.affine(x.as_slice(), output.as_mut_slice());
         self.output = output;
         &self.output
     }

@@ -60,7 +60,9 @@ impl<A: Slices, B: Slices> Slices for (A, B) {
 /// `f(slices)`: on a data-parallel step's thread and for long slices, as `f` on pieces run
 /// by the step's threads; anywhere else, one call on the calling thread.
 pub(crate) fn elementwise<S: Slices>(slices: S, f: &(impl Fn(S) + Sync)) {
-    let pieces = if on_step_thread() {
+    // The length first: a slice too short to cut (every tensor of a small network) never
+    // reaches the thread-local lookup, which the plain step would pay per tensor.
+    let pieces = if slices.len() >= 2 * MIN_PIECE && on_step_thread() {
         rayon::current_num_threads().min(slices.len() / MIN_PIECE)
     } else {
         1
