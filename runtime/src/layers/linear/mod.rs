@@ -12,8 +12,10 @@ use crate::export::Node;
 use crate::init;
 use crate::linalg::matmul;
 use crate::module::{Forward, Module, Parameter, Shaped, TraceKey, Visitor, VisitorMut};
-use crate::simd::{Pass, dispatch, vectorize};
+use crate::simd::vectorize;
 use crate::tensor::{Batch, BatchSlice};
+
+mod small_batch;
 
 /// Rows up to which the plain loops beat faer (measured: at batch 1 they take I1 from 200 to
 /// 90 ns; from batch 32 up faer's kernels win even on 2→16 layers).
@@ -30,28 +32,6 @@ pub struct Linear<const IN: usize, const OUT: usize> {
     input: Batch<IN>,
     output: Batch<OUT>,
     grad_input: Batch<IN>,
-}
-
-/// `Σ a·b` with eight partial sums, so that the loop vectorises.
-#[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    // -0.0 is the neutral element of addition (what `Sum` starts from): `-0.0 + p` is `p`
-    // for every p, so the compiler drops the first add of each partial sum. (+0.0 would
-    // turn a product of -0.0 into +0.0, which only a sum of exact zeros could ever show.)
-    let mut acc = [-0.0f32; 8];
-    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = a8
-        .remainder()
-        .iter()
-        .zip(b8.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in a8.zip(b8) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
 }
 
 /// `y += a·x`.
@@ -146,14 +126,7 @@ fn parameter_grads(
 fn affine(x: &[f32], out: &mut [f32], w: &[f32], bias: Option<&[f32]>, inw: usize, outw: usize) {
     let rows = x.len() / inw;
     if small(rows) {
-        dispatch(SmallAffine {
-            x,
-            out,
-            w,
-            bias,
-            inw,
-            outw,
-        });
+        small_batch::affine(x, out, w, bias, inw, outw);
         return;
     }
     let accum = match bias {
@@ -167,31 +140,6 @@ fn affine(x: &[f32], out: &mut [f32], w: &[f32], bias: Option<&[f32]>, inw: usiz
     let x = MatRef::from_row_major_slice(x, rows, inw);
     let out = MatMut::from_row_major_slice_mut(out, rows, outw);
     matmul(out, accum, x, w.transpose());
-}
-
-/// `affine` at batches up to [`SMALL_BATCH`]: one `dot` per output.
-struct SmallAffine<'a> {
-    x: &'a [f32],
-    out: &'a mut [f32],
-    w: &'a [f32],
-    bias: Option<&'a [f32]>,
-    inw: usize,
-    outw: usize,
-}
-
-impl Pass for SmallAffine<'_> {
-    type Output = ();
-
-    #[inline(always)]
-    fn run(self) {
-        let rows = self.x.chunks_exact(self.inw);
-        for (xr, yr) in rows.zip(self.out.chunks_exact_mut(self.outw)) {
-            let weights = self.w.chunks_exact(self.inw);
-            for (o, (y, wr)) in yr.iter_mut().zip(weights).enumerate() {
-                *y = self.bias.map_or(0.0, |b| b[o]) + dot(xr, wr);
-            }
-        }
-    }
 }
 
 /// Every row of `out` set to `row`, in as many copies as doublings: a `memcpy` call per row
