@@ -8,7 +8,8 @@
 /// partial sums over chunks of 8 inputs, added in order, plus the sum of the remaining
 /// inputs, plus the bias (`0.0` without one). Every output keeps that order exactly; the
 /// loops run over outputs innermost, so the compiler computes several outputs per SIMD
-/// instruction, which the runtime's one-output-at-a-time loop cannot. `wt` is `Wᵀ`, `[in][out]`.
+/// instruction from `Wᵀ`, stored so at export (the runtime keeps PyTorch's `[out, in]` and
+/// transposes eight partial-sum registers instead). `wt` is `Wᵀ`, `[in][out]`.
 ///
 /// `W` is `f32`, or `i8` for [`linear_int8`]'s quantized weights.
 #[inline(always)]

@@ -17,8 +17,9 @@ use crate::tensor::{Batch, BatchSlice};
 
 mod small_batch;
 
-/// Rows up to which the plain loops beat faer (measured: at batch 1 they take I1 from 200 to
-/// 90 ns; from batch 32 up faer's kernels win even on 2→16 layers).
+/// Rows up to which `small_batch`'s loops beat faer (measured when they were introduced, on an
+/// AVX2 CPU: at batch 1 they took I1 from 200 to 90 ns; from batch 32 up faer's kernels win
+/// even on 2→16 layers).
 pub const SMALL_BATCH: usize = 4;
 
 /// The widest output row `forward_owned` makes on the stack (4 KiB); wider layers allocate.
@@ -183,6 +184,7 @@ fn weight_grad(g: &[f32], x: &[f32], dw: &mut [f32], inw: usize, outw: usize) {
 
 /// `db += Σ g` over the rows, row after row for every output.
 fn bias_grad(g: &[f32], db: &mut [f32], outw: usize) {
+    debug_assert_eq!(g.len() % outw, 0, "whole rows of the gradient");
     if outw < 8 {
         // Rows narrower than a vector: one `axpy` per row never vectorises and pays its loop
         // set-up every row (10 % of T4's step for its one-wide last layer). The same

@@ -1,8 +1,12 @@
-//! `Linear`'s product at batches up to [`SMALL_BATCH`](super::SMALL_BATCH) rows: plain loops
-//! instead of faer, whose call costs more than such a product's arithmetic.
+//! `Linear`'s product at batches up to [`SMALL_BATCH`](super::SMALL_BATCH) rows: a plain
+//! loop, and AVX intrinsics where the CPU has them, instead of faer, whose call costs more
+//! than such a product's arithmetic.
 //!
 //! Every output is `bias + dot(x, w_row)` in [`dot`]'s order of operations, whichever path
 //! runs, so both paths give the same bits (`tests` checks it on every shape class).
+
+/// The partial sums of [`dot`], over chunks of as many inputs.
+const PARTIAL_SUMS: usize = 8;
 
 /// `Σ a·b` with eight partial sums, so that the loop vectorises.
 #[inline(always)]
@@ -10,8 +14,8 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     // -0.0 is the neutral element of addition (what `Sum` starts from): `-0.0 + p` is `p`
     // for every p, so the compiler drops the first add of each partial sum. (+0.0 would
     // turn a product of -0.0 into +0.0, which only a sum of exact zeros could ever show.)
-    let mut acc = [-0.0f32; 8];
-    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let mut acc = [-0.0f32; PARTIAL_SUMS];
+    let (a8, b8) = (a.chunks_exact(PARTIAL_SUMS), b.chunks_exact(PARTIAL_SUMS));
     let tail: f32 = a8
         .remainder()
         .iter()
@@ -19,7 +23,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
         .map(|(x, y)| x * y)
         .sum();
     for (x, y) in a8.zip(b8) {
-        for k in 0..8 {
+        for k in 0..PARTIAL_SUMS {
             acc[k] += x[k] * y[k];
         }
     }
@@ -35,6 +39,15 @@ pub(super) fn affine(
     inw: usize,
     outw: usize,
 ) {
+    // Checked here for both paths alike: `weight.value` and `bias.value` are public, and a
+    // wrong length must be the same panic whichever path runs (faer's path panics too).
+    assert_eq!(w.len(), outw * inw, "a weight of the layer's shape");
+    assert!(bias.is_none_or(|b| b.len() == outw), "a bias per output");
+    assert_eq!(
+        x.len() * outw,
+        out.len() * inw,
+        "an input row per output row"
+    );
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx") {
         // SAFETY: `avx::affine` is compiled for AVX alone, and AVX was detected just above.
@@ -68,8 +81,10 @@ mod avx {
 
     use pulp::bytemuck::cast;
 
-    /// Outputs computed side by side.
+    /// Outputs computed side by side: a `__m256`'s lanes, and, for the 8×8 transpose, as
+    /// many as `dot`'s partial sums.
     const LANES: usize = 8;
+    const _: () = assert!(LANES == super::PARTIAL_SUMS);
 
     /// [`super::affine`], compiled for AVX.
     #[target_feature(enable = "avx")]
@@ -81,11 +96,8 @@ mod avx {
         inw: usize,
         outw: usize,
     ) {
-        assert_eq!(w.len(), outw * inw, "a weight of the layer's shape");
-        assert!(bias.is_none_or(|b| b.len() == outw), "a bias per output");
         // Rows by index: `chunks_exact` divides by the width, three times a layer.
         let rows = out.len() / outw;
-        assert_eq!(x.len(), rows * inw, "an input row per output row");
         let blocks = outw / LANES;
         for r in 0..rows {
             let x = &x[r * inw..(r + 1) * inw];
@@ -94,8 +106,8 @@ mod avx {
                 let first = block * LANES;
                 let bias = bias.map(|b| cast(*b[first..].first_chunk::<LANES>().expect("eight")));
                 let w = &w[first * inw..(first + LANES) * inw];
-                let block: [f32; LANES] = cast(block_of_outputs(x, w, bias));
-                y[first..first + LANES].copy_from_slice(&block);
+                let outputs: [f32; LANES] = cast(block_of_outputs(x, w, bias));
+                y[first..first + LANES].copy_from_slice(&outputs);
             }
             // The last outputs, fewer than eight, one `dot` each.
             for o in blocks * LANES..outw {
@@ -108,7 +120,7 @@ mod avx {
     #[target_feature(enable = "avx")]
     fn block_of_outputs(x: &[f32], w: &[f32], bias: Option<__m256>) -> __m256 {
         let inw = x.len();
-        let whole = inw / 8 * 8;
+        let whole = inw / LANES * LANES;
         assert_eq!(w.len(), LANES * inw, "eight rows of the input's width");
         // Unchecked loads: with a bounds check on each of the nine loads per chunk, the
         // checks took more instructions than the arithmetic.
@@ -116,14 +128,14 @@ mod avx {
         let mut partial = [_mm256_set1_ps(-0.0); LANES];
         let mut c = 0;
         while c < whole {
-            // SAFETY: `c + 8 <= whole <= inw`, the length of `x`.
+            // SAFETY: `c + 8 <= whole <= inw`, the length of `x` (`inw` is defined so).
             let xc = unsafe { _mm256_loadu_ps(x.add(c)) };
             for (j, p) in partial.iter_mut().enumerate() {
                 // SAFETY: `j * inw + c + 8 <= (j + 1) * inw <= w.len()` (asserted above).
                 let wc = unsafe { _mm256_loadu_ps(w.add(j * inw + c)) };
                 *p = _mm256_add_ps(*p, _mm256_mul_ps(xc, wc));
             }
-            c += 8;
+            c += LANES;
         }
         // `dot`'s `acc.iter().sum()`: -0.0, then partial sums 0 to 7 in order, each output
         // in its lane. With no whole chunk every partial sum is -0.0 and so is their sum.
@@ -136,7 +148,8 @@ mod avx {
         // `dot`'s tail: -0.0, then the remaining products in order.
         let mut tail = _mm256_set1_ps(-0.0);
         for i in whole..inw {
-            // SAFETY: `i < inw`, the length of `x`, and `j * inw + i < 8 * inw`, that of `w`.
+            // SAFETY: `i < inw`, the length of `x`, and `j * inw + i < 8 * inw`, that of `w`
+            // (asserted above).
             let (xi, column) = unsafe {
                 let at = |j: usize| *w.add(j * inw + i);
                 let column = [at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7)];
@@ -149,7 +162,7 @@ mod avx {
         _mm256_add_ps(bias, _mm256_add_ps(sum, tail))
     }
 
-    /// Lane `j` of result `k` is lane `k` of `rows[j]`.
+    /// Lane `j` of result `k` is lane `k` of `r[j]`.
     #[target_feature(enable = "avx")]
     fn transpose(r: [__m256; 8]) -> [__m256; 8] {
         let t0 = _mm256_unpacklo_ps(r[0], r[1]);
@@ -197,33 +210,92 @@ mod tests {
             .collect()
     }
 
+    /// Only zeros of both signs: the sign of each result then shows which zero every sum
+    /// started from (with a bias of -0.0, `-0.0 + d` is `d`'s own bits).
+    fn zeros(n: usize, rng: &mut impl Rng) -> Vec<f32> {
+        (0..n)
+            .map(|_| if rng.random() { 0.0 } else { -0.0 })
+            .collect()
+    }
+
+    /// Infinities, NaN, and magnitudes whose products overflow or not by the order of the sums.
+    fn extremes(n: usize, rng: &mut impl Rng) -> Vec<f32> {
+        let pool = [
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            1e20,
+            -1e20,
+            3e19,
+            1.0,
+            -0.0,
+        ];
+        (0..n)
+            .map(|_| pool[rng.random_range(0..pool.len())])
+            .collect()
+    }
+
+    /// Each path's outputs next to `bias + dot` per output: the same bits, or NaN for both
+    /// (Rust leaves a NaN's sign and payload open).
+    fn check(x: &[f32], w: &[f32], bias: Option<&[f32]>, inw: usize, outw: usize, what: &str) {
+        let expected: Vec<f32> = x
+            .chunks_exact(inw)
+            .flat_map(|xr| {
+                w.chunks_exact(inw)
+                    .enumerate()
+                    .map(move |(o, wr)| bias.map_or(0.0, |b| b[o]) + super::dot(xr, wr))
+            })
+            .collect();
+        let same = |got: &[f32], path: &str| {
+            for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+                let equal = g.to_bits() == e.to_bits() || (g.is_nan() && e.is_nan());
+                assert!(equal, "{path}, {what}, output {i}: {g:e} for {e:e}");
+            }
+        };
+        let rows = x.len() / inw;
+        let mut out = vec![f32::NAN; rows * outw];
+        super::portable(x, &mut out, w, bias, inw, outw);
+        same(&out, "portable");
+        #[cfg(target_arch = "x86_64")]
+        {
+            assert!(
+                std::arch::is_x86_feature_detected!("avx"),
+                "this test checks the AVX path, which needs an AVX CPU"
+            );
+            out.fill(f32::NAN);
+            // SAFETY: AVX was detected just above.
+            unsafe { super::avx::affine(x, &mut out, w, bias, inw, outw) };
+            same(&out, "avx");
+        }
+        out.fill(f32::NAN);
+        super::affine(x, &mut out, w, bias, inw, outw);
+        same(&out, "affine");
+    }
+
     #[test]
     fn every_path_gives_one_dot_per_output_bit_for_bit() {
         let mut rng = rand_pcg::Pcg64::seed_from_u64(7);
-        for inw in 1..=33 {
-            for outw in [1, 2, 7, 8, 9, 15, 16, 17, 24, 31] {
-                for rows in 1..=super::super::SMALL_BATCH {
-                    for with_bias in [false, true] {
-                        let x = values(rows * inw, &mut rng);
-                        let w = values(outw * inw, &mut rng);
-                        let b = values(outw, &mut rng);
-                        let bias = with_bias.then_some(&b[..]);
-                        let expected: Vec<u32> = x
-                            .chunks_exact(inw)
-                            .flat_map(|xr| {
-                                w.chunks_exact(inw).enumerate().map(move |(o, wr)| {
-                                    (bias.map_or(0.0, |b| b[o]) + super::dot(xr, wr)).to_bits()
-                                })
-                            })
-                            .collect();
-                        let mut out = vec![f32::NAN; rows * outw];
-                        super::affine(&x, &mut out, &w, bias, inw, outw);
-                        let got: Vec<u32> = out.iter().map(|v| v.to_bits()).collect();
-                        assert_eq!(got, expected, "{rows}×{inw} → {outw}, bias {with_bias}");
-                        out.fill(f32::NAN);
-                        super::portable(&x, &mut out, &w, bias, inw, outw);
-                        let got: Vec<u32> = out.iter().map(|v| v.to_bits()).collect();
-                        assert_eq!(got, expected, "portable {rows}×{inw} → {outw}");
+        type Maker = fn(usize, &mut rand_pcg::Pcg64) -> Vec<f32>;
+        let kinds: [(&str, Maker); 3] =
+            [("values", values), ("zeros", zeros), ("extremes", extremes)];
+        for (kind, make) in kinds {
+            for inw in 1..=33 {
+                for outw in [1, 2, 7, 8, 9, 15, 16, 17, 24, 31] {
+                    for rows in 0..=super::super::SMALL_BATCH {
+                        let (x, w) = (make(rows * inw, &mut rng), make(outw * inw, &mut rng));
+                        let what = format!("{kind}, {rows}×{inw} → {outw}");
+                        check(&x, &w, None, inw, outw, &format!("{what}, no bias"));
+                        let b = make(outw, &mut rng);
+                        check(&x, &w, Some(&b), inw, outw, &format!("{what}, bias"));
+                        let minus_zero = vec![-0.0; outw];
+                        check(
+                            &x,
+                            &w,
+                            Some(&minus_zero),
+                            inw,
+                            outw,
+                            &format!("{what}, -0.0"),
+                        );
                     }
                 }
             }
