@@ -14,7 +14,9 @@ use staticnn_export_check as exported;
 
 #[path = "support/export_files.rs"]
 mod export_files;
-use export_files::{check_current, random_inputs, trained, trained_binary_classifier, trained_mlp};
+use export_files::{
+    check_current, options, random_inputs, trained, trained_binary_classifier, trained_mlp,
+};
 
 model! {
     /// Image layers.
@@ -59,12 +61,6 @@ model! {
         GELU,
         fc2: Linear(2),
     }
-}
-
-fn options(epochs: usize, batch: usize) -> FitOptions {
-    FitOptions::new(epochs, batch)
-        .seed(7)
-        .progress(Progress::Quiet)
 }
 
 /// Relative difference of `a` from `b`; 0 for the same bits or two NaN.

@@ -24,6 +24,13 @@ pub fn export_check() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("export-check")
 }
 
+/// How the export tests train: seeded, quiet.
+pub fn options(epochs: usize, batch: usize) -> FitOptions {
+    FitOptions::new(epochs, batch)
+        .seed(7)
+        .progress(Progress::Quiet)
+}
+
 /// The committed trained weights of `name`, training them first when asked or missing.
 pub fn trained<M: Module>(model: &mut M, name: &str, train: impl FnOnce(&mut M)) {
     let path = export_check()
@@ -79,15 +86,14 @@ pub fn check_current_with<M: Forward<IN, OUT>, const IN: usize, const OUT: usize
 pub fn trained_binary_classifier() -> BinaryClassifier {
     let mut model = BinaryClassifier::new(&mut seeded_rng(42));
     trained(&mut model, "binary_classifier", |m| {
-        let data = staticnn::data::synthetic::moons(1000, 0.2, &mut seeded_rng(42));
-        let mut options = FitOptions::new(30, 32).seed(7).progress(Progress::Quiet);
+        let data = synthetic::moons(1000, 0.2, &mut seeded_rng(42));
         fit(
             m,
             &mut BCEWithLogitsLoss::new(),
             &mut Adam::new(0.01).unwrap(),
             &data,
             None,
-            &mut options,
+            &mut options(30, 32),
         )
         .unwrap();
     });
@@ -151,7 +157,7 @@ pub fn trained_mlp() -> Mlp {
             &mut Adam::new(0.01).unwrap(),
             &data,
             None,
-            &mut FitOptions::new(10, 32).seed(7).progress(Progress::Quiet),
+            &mut options(10, 32),
         )
         .unwrap();
     });

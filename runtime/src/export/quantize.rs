@@ -31,16 +31,17 @@ impl Int8 {
     /// Quantizes each row of `weight`; a non-finite weight is an error naming it (no scale
     /// can stand for it).
     pub fn per_row(weight: &[f32], cols: usize) -> Result<Self, String> {
+        let cols = cols.max(1);
         if let Some(i) = weight.iter().position(|w| !w.is_finite()) {
-            let (r, c) = (i / cols.max(1), i % cols.max(1));
+            let (r, c) = (i / cols, i % cols);
             return Err(format!(
                 "has the weight {} at [{r}, {c}], which int8 cannot hold",
                 weight[i]
             ));
         }
         let mut q = Vec::with_capacity(weight.len());
-        let mut scale = Vec::with_capacity(weight.len() / cols.max(1));
-        for row in weight.chunks_exact(cols.max(1)) {
+        let mut scale = Vec::with_capacity(weight.len() / cols);
+        for row in weight.chunks_exact(cols) {
             let max = row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
             // An all-zero row keeps scale 0 and q 0: the product is 0, as the f32 row gives.
             let s = max / 127.0;
