@@ -1,20 +1,23 @@
 //! `Linear`: `y = x · Wᵀ + b`, with `W` stored `[out, in]` as in PyTorch.
 //!
 //! Small products (the tiny networks users train most) run as plain loops, vectorised at run
-//! time; faer's call overhead would cost more than their arithmetic. Larger ones go to faer.
+//! time; faer's call overhead would cost more than their arithmetic. Larger ones go to faer,
+//! except a one-output layer's, which `one_output` computes in faer's own order of operations
+//! (the same bits) without that overhead.
 //! The typed layer only hands its widths to the kernels below as values, so they are
 //! compiled once, not once per width.
 
-use faer::{Accum, MatMut, MatRef};
+use faer::{Accum, MatMut, MatRef, Par};
 use rand::Rng;
 
 use crate::export::Node;
 use crate::init;
-use crate::linalg::matmul;
+use crate::linalg::{matmul, par_for};
 use crate::module::{Forward, Module, Parameter, Shaped, TraceKey, Visitor, VisitorMut};
 use crate::simd::vectorize;
 use crate::tensor::{Batch, BatchSlice};
 
+mod one_output;
 mod small_batch;
 
 /// Rows up to which `small_batch`'s loops beat faer (measured when they were introduced, on an
@@ -95,6 +98,18 @@ fn small(rows: usize) -> bool {
     rows <= SMALL_BATCH
 }
 
+/// `one_output`'s kernels, for a product of a layer with one output where faer would take
+/// its matrix-vector or rank-one path on V3: more than one input (one input and one output
+/// is faer's other matrix-vector path), rows past the small batch (which has its own
+/// kernel), and no parallel split (faer's split matrix-vector product sums in another order).
+fn one_output(rows: usize, inw: usize, outw: usize) -> Option<one_output::Kernels> {
+    // Every product of such a layer has `rows · inw` multiply-adds, so one `par_for` decides.
+    let sequential = || matches!(par_for(rows, 1, inw), Par::Seq);
+    (outw == 1 && inw > 1 && !small(rows) && sequential())
+        .then(one_output::kernels)
+        .flatten()
+}
+
 /// The weight `[outw, inw]` and bias `[outw]` parameters.
 fn parameters(
     weight: Vec<f32>,
@@ -128,6 +143,11 @@ fn affine(x: &[f32], out: &mut [f32], w: &[f32], bias: Option<&[f32]>, inw: usiz
     let rows = x.len() / inw;
     if small(rows) {
         small_batch::affine(x, out, w, bias, inw, outw);
+        return;
+    }
+    if let Some(kernels) = one_output(rows, inw, outw) {
+        assert!(bias.is_none_or(|b| b.len() == 1), "a bias per output");
+        kernels.affine(x, out, w, bias.map(|b| b[0]), inw);
         return;
     }
     let accum = match bias {
@@ -174,6 +194,8 @@ fn weight_grad(g: &[f32], x: &[f32], dw: &mut [f32], inw: usize, outw: usize) {
                 }
             }
         });
+    } else if let Some(kernels) = one_output(rows, inw, outw) {
+        kernels.weight_grad(g, x, dw, inw);
     } else {
         let dw = MatMut::from_row_major_slice_mut(dw, outw, inw);
         let g = MatRef::from_row_major_slice(g, rows, outw);
@@ -213,6 +235,8 @@ fn input_grad(g: &[f32], dx: &mut [f32], w: &[f32], inw: usize, outw: usize) {
                 }
             }
         });
+    } else if let Some(kernels) = one_output(rows, inw, outw) {
+        kernels.input_grad(g, dx, w, inw);
     } else {
         let w = MatRef::from_row_major_slice(w, outw, inw);
         let g = MatRef::from_row_major_slice(g, rows, outw);
