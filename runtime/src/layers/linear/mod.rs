@@ -207,7 +207,7 @@ fn weight_grad(g: &[f32], x: &[f32], dw: &mut [f32], inw: usize, outw: usize) {
 /// `db += Σ g` over the rows, row after row for every output.
 fn bias_grad(g: &[f32], db: &mut [f32], outw: usize) {
     debug_assert_eq!(g.len() % outw, 0, "whole rows of the gradient");
-    if outw < 8 {
+    if outw < LANES {
         // Rows narrower than a vector: one `axpy` per row never vectorises and pays its loop
         // set-up every row (10 % of T4's step for its one-wide last layer). The same
         // additions in the same order, a column at a time.
@@ -216,11 +216,47 @@ fn bias_grad(g: &[f32], db: &mut [f32], outw: usize) {
         }
         return;
     }
-    vectorize(|| {
-        for gr in g.chunks_exact(outw) {
-            axpy(db, 1.0, gr);
+    match outw.div_ceil(LANES) {
+        1 => vectorize(|| bias_grad_in_registers::<1>(g, db)),
+        2 => vectorize(|| bias_grad_in_registers::<2>(g, db)),
+        3 => vectorize(|| bias_grad_in_registers::<3>(g, db)),
+        4 => vectorize(|| bias_grad_in_registers::<4>(g, db)),
+        _ => vectorize(|| {
+            for gr in g.chunks_exact(outw) {
+                axpy(db, 1.0, gr);
+            }
+        }),
+    }
+}
+
+/// The lanes of the vectors `bias_grad_in_registers` keeps its sums in.
+const LANES: usize = 8;
+
+/// `bias_grad` for rows of `8·(N-1)` to `8·N` values: the running sums stay in `N` vectors
+/// for all the rows, where one `axpy` per row read and wrote them through memory, each row
+/// waiting on the last (T4's 10-wide layer: 100 rows of one vector and two scalar adds).
+/// The last vector starts at `outw - 8` and overlaps the one before it when `outw` is not a
+/// multiple of 8: its shared columns get the same additions in the same order from the same
+/// starting values, so both store the same bits.
+#[inline(always)]
+fn bias_grad_in_registers<const N: usize>(g: &[f32], db: &mut [f32]) {
+    let outw = db.len();
+    let start = |v: usize| (v * LANES).min(outw - LANES);
+    let mut sums = [[0.0f32; LANES]; N];
+    for (v, sum) in sums.iter_mut().enumerate() {
+        sum.copy_from_slice(&db[start(v)..][..LANES]);
+    }
+    for gr in g.chunks_exact(outw) {
+        for (v, sum) in sums.iter_mut().enumerate() {
+            let values = &gr[start(v)..][..LANES];
+            for (s, x) in sum.iter_mut().zip(values) {
+                *s += x;
+            }
         }
-    });
+    }
+    for (v, sum) in sums.iter().enumerate() {
+        db[start(v)..][..LANES].copy_from_slice(sum);
+    }
 }
 
 /// `dx = g · w` (`[n, outw] · [outw, inw]`).
@@ -324,23 +360,34 @@ mod tests {
 
     #[test]
     fn bias_grad_adds_rows_in_order_at_every_width() {
-        for outw in 1..=17 {
+        for outw in (1..=41).chain([64, 100]) {
             for rows in [0, 1, 2, 5, 33, 100] {
-                // Magnitudes far apart, so that any other order of the additions shows.
-                let g: Vec<f32> = (0..rows * outw)
+                // Magnitudes far apart, so that any other order of the additions shows; and
+                // zeros of both signs, so that an extra `+ 0.0` anywhere shows.
+                let far_apart: Vec<f32> = (0..rows * outw)
                     .map(|i| ((i * 7919 % 23) as f32 - 11.0) * 10f32.powi((i % 9) as i32 - 4))
                     .collect();
-                let start: Vec<f32> = (0..outw).map(|o| o as f32 * 0.1 - 0.7).collect();
-                let mut expected = start.clone();
-                for row in g.chunks_exact(outw) {
-                    for (e, v) in expected.iter_mut().zip(row) {
-                        *e += v;
+                let zeros: Vec<f32> = (0..rows * outw)
+                    .map(|i| if i % 5 == 0 { 0.0 } else { -0.0 })
+                    .collect();
+                for (g, start) in [
+                    (
+                        far_apart,
+                        (0..outw).map(|o| o as f32 * 0.1 - 0.7).collect::<Vec<_>>(),
+                    ),
+                    (zeros, vec![-0.0; outw]),
+                ] {
+                    let mut expected = start.clone();
+                    for row in g.chunks_exact(outw) {
+                        for (e, v) in expected.iter_mut().zip(row) {
+                            *e += v;
+                        }
                     }
+                    let mut db = start.clone();
+                    bias_grad(&g, &mut db, outw);
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&db), bits(&expected), "width {outw}, {rows} rows");
                 }
-                let mut db = start.clone();
-                bias_grad(&g, &mut db, outw);
-                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&db), bits(&expected), "width {outw}, {rows} rows");
             }
         }
     }
