@@ -10,8 +10,18 @@ static ARCH: LazyLock<pulp::Arch> = LazyLock::new(pulp::Arch::new);
 /// slices (or one call of an `#[inline(always)]` function): a large closure has two callers
 /// (the AVX2 path and the fallback), and LLVM then keeps it as a function of its own,
 /// compiled without AVX (Linear's small-batch product ran as SSE code that way; it is now
-/// written with AVX intrinsics in `layers::linear::small_batch`).
+/// written with AVX intrinsics in `layers::linear::small_batch`). Where that is not enough,
+/// [`vectorize_op`] is certain.
 #[inline(always)]
 pub fn vectorize<R>(f: impl FnOnce() -> R) -> R {
     ARCH.dispatch(f)
+}
+
+/// [`vectorize`] for a body LLVM might keep out of the dispatched copy as a closure: pulp
+/// calls `WithSimd::with_simd`, marked `#[inline(always)]`, inside the copy compiled for the
+/// CPU, so the body is always compiled with its instruction set. (Linear's bias gradient, a
+/// closure around one `#[inline(always)]` call, still ran as SSE code.)
+#[inline(always)]
+pub fn vectorize_op<Op: pulp::WithSimd>(op: Op) -> Op::Output {
+    ARCH.dispatch(op)
 }

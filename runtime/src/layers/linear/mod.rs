@@ -14,7 +14,7 @@ use crate::export::Node;
 use crate::init;
 use crate::linalg::{matmul, par_for};
 use crate::module::{Forward, Module, Parameter, Shaped, TraceKey, Visitor, VisitorMut};
-use crate::simd::vectorize;
+use crate::simd::{vectorize, vectorize_op};
 use crate::tensor::{Batch, BatchSlice};
 
 mod one_output;
@@ -216,11 +216,21 @@ fn bias_grad(g: &[f32], db: &mut [f32], outw: usize) {
         }
         return;
     }
+    /// `bias_grad_in_registers::<N>` as pulp's operation, so that it is certain to be
+    /// compiled for the CPU (as closures, three of the four ran as SSE code).
+    struct InRegisters<'a, const N: usize>(&'a [f32], &'a mut [f32]);
+    impl<const N: usize> pulp::WithSimd for InRegisters<'_, N> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) {
+            bias_grad_in_registers::<N>(self.0, self.1);
+        }
+    }
     match outw.div_ceil(LANES) {
-        1 => vectorize(|| bias_grad_in_registers::<1>(g, db)),
-        2 => vectorize(|| bias_grad_in_registers::<2>(g, db)),
-        3 => vectorize(|| bias_grad_in_registers::<3>(g, db)),
-        4 => vectorize(|| bias_grad_in_registers::<4>(g, db)),
+        1 => vectorize_op(InRegisters::<1>(g, db)),
+        2 => vectorize_op(InRegisters::<2>(g, db)),
+        3 => vectorize_op(InRegisters::<3>(g, db)),
+        4 => vectorize_op(InRegisters::<4>(g, db)),
         _ => vectorize(|| {
             for gr in g.chunks_exact(outw) {
                 axpy(db, 1.0, gr);
