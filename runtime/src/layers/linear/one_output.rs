@@ -93,7 +93,12 @@ mod v3 {
         /// The last, partial vector of `row`.
         #[inline(always)]
         fn rest(&self, simd: V3, row: &[f32]) -> f32x8 {
-            let rest = &row[self.whole * LANES..];
+            self.rest_of(simd, &row[self.whole * LANES..])
+        }
+
+        /// The partial vector `rest` (what follows a row's whole vectors).
+        #[inline(always)]
+        fn rest_of(&self, simd: V3, rest: &[f32]) -> f32x8 {
             assert!(rest.len() >= self.rest, "a whole row");
             // SAFETY: the mask enables the first `self.rest` lanes only, and `rest` holds at
             // least that many values: every address read lies inside `rest`.
@@ -293,30 +298,35 @@ mod v3 {
     /// rather than indexed so that they stay in registers.
     #[inline(always)]
     fn dot(simd: V3, cut: &Cut, a: &[f32], b: &[f32]) -> f32 {
-        let fma = |v: usize, acc| simd.mul_add_f32s(cut.vector(a, v), cut.vector(b, v), acc);
+        // Cut by slices rather than indexed, so that no load needs a bounds check.
+        let (a_whole, a_rest) = a.split_at(cut.whole * LANES);
+        let (b_whole, b_rest) = b.split_at(cut.whole * LANES);
+        let vector = |v: &[f32]| -> f32x8 { cast(*<&[f32; LANES]>::try_from(v).expect("8")) };
+        let fma = |a: &[f32], b: &[f32], acc| simd.mul_add_f32s(vector(a), vector(b), acc);
         let zero = simd.splat_f32s(0.0);
         let (mut a0, mut a1, mut a2, mut a3) = (zero, zero, zero, zero);
-        let batches = cut.whole / 4;
-        for batch in 0..batches {
-            let v = 4 * batch;
-            a0 = fma(v, a0);
-            a1 = fma(v + 1, a1);
-            a2 = fma(v + 2, a2);
-            a3 = fma(v + 3, a3);
+        let (mut a_batches, mut b_batches) = (
+            a_whole.chunks_exact(4 * LANES),
+            b_whole.chunks_exact(4 * LANES),
+        );
+        for (a, b) in (&mut a_batches).zip(&mut b_batches) {
+            let (a, b) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+            let mut pairs = a.zip(b);
+            for acc in [&mut a0, &mut a1, &mut a2, &mut a3] {
+                let (a, b) = pairs.next().expect("four vectors");
+                *acc = fma(a, b, *acc);
+            }
         }
-        let v = 4 * batches;
-        let left = cut.whole % 4;
-        if left > 0 {
-            a0 = fma(v, a0);
-        }
-        if left > 1 {
-            a1 = fma(v + 1, a1);
-        }
-        if left > 2 {
-            a2 = fma(v + 2, a2);
+        let (a_left, b_left) = (a_batches.remainder(), b_batches.remainder());
+        let left = a_left.len() / LANES;
+        let mut pairs = a_left.chunks_exact(LANES).zip(b_left.chunks_exact(LANES));
+        for acc in [&mut a0, &mut a1, &mut a2] {
+            if let Some((a, b)) = pairs.next() {
+                *acc = fma(a, b, *acc);
+            }
         }
         if cut.rest > 0 {
-            let (ra, rb) = (cut.rest(simd, a), cut.rest(simd, b));
+            let (ra, rb) = (cut.rest_of(simd, a_rest), cut.rest_of(simd, b_rest));
             match left {
                 0 => a0 = simd.mul_add_f32s(ra, rb, a0),
                 1 => a1 = simd.mul_add_f32s(ra, rb, a1),
