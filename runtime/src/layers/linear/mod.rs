@@ -99,15 +99,23 @@ fn small(rows: usize) -> bool {
 }
 
 /// `one_output`'s kernels, for a product of a layer with one output where faer would take
-/// its matrix-vector or rank-one path on V3: more than one input (one input and one output
-/// is faer's other matrix-vector path), rows past the small batch (which has its own
-/// kernel), and no parallel split (faer's split matrix-vector product sums in another order).
+/// its matrix-vector or rank-one path on V3.
 fn one_output(rows: usize, inw: usize, outw: usize) -> Option<one_output::Kernels> {
     // Every product of such a layer has `rows · inw` multiply-adds, so one `par_for` decides.
-    let sequential = || matches!(par_for(rows, 1, inw), Par::Seq);
-    (outw == 1 && inw > 1 && !small(rows) && sequential())
+    let par = || par_for(rows, 1, inw);
+    (outw == 1 && one_output_shape(rows, inw, par()))
         .then(one_output::kernels)
         .flatten()
+}
+
+/// Whether a one-output layer's products at `rows` rows of `inw` inputs take the paths
+/// `one_output` copies: more than one input (at one input faer takes its other
+/// matrix-vector path, a single `fma(x, w, b)`), rows past the small batch (which has its
+/// own kernel), and no parallel split (faer's split weight gradient sums each thread's part
+/// apart; its split forward and input gradient would give the same bits, but one rule for
+/// the three keeps it simple).
+fn one_output_shape(rows: usize, inw: usize, par: Par) -> bool {
+    inw > 1 && !small(rows) && matches!(par, Par::Seq)
 }
 
 /// The weight `[outw, inw]` and bias `[outw]` parameters.
@@ -366,7 +374,105 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
 
 #[cfg(test)]
 mod tests {
-    use super::{bias_grad, broadcast_rows};
+    use faer::{Accum, MatMut, MatRef, Par};
+
+    use super::{
+        SMALL_BATCH, affine, bias_grad, broadcast_rows, input_grad, one_output_shape, weight_grad,
+    };
+
+    /// faer's product, as `Linear` called it for every shape before its own kernels.
+    fn faer_product(
+        dst: &mut [f32],
+        m: usize,
+        n: usize,
+        accum: Accum,
+        lhs: MatRef<'_, f32>,
+        rhs: MatRef<'_, f32>,
+    ) {
+        let dst = MatMut::from_row_major_slice_mut(dst, m, n);
+        faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0f32, Par::Seq);
+    }
+
+    /// Through the dispatch of `affine`, `weight_grad` and `input_grad` (whichever kernel
+    /// they pick) the bits of faer's product, around the shapes where the one-output kernels
+    /// start: rows past the small batch (whose own kernel has its own order), 1, 2 and 9
+    /// inputs (faer's other path at one input), 1 and 2 outputs.
+    #[test]
+    fn the_products_give_faers_bits_around_the_one_output_kernels() {
+        // Zeros of both signs, and mixed magnitudes whose products round.
+        let value = |i: usize| {
+            let h = (i as u32 ^ 0x9e37_79b9).wrapping_mul(2_654_435_761);
+            match h % 11 {
+                0 => 0.0,
+                1 => -0.0,
+                _ => (h % 20_001) as f32 / 7_777.0 - 1.3,
+            }
+        };
+        for rows in [5, 6, 32, 100] {
+            for inw in [1, 2, 9] {
+                for outw in [1, 2] {
+                    let x: Vec<f32> = (0..rows * inw).map(value).collect();
+                    let w: Vec<f32> = (0..outw * inw).map(|i| value(i + 3)).collect();
+                    let g: Vec<f32> = (0..rows * outw).map(|i| value(i + 5)).collect();
+                    let b: Vec<f32> = (0..outw).map(|i| value(i + 1)).collect();
+                    let (xm, wm, gm) = (
+                        MatRef::from_row_major_slice(&x, rows, inw),
+                        MatRef::from_row_major_slice(&w, outw, inw),
+                        MatRef::from_row_major_slice(&g, rows, outw),
+                    );
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    let what = format!("{rows} rows, {inw} -> {outw}");
+                    for bias in [None, Some(&b[..])] {
+                        let mut ours = vec![7.0; rows * outw];
+                        affine(&x, &mut ours, &w, bias, inw, outw);
+                        let mut theirs = vec![0.0; rows * outw];
+                        let accum = match bias {
+                            Some(b) => {
+                                broadcast_rows(&mut theirs, b);
+                                Accum::Add
+                            }
+                            None => Accum::Replace,
+                        };
+                        faer_product(&mut theirs, rows, outw, accum, xm, wm.transpose());
+                        assert_eq!(
+                            bits(&ours),
+                            bits(&theirs),
+                            "affine, {what}, bias {}",
+                            bias.is_some()
+                        );
+                    }
+                    let start: Vec<f32> = (0..outw * inw).map(|i| value(i + 2)).collect();
+                    let (mut ours, mut theirs) = (start.clone(), start);
+                    weight_grad(&g, &x, &mut ours, inw, outw);
+                    faer_product(&mut theirs, outw, inw, Accum::Add, gm.transpose(), xm);
+                    assert_eq!(bits(&ours), bits(&theirs), "weight gradient, {what}");
+                    let mut ours = vec![7.0; rows * inw];
+                    input_grad(&g, &mut ours, &w, inw, outw);
+                    let mut theirs = vec![7.0; rows * inw];
+                    faer_product(&mut theirs, rows, inw, Accum::Replace, gm, wm);
+                    assert_eq!(bits(&ours), bits(&theirs), "input gradient, {what}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_one_output_kernels_take_only_faers_sequential_matrix_vector_shapes() {
+        assert!(one_output_shape(5, 2, Par::Seq));
+        assert!(one_output_shape(100, 10, Par::Seq));
+        assert!(
+            !one_output_shape(SMALL_BATCH, 10, Par::Seq),
+            "the small batch's own kernel"
+        );
+        assert!(
+            !one_output_shape(100, 1, Par::Seq),
+            "faer's other path at one input"
+        );
+        assert!(
+            !one_output_shape(1 << 20, 32, Par::rayon(2)),
+            "faer's split weight gradient"
+        );
+    }
 
     #[test]
     fn bias_grad_adds_rows_in_order_at_every_width() {

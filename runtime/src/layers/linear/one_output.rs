@@ -3,13 +3,13 @@
 //!
 //! For these shapes faer takes its matrix-vector and rank-one paths (`matvec_rowmajor`,
 //! `matvec_colmajor`, `rank_update`), which run on pulp's V3 level (AVX2 + FMA) on every x86
-//! CPU that has it, AVX-512 or not. Their per-call cost was most of the work: about 300 ns
-//! each at T4's 100 rows × 10 inputs on an Intel Xeon (AVX-512), where the same operations
-//! take 110–250 ns here (the weight gradient keeps its eight running sums in registers
-//! instead of reading and writing them through memory row after row). Each function below
-//! performs faer's operations on each value in faer's order, so the bits are faer's; the
-//! tests compare them with faer itself. Without V3 (or off x86-64) faer's dispatch picks
-//! another lane width, and the caller keeps calling faer.
+//! CPU that has it, AVX-512 or not, unless pulp's `x86-v4` feature is on in the build. Their
+//! per-call cost was most of the work: about 300 ns each at T4's 100 rows × 10 inputs on an
+//! Intel Xeon (AVX-512), where the same operations take 110–250 ns here (the weight gradient
+//! keeps up to four vectors of running sums in registers instead of reading and writing them
+//! through memory row after row). Each function below performs faer's operations on each
+//! value in faer's order, so the bits are faer's; the tests compare them with faer itself.
+//! Where faer's dispatch picks another level (or off x86-64), the caller keeps calling faer.
 
 #[cfg(target_arch = "x86_64")]
 pub(super) use v3::{Kernels, kernels};
@@ -48,9 +48,14 @@ mod v3 {
     /// The lanes of a V3 vector.
     const LANES: usize = 8;
 
-    /// What faer's dispatch detects: pulp's V3 level (faer 0.24 without its `nightly`
-    /// feature never goes higher).
-    static LEVEL: LazyLock<Option<V3>> = LazyLock::new(V3::try_new);
+    /// The level faer's dispatch picks, found the way it finds it (`pulp::Arch::new`), if it
+    /// is V3. A build where some crate turns on pulp's `x86-v4` feature (faer's `nightly`
+    /// does) runs faer on V4 on an AVX-512 CPU, with other lane widths: then these kernels
+    /// stand aside.
+    static LEVEL: LazyLock<Option<V3>> = LazyLock::new(|| match pulp::Arch::new() {
+        pulp::Arch::V3(simd) => Some(simd),
+        _ => None,
+    });
 
     /// The products of this file, where faer would run them on V3.
     #[derive(Clone, Copy)]
@@ -449,13 +454,12 @@ mod tests {
     #[test]
     fn every_product_gives_faers_bits() {
         let Some(k) = kernels() else {
-            // faer's matrix-vector paths run on another lane width: nothing here runs. Not
-            // on a CPU where they run on V3: there this test must not pass untested.
+            // faer's matrix-vector paths run on another level: nothing here runs. Not where
+            // they run on V3: there this test must not pass untested.
             #[cfg(target_arch = "x86_64")]
             assert!(
-                !(std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma")),
-                "an AVX2 + FMA CPU without pulp's V3 level"
+                !matches!(pulp::Arch::new(), pulp::Arch::V3(_)),
+                "faer runs on V3 and the kernels are off"
             );
             return;
         };
