@@ -121,6 +121,10 @@ mod v3 {
         }
     }
 
+    // Each product below is its own `WithSimd` struct on purpose. pulp calls its
+    // `#[inline(always)]` `with_simd` inside the copy compiled for V3; a closure, or one
+    // generic runner handed a function, let LLVM compile the bodies apart without AVX, the
+    // intrinsics as calls (T4's quick run: 11.8M -> 20.0M instructions).
     impl Kernels {
         /// `out[r] = bias + x_r · w` (or `x_r · w` without a bias) for rows of `inw` values:
         /// faer's `matvec_rowmajor` with `Accum::Add` on the bias prefilled (`Replace`
