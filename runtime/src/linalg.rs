@@ -53,6 +53,23 @@ pub fn matmul(dst: MatMut<'_, f32>, accum: Accum, lhs: MatRef<'_, f32>, rhs: Mat
     clear_upper_vector_state();
 }
 
+/// Runs one product through faer's packing GEMM on the calling thread, so that the
+/// per-thread buffer it allocates on a thread's first such product exists before a hot loop
+/// (measured: a data-parallel step's second thread allocated it, 960 MiB reserved on this
+/// 480 MiB-L3 machine, in whichever step first handed it a product).
+pub(crate) fn prepare_thread() {
+    // 17³ multiply-adds: past nano-gemm's 16³, no dimension of 1, so faer's packing GEMM.
+    const N: usize = 17;
+    let (a, b, mut c) = ([0.0f32; N * N], [0.0f32; N * N], [0.0f32; N * N]);
+    let dst = MatMut::from_row_major_slice_mut(&mut c, N, N);
+    let (lhs, rhs) = (
+        MatRef::from_row_major_slice(&a, N, N),
+        MatRef::from_row_major_slice(&b, N, N),
+    );
+    faer::linalg::matmul::matmul(dst, Accum::Replace, lhs, rhs, 1.0f32, Par::Seq);
+    clear_upper_vector_state();
+}
+
 /// Ends the dirty upper vector state that faer's AVX-512 kernels return with.
 ///
 /// Measured on an Intel Xeon (AVX-512): the loss right after a forward pass ran 20–30×

@@ -73,6 +73,10 @@ where
             // Each part is one thread's work: the products inside it must not fan out again.
             .start_handler(|_| split::mark_step_thread())
             .build()?;
+        // Each thread's first product through faer's packing GEMM allocates that thread's
+        // packing buffer (private-gemm keeps it in a thread-local). Made here on every thread,
+        // not in whichever later step first hands a thread a product.
+        pool.broadcast(|_| crate::linalg::prepare_thread());
         // The replicas' initial weights do not matter (every step sends the model's); their
         // Dropout streams come from these seeds, so a run is the same for a thread count.
         let replicas: Vec<M> = (1..threads)
