@@ -66,8 +66,7 @@ pub(crate) fn prepare_thread() {
         MatRef::from_row_major_slice(&a, N, N),
         MatRef::from_row_major_slice(&b, N, N),
     );
-    faer::linalg::matmul::matmul(dst, Accum::Replace, lhs, rhs, 1.0f32, Par::Seq);
-    clear_upper_vector_state();
+    matmul(dst, Accum::Replace, lhs, rhs);
 }
 
 /// Ends the dirty upper vector state that faer's AVX-512 kernels return with.

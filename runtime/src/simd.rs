@@ -25,3 +25,14 @@ pub fn vectorize<R>(f: impl FnOnce() -> R) -> R {
 pub fn vectorize_op<Op: pulp::WithSimd>(op: Op) -> Op::Output {
     ARCH.dispatch(op)
 }
+
+/// pulp's V3 level (AVX2 + FMA), if that is the level detected. faer dispatches its
+/// elementwise and matrix-vector kernels the same way (`pulp::Arch::new`, one set of pulp
+/// features for the whole build), so this is also whether faer runs them on V3.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn v3() -> Option<pulp::x86::V3> {
+    match *ARCH {
+        pulp::Arch::V3(simd) => Some(simd),
+        _ => None,
+    }
+}

@@ -102,8 +102,7 @@ fn small(rows: usize) -> bool {
 /// its matrix-vector or rank-one path on V3.
 fn one_output(rows: usize, inw: usize, outw: usize) -> Option<one_output::Kernels> {
     // Every product of such a layer has `rows · inw` multiply-adds, so one `par_for` decides.
-    let par = || par_for(rows, 1, inw);
-    (outw == 1 && one_output_shape(rows, inw, par()))
+    (outw == 1 && one_output_shape(rows, inw, par_for(rows, 1, inw)))
         .then(one_output::kernels)
         .flatten()
 }
@@ -380,11 +379,11 @@ mod tests {
         SMALL_BATCH, affine, bias_grad, broadcast_rows, input_grad, one_output_shape, weight_grad,
     };
 
-    /// faer's product, as `Linear` called it for every shape before its own kernels.
-    fn faer_product(
+    /// faer's product `dst (accum)= lhs · rhs` on row-major slices, as `Linear` called it for
+    /// every shape before its own kernels: what their tests compare with.
+    pub(super) fn faer_product(
         dst: &mut [f32],
-        m: usize,
-        n: usize,
+        (m, n): (usize, usize),
         accum: Accum,
         lhs: MatRef<'_, f32>,
         rhs: MatRef<'_, f32>,
@@ -433,7 +432,7 @@ mod tests {
                             }
                             None => Accum::Replace,
                         };
-                        faer_product(&mut theirs, rows, outw, accum, xm, wm.transpose());
+                        faer_product(&mut theirs, (rows, outw), accum, xm, wm.transpose());
                         assert_eq!(
                             bits(&ours),
                             bits(&theirs),
@@ -444,12 +443,12 @@ mod tests {
                     let start: Vec<f32> = (0..outw * inw).map(|i| value(i + 2)).collect();
                     let (mut ours, mut theirs) = (start.clone(), start);
                     weight_grad(&g, &x, &mut ours, inw, outw);
-                    faer_product(&mut theirs, outw, inw, Accum::Add, gm.transpose(), xm);
+                    faer_product(&mut theirs, (outw, inw), Accum::Add, gm.transpose(), xm);
                     assert_eq!(bits(&ours), bits(&theirs), "weight gradient, {what}");
                     let mut ours = vec![7.0; rows * inw];
                     input_grad(&g, &mut ours, &w, inw, outw);
                     let mut theirs = vec![7.0; rows * inw];
-                    faer_product(&mut theirs, rows, inw, Accum::Replace, gm, wm);
+                    faer_product(&mut theirs, (rows, inw), Accum::Replace, gm, wm);
                     assert_eq!(bits(&ours), bits(&theirs), "input gradient, {what}");
                 }
             }

@@ -39,8 +39,6 @@ impl Kernels {
 
 #[cfg(target_arch = "x86_64")]
 mod v3 {
-    use std::sync::LazyLock;
-
     use pulp::bytemuck::cast;
     use pulp::x86::V3;
     use pulp::{MemMask, Simd, WithSimd, f32x8, m32x8};
@@ -48,21 +46,15 @@ mod v3 {
     /// The lanes of a V3 vector.
     const LANES: usize = 8;
 
-    /// The level faer's dispatch picks, found the way it finds it (`pulp::Arch::new`), if it
-    /// is V3. A build where some crate turns on pulp's `x86-v4` feature (faer's `nightly`
-    /// does) runs faer on V4 on an AVX-512 CPU, with other lane widths: then these kernels
-    /// stand aside.
-    static LEVEL: LazyLock<Option<V3>> = LazyLock::new(|| match pulp::Arch::new() {
-        pulp::Arch::V3(simd) => Some(simd),
-        _ => None,
-    });
-
     /// The products of this file, where faer would run them on V3.
     #[derive(Clone, Copy)]
     pub(in crate::layers::linear) struct Kernels(V3);
 
+    /// Where faer's dispatch picks V3 (`simd::v3`). A build where some crate turns on pulp's
+    /// `x86-v4` feature (faer's `nightly` does) runs faer on V4 on an AVX-512 CPU, with other
+    /// lane widths: then these kernels stand aside.
     pub(in crate::layers::linear) fn kernels() -> Option<Kernels> {
-        LEVEL.map(Kernels)
+        crate::simd::v3().map(Kernels)
     }
 
     /// A row of `len` values as faer's `SimdCtx` cuts it: whole vectors, then the rest in
@@ -395,21 +387,10 @@ mod v3 {
 
 #[cfg(test)]
 mod tests {
-    use faer::{Accum, MatMut, MatRef, Par};
+    use faer::{Accum, MatRef};
 
     use super::kernels;
-
-    /// faer's product `dst (accum)= lhs · rhs` on row-major slices, as `Linear` calls it.
-    fn faer(
-        dst: &mut [f32],
-        (m, n): (usize, usize),
-        accum: Accum,
-        lhs: MatRef<'_, f32>,
-        rhs: MatRef<'_, f32>,
-    ) {
-        let dst = MatMut::from_row_major_slice_mut(dst, m, n);
-        faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0f32, Par::Seq);
-    }
+    use crate::layers::linear::tests::faer_product as faer;
 
     /// The same bits, a NaN matching any NaN (Rust leaves a NaN's sign and payload open).
     fn assert_same(ours: &[f32], theirs: &[f32], what: &str) {
@@ -462,7 +443,7 @@ mod tests {
             // they run on V3: there this test must not pass untested.
             #[cfg(target_arch = "x86_64")]
             assert!(
-                !matches!(pulp::Arch::new(), pulp::Arch::V3(_)),
+                crate::simd::v3().is_none(),
                 "faer runs on V3 and the kernels are off"
             );
             return;
