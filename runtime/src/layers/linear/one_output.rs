@@ -264,17 +264,20 @@ mod v3 {
                         inw,
                     } = self;
                     let cut = Cut::new(inw);
-                    for (dr, &gr) in dx.chunks_exact_mut(inw).zip(g) {
-                        let gr = simd.splat_f32s(gr);
-                        for v in 0..cut.whole {
+                    let w_rest = &w[cut.whole * LANES..];
+                    for (dr, &g) in dx.chunks_exact_mut(inw).zip(g) {
+                        let gr = simd.splat_f32s(g);
+                        let (whole, rest) = dr.split_at_mut(cut.whole * LANES);
+                        for (v, out) in whole.chunks_exact_mut(LANES).enumerate() {
                             let value = simd.mul_f32s(cut.vector(w, v), gr);
-                            let out: &mut [f32; LANES] = (&mut dr[v * LANES..][..LANES])
-                                .try_into()
-                                .expect("8 values");
+                            let out: &mut [f32; LANES] = out.try_into().expect("8 values");
                             *out = cast(value);
                         }
-                        if cut.rest > 0 {
-                            cut.store_rest(simd, dr, simd.mul_f32s(cut.rest(simd, w), gr));
+                        // The partial vector's lanes one by one: the same single-rounding
+                        // product each, and AMD's masked store (Zen 4) cost more than all of
+                        // the row's other work (12 % of T4's step, one store per row).
+                        for (d, &wc) in rest.iter_mut().zip(w_rest) {
+                            *d = wc * g;
                         }
                     }
                 }
