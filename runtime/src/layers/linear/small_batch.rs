@@ -3,7 +3,8 @@
 //! than such a product's arithmetic.
 //!
 //! Every output is `bias + dot(x, w_row)` in [`dot`]'s order of operations, whichever path
-//! runs, so both paths give the same bits (`tests` checks it on every shape class).
+//! runs and whether the widths are run-time values or a typed layer's constants, so every
+//! path gives the same bits (`tests` checks it on every shape class).
 
 /// The partial sums of [`dot`], over chunks of as many inputs.
 const PARTIAL_SUMS: usize = 8;
@@ -30,15 +31,57 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
+/// A layer's widths, as the kernels below take them: values known only at run time
+/// ([`Widths`]), or a typed layer's constants ([`Fixed`]), which the compiler folds into
+/// the loops (at batch 1 the loop bookkeeping and its divisions cost as much as the
+/// products). Either way the same operations in the same order.
+pub(super) trait LayerWidths: Copy {
+    fn inw(self) -> usize;
+    fn outw(self) -> usize;
+}
+
+/// Widths known at run time.
+#[derive(Clone, Copy)]
+pub(super) struct Widths {
+    pub(super) inw: usize,
+    pub(super) outw: usize,
+}
+
+impl LayerWidths for Widths {
+    #[inline(always)]
+    fn inw(self) -> usize {
+        self.inw
+    }
+    #[inline(always)]
+    fn outw(self) -> usize {
+        self.outw
+    }
+}
+
+/// A typed layer's widths.
+#[derive(Clone, Copy)]
+pub(super) struct Fixed<const IN: usize, const OUT: usize>;
+
+impl<const IN: usize, const OUT: usize> LayerWidths for Fixed<IN, OUT> {
+    #[inline(always)]
+    fn inw(self) -> usize {
+        IN
+    }
+    #[inline(always)]
+    fn outw(self) -> usize {
+        OUT
+    }
+}
+
 /// `out = x · wᵀ + bias` for rows of `inw` values in `x` and of `outw` in `out`.
-pub(super) fn affine(
+pub(super) fn affine<L: LayerWidths>(
     x: &[f32],
     out: &mut [f32],
     w: &[f32],
     bias: Option<&[f32]>,
-    inw: usize,
-    outw: usize,
+    widths: L,
 ) {
+    let (inw, outw) = (widths.inw(), widths.outw());
     // Checked here for both paths alike: `weight.value` and `bias.value` are public, and a
     // wrong length must be the same panic whichever path runs (faer's path panics too).
     assert_eq!(w.len(), outw * inw, "a weight of the layer's shape");
@@ -51,7 +94,7 @@ pub(super) fn affine(
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx") {
         // SAFETY: `avx::affine` is compiled for AVX alone, and AVX was detected just above.
-        unsafe { avx::affine(x, out, w, bias, inw, outw) };
+        unsafe { avx::affine(x, out, w, bias, widths) };
         return;
     }
     portable(x, out, w, bias, inw, outw);
@@ -81,6 +124,8 @@ mod avx {
 
     use pulp::bytemuck::cast;
 
+    use super::LayerWidths;
+
     /// Outputs computed side by side: a `__m256`'s lanes, and, for the 8×8 transpose, as
     /// many as `dot`'s partial sums.
     const LANES: usize = 8;
@@ -88,14 +133,14 @@ mod avx {
 
     /// [`super::affine`], compiled for AVX.
     #[target_feature(enable = "avx")]
-    pub(super) fn affine(
+    pub(super) fn affine<L: LayerWidths>(
         x: &[f32],
         out: &mut [f32],
         w: &[f32],
         bias: Option<&[f32]>,
-        inw: usize,
-        outw: usize,
+        widths: L,
     ) {
+        let (inw, outw) = (widths.inw(), widths.outw());
         // Rows by index: `chunks_exact` divides by the width, three times a layer.
         let rows = out.len() / outw;
         let blocks = outw / LANES;
@@ -106,7 +151,7 @@ mod avx {
                 let first = block * LANES;
                 let bias = bias.map(|b| cast(*b[first..].first_chunk::<LANES>().expect("eight")));
                 let w = &w[first * inw..(first + LANES) * inw];
-                let outputs: [f32; LANES] = cast(block_of_outputs(x, w, bias));
+                let outputs: [f32; LANES] = cast(block_of_outputs(x, w, bias, widths));
                 y[first..first + LANES].copy_from_slice(&outputs);
             }
             // The last outputs, fewer than eight, one `dot` each.
@@ -118,8 +163,14 @@ mod avx {
 
     /// `bias[j] + dot(x, w_row(j))` in lane `j`, for the eight rows of `x.len()` values in `w`.
     #[target_feature(enable = "avx")]
-    fn block_of_outputs(x: &[f32], w: &[f32], bias: Option<__m256>) -> __m256 {
-        let inw = x.len();
+    fn block_of_outputs<L: LayerWidths>(
+        x: &[f32],
+        w: &[f32],
+        bias: Option<__m256>,
+        widths: L,
+    ) -> __m256 {
+        let inw = widths.inw();
+        assert_eq!(x.len(), inw, "a row of the input's width");
         let whole = inw / LANES * LANES;
         assert_eq!(w.len(), LANES * inw, "eight rows of the input's width");
         // Unchecked loads: with a bounds check on each of the nine loads per chunk, the
@@ -164,6 +215,7 @@ mod avx {
 
     /// Lane `j` of result `k` is lane `k` of `r[j]`.
     #[target_feature(enable = "avx")]
+    #[inline]
     fn transpose(r: [__m256; 8]) -> [__m256; 8] {
         let t0 = _mm256_unpacklo_ps(r[0], r[1]);
         let t1 = _mm256_unpackhi_ps(r[0], r[1]);
@@ -264,12 +316,55 @@ mod tests {
             );
             out.fill(f32::NAN);
             // SAFETY: AVX was detected just above.
-            unsafe { super::avx::affine(x, &mut out, w, bias, inw, outw) };
+            unsafe { super::avx::affine(x, &mut out, w, bias, super::Widths { inw, outw }) };
             same(&out, "avx");
         }
         out.fill(f32::NAN);
-        super::affine(x, &mut out, w, bias, inw, outw);
+        super::affine(x, &mut out, w, bias, super::Widths { inw, outw });
         same(&out, "affine");
+    }
+
+    /// The kernel compiled for constant widths `IN → OUT`, on `values`, at every small batch.
+    fn check_fixed<const IN: usize, const OUT: usize>(rng: &mut rand_pcg::Pcg64) {
+        for rows in 0..=super::super::SMALL_BATCH {
+            let (x, w, b) = (
+                values(rows * IN, rng),
+                values(OUT * IN, rng),
+                values(OUT, rng),
+            );
+            for bias in [None, Some(&b[..])] {
+                let expected: Vec<f32> = x
+                    .chunks_exact(IN)
+                    .flat_map(|xr| {
+                        w.chunks_exact(IN)
+                            .enumerate()
+                            .map(move |(o, wr)| bias.map_or(0.0, |b| b[o]) + super::dot(xr, wr))
+                    })
+                    .collect();
+                let mut out = vec![f32::NAN; rows * OUT];
+                super::affine(&x, &mut out, &w, bias, super::Fixed::<IN, OUT>);
+                for (i, (g, e)) in out.iter().zip(&expected).enumerate() {
+                    assert_eq!(g.to_bits(), e.to_bits(), "{rows}×{IN} → {OUT}, output {i}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn constant_widths_give_one_dot_per_output_bit_for_bit() {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(11);
+        // Each class of `IN` (no whole chunk, whole chunks only, both) by each of `OUT`
+        // (no block of eight, blocks only, both), and the README's and T1's layers.
+        check_fixed::<1, 1>(&mut rng);
+        check_fixed::<2, 16>(&mut rng);
+        check_fixed::<3, 9>(&mut rng);
+        check_fixed::<7, 8>(&mut rng);
+        check_fixed::<8, 7>(&mut rng);
+        check_fixed::<16, 16>(&mut rng);
+        check_fixed::<16, 1>(&mut rng);
+        check_fixed::<17, 24>(&mut rng);
+        check_fixed::<33, 17>(&mut rng);
+        check_fixed::<64, 2>(&mut rng);
     }
 
     #[test]
