@@ -18,8 +18,9 @@ pub struct Adam {
     pub amsgrad: bool,
     decoupled: bool,
     params: ParamSet<AdamSlots>,
-    /// The squarings of β₁ and β₂ behind `β₁ᵗ` and `β₂ᵗ`, kept from step to step.
-    squarings: (Squarings, Squarings),
+    /// The squarings of β₁ and β₂ behind `β₁ᵗ` and `β₂ᵗ`, kept from step to step (boxed:
+    /// 500 bytes inline would make every `AnyOptimizer` that large).
+    squarings: Box<(Squarings, Squarings)>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -242,13 +243,22 @@ impl Powers<'_> {
 /// squaring), with the squarings made once per β instead of at every step: the same
 /// products in the same order, so the same bits, without the chain of up to 30 dependent
 /// squarings per call (`__powidf2` was 3 % of T4's step, 20→10→1 at 100 rows, on an AMD EPYC).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 struct Squarings {
     /// The β of `squares`: NaN until the first call, so the first β fills the table (a NaN
     /// β, which Adam refuses anyway, would find NaN powers, as `powi` gives).
     beta: f64,
     /// `β^(2^i)` for bit `i` of a positive `i32`.
     squares: [f64; 31],
+}
+
+/// A cache, not a setting: only its β, so that `{:?}` of an optimizer stays readable.
+impl std::fmt::Debug for Squarings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Squarings")
+            .field("beta", &self.beta)
+            .finish()
+    }
 }
 
 impl Default for Squarings {
