@@ -287,17 +287,21 @@ mod tests {
             .collect()
     }
 
-    /// Each path's outputs next to `bias + dot` per output: the same bits, or NaN for both
-    /// (Rust leaves a NaN's sign and payload open).
-    fn check(x: &[f32], w: &[f32], bias: Option<&[f32]>, inw: usize, outw: usize, what: &str) {
-        let expected: Vec<f32> = x
-            .chunks_exact(inw)
+    /// `bias + dot` for every output of every row: what each path must give.
+    fn one_dot_per_output(x: &[f32], w: &[f32], bias: Option<&[f32]>, inw: usize) -> Vec<f32> {
+        x.chunks_exact(inw)
             .flat_map(|xr| {
                 w.chunks_exact(inw)
                     .enumerate()
                     .map(move |(o, wr)| bias.map_or(0.0, |b| b[o]) + super::dot(xr, wr))
             })
-            .collect();
+            .collect()
+    }
+
+    /// Each path's outputs next to `bias + dot` per output: the same bits, or NaN for both
+    /// (Rust leaves a NaN's sign and payload open).
+    fn check(x: &[f32], w: &[f32], bias: Option<&[f32]>, inw: usize, outw: usize, what: &str) {
+        let expected = one_dot_per_output(x, w, bias, inw);
         let same = |got: &[f32], path: &str| {
             for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
                 let equal = g.to_bits() == e.to_bits() || (g.is_nan() && e.is_nan());
@@ -333,14 +337,7 @@ mod tests {
                 values(OUT, rng),
             );
             for bias in [None, Some(&b[..])] {
-                let expected: Vec<f32> = x
-                    .chunks_exact(IN)
-                    .flat_map(|xr| {
-                        w.chunks_exact(IN)
-                            .enumerate()
-                            .map(move |(o, wr)| bias.map_or(0.0, |b| b[o]) + super::dot(xr, wr))
-                    })
-                    .collect();
+                let expected = one_dot_per_output(&x, &w, bias, IN);
                 let mut out = vec![f32::NAN; rows * OUT];
                 super::affine(&x, &mut out, &w, bias, super::Fixed::<IN, OUT>);
                 for (i, (g, e)) in out.iter().zip(&expected).enumerate() {
