@@ -6,6 +6,7 @@ use super::{
 };
 use crate::module::Module;
 use crate::parallel::split::elementwise;
+use crate::simd;
 use crate::state::NamedTensor;
 
 #[derive(Clone, Debug)]
@@ -84,6 +85,100 @@ impl SGD {
 
 learning_rate_from_params!(SGD);
 
+// The updates run compiled for the CPU's vector width, as pulp operations (`WithSimd`, so
+// that LLVM cannot keep them apart as baseline code, as it did a closure: T3's 1.9M-value
+// pass was 9 % of its step as SSE2 code, 4.6 % as scalar SSE). Each value's operations are
+// the same whatever the width (Rust fuses no multiply-add), so the same bits.
+
+/// `w ← w − lr·(g + wd·w)`.
+struct Plain<'a> {
+    value: &'a mut [f32],
+    grad: &'a [f32],
+    lr: f32,
+    wd: f32,
+}
+
+impl pulp::WithSimd for Plain<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        let Plain {
+            value,
+            grad,
+            lr,
+            wd,
+        } = self;
+        for (w, &g) in value.iter_mut().zip(grad) {
+            let g = g + wd * *w;
+            *w -= lr * g;
+        }
+    }
+}
+
+/// The scalars of one tensor's momentum update.
+#[derive(Clone, Copy)]
+struct Momentum {
+    lr: f32,
+    wd: f32,
+    momentum: f32,
+    one_minus_dampening: f32,
+    nesterov: bool,
+    first: bool,
+}
+
+/// `b ← momentum·b + (1 − dampening)·g` (`b ← g` at the first step), then `w ← w − lr·b`,
+/// or `w ← w − lr·(g + momentum·b)` with Nesterov.
+struct WithMomentum<'a> {
+    c: &'a Momentum,
+    value: &'a mut [f32],
+    grad: &'a [f32],
+    buf: &'a mut [f32],
+}
+
+impl pulp::WithSimd for WithMomentum<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        // One loop per case, so that each vectorises (with the cases tested inside the loop,
+        // LLVM kept it scalar).
+        match (self.c.first, self.c.nesterov) {
+            (true, true) => self.run::<true, true>(),
+            (true, false) => self.run::<true, false>(),
+            (false, true) => self.run::<false, true>(),
+            (false, false) => self.run::<false, false>(),
+        }
+    }
+}
+
+impl WithMomentum<'_> {
+    #[inline(always)]
+    fn run<const FIRST: bool, const NESTEROV: bool>(self) {
+        let WithMomentum {
+            c,
+            value,
+            grad,
+            buf,
+        } = self;
+        let Momentum {
+            lr,
+            wd,
+            momentum,
+            one_minus_dampening,
+            ..
+        } = *c;
+        for ((w, &g), b) in value.iter_mut().zip(grad).zip(buf.iter_mut()) {
+            let g = g + wd * *w;
+            *b = if FIRST {
+                g
+            } else {
+                momentum * *b + one_minus_dampening * g
+            };
+            let d = if NESTEROV { g + momentum * *b } else { *b };
+            *w -= lr * d;
+        }
+    }
+}
+
 impl Optimizer for SGD {
     fn step<M: Module + ?Sized>(&mut self, model: &mut M) -> Result<(), OptimizerError> {
         self.validate()?;
@@ -103,31 +198,36 @@ impl Optimizer for SGD {
             if momentum == 0.0 {
                 let slices = (&mut p.value[..], &p.grad[..]);
                 elementwise(slices, &|(value, grad): (&mut [f32], &[f32])| {
-                    for (w, &g) in value.iter_mut().zip(grad) {
-                        let g = g + wd * *w;
-                        *w -= lr * g;
-                    }
+                    simd::vectorize_op(Plain {
+                        value,
+                        grad,
+                        lr,
+                        wd,
+                    })
                 });
                 return;
             }
-            let first = state.slots.momentum_buffer.is_empty();
+            let c = Momentum {
+                lr,
+                wd,
+                momentum,
+                one_minus_dampening,
+                nesterov,
+                // The first step takes the gradient as the buffer, undamped.
+                first: state.slots.momentum_buffer.is_empty(),
+            };
             let buf = zeros(&mut state.slots.momentum_buffer, p.len());
             let slices = (&mut p.value[..], (&p.grad[..], buf));
             elementwise(slices, &|(value, (grad, buf)): (
                 &mut [f32],
                 (&[f32], &mut [f32]),
             )| {
-                for ((w, &g), b) in value.iter_mut().zip(grad).zip(buf.iter_mut()) {
-                    let g = g + wd * *w;
-                    // The first step takes the gradient as the buffer, undamped.
-                    *b = if first {
-                        g
-                    } else {
-                        momentum * *b + one_minus_dampening * g
-                    };
-                    let d = if nesterov { g + momentum * *b } else { *b };
-                    *w -= lr * d;
-                }
+                simd::vectorize_op(WithMomentum {
+                    c: &c,
+                    value,
+                    grad,
+                    buf,
+                })
             });
         })
     }
