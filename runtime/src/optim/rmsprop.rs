@@ -3,6 +3,7 @@
 use super::params::{ParamGroup, ParamSet, Slots, zeros};
 use super::{Optimizer, OptimizerError, check_lr, check_non_negative, learning_rate_from_params};
 use crate::module::Module;
+use crate::simd;
 use crate::state::NamedTensor;
 
 #[derive(Clone, Debug)]
@@ -91,6 +92,85 @@ impl RMSprop {
 
 learning_rate_from_params!(RMSprop);
 
+/// The scalars of one tensor's update.
+#[derive(Clone, Copy)]
+struct Constants {
+    lr: f32,
+    wd: f32,
+    alpha: f32,
+    one_minus_alpha: f32,
+    eps: f32,
+    momentum: f32,
+}
+
+/// [`Update`] for the centered and momentum variant at hand (`gavg` and `buf` are empty
+/// where the variant has none).
+fn run<const CENTERED: bool, const MOMENTUM: bool>(
+    c: Constants,
+    value: &mut [f32],
+    grad: &[f32],
+    s: &mut [f32],
+    gavg: &mut [f32],
+    buf: &mut [f32],
+) {
+    simd::vectorize_op(Update::<CENTERED, MOMENTUM> {
+        c,
+        value,
+        grad,
+        s,
+        gavg,
+        buf,
+    });
+}
+
+/// `s ← α·s + (1 − α)·g²`; centered, `ḡ ← ḡ + (g − ḡ)(1 − α)` and `s − ḡ²` under the root;
+/// `w ← w − lr·g / (√… + ε)`, or through the momentum buffer `b ← μ·b + g / (√… + ε)`,
+/// `w ← w − lr·b`. One loop per variant, as a pulp operation, so that each runs compiled for
+/// the CPU's vector width (each value's operations unchanged: the same bits).
+struct Update<'a, const CENTERED: bool, const MOMENTUM: bool> {
+    c: Constants,
+    value: &'a mut [f32],
+    grad: &'a [f32],
+    s: &'a mut [f32],
+    gavg: &'a mut [f32],
+    buf: &'a mut [f32],
+}
+
+impl<const CENTERED: bool, const MOMENTUM: bool> pulp::WithSimd for Update<'_, CENTERED, MOMENTUM> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        let Update {
+            c,
+            value,
+            grad,
+            s,
+            gavg,
+            buf,
+        } = self;
+        let n = value.len();
+        let (grad, s) = (&grad[..n], &mut s[..n]);
+        let gavg = if CENTERED { &mut gavg[..n] } else { gavg };
+        let buf = if MOMENTUM { &mut buf[..n] } else { buf };
+        for k in 0..n {
+            let g = grad[k] + c.wd * value[k];
+            s[k] = s[k] * c.alpha + c.one_minus_alpha * g * g;
+            let avg = if CENTERED {
+                gavg[k] += (g - gavg[k]) * c.one_minus_alpha;
+                (s[k] - gavg[k] * gavg[k]).sqrt() + c.eps
+            } else {
+                s[k].sqrt() + c.eps
+            };
+            if MOMENTUM {
+                buf[k] = buf[k] * c.momentum + g / avg;
+                value[k] -= c.lr * buf[k];
+            } else {
+                value[k] -= c.lr * g / avg;
+            }
+        }
+    }
+}
+
 impl Optimizer for RMSprop {
     fn step<M: Module + ?Sized>(&mut self, model: &mut M) -> Result<(), OptimizerError> {
         self.validate()?;
@@ -112,25 +192,22 @@ impl Optimizer for RMSprop {
             let n = p.len();
             let slots = &mut state.slots;
             let s = zeros(&mut slots.square_avg, n);
-            let mut gavg = centered.then(|| zeros(&mut slots.grad_avg, n));
-            let mut buf = (momentum > 0.0).then(|| zeros(&mut slots.momentum_buffer, n));
-            for k in 0..n {
-                let g = p.grad[k] + wd * p.value[k];
-                s[k] = s[k] * alpha + one_minus_alpha * g * g;
-                let avg = match gavg.as_deref_mut() {
-                    Some(gavg) => {
-                        gavg[k] += (g - gavg[k]) * one_minus_alpha;
-                        (s[k] - gavg[k] * gavg[k]).sqrt() + eps
-                    }
-                    None => s[k].sqrt() + eps,
-                };
-                match buf.as_deref_mut() {
-                    Some(buf) => {
-                        buf[k] = buf[k] * momentum + g / avg;
-                        p.value[k] -= lr * buf[k];
-                    }
-                    None => p.value[k] -= lr * g / avg,
-                }
+            let gavg = centered.then(|| zeros(&mut slots.grad_avg, n));
+            let buf = (momentum > 0.0).then(|| zeros(&mut slots.momentum_buffer, n));
+            let c = Constants {
+                lr,
+                wd,
+                alpha,
+                one_minus_alpha,
+                eps,
+                momentum,
+            };
+            let (value, grad) = (&mut p.value[..], &p.grad[..]);
+            match (gavg, buf) {
+                (Some(gavg), Some(buf)) => run::<true, true>(c, value, grad, s, gavg, buf),
+                (Some(gavg), None) => run::<true, false>(c, value, grad, s, gavg, &mut []),
+                (None, Some(buf)) => run::<false, true>(c, value, grad, s, &mut [], buf),
+                (None, None) => run::<false, false>(c, value, grad, s, &mut [], &mut []),
             }
         })
     }
