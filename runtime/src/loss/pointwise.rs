@@ -241,7 +241,8 @@ impl PointwiseFn for BceWithLogits {
         // loss = (1 − y) z + k · softplus(−z), k = 1 + (p − 1) y
         let k = 1.0 + (p - 1.0) * y;
         // exp(−|z|) is also the exp each side of the sigmoid needs (exp(−z) for z ≥ 0, exp(z)
-        // below): one libm call where there were two, the same values.
+        // below): one libm call where there were two, the same values (a NaN `z` still gives
+        // NaN, its sign bit now always set: Rust leaves a NaN's sign open).
         let e = (-z.abs()).exp();
         let softplus_neg = (-z).max(0.0) + e.ln_1p();
         let loss = (1.0 - y) * z + k * softplus_neg;

@@ -2,6 +2,7 @@
 //! Scalars are computed in f64 and the tensors updated in f32, the way PyTorch does.
 
 use super::params::{ParamGroup, ParamSet, Slots, zeros};
+use super::powers::{Powers, Squarings};
 use super::{
     Optimizer, OptimizerError, check_beta, check_lr, check_non_negative, learning_rate_from_params,
 };
@@ -19,7 +20,7 @@ pub struct Adam {
     decoupled: bool,
     params: ParamSet<AdamSlots>,
     /// The squarings of β₁ and β₂ behind `β₁ᵗ` and `β₂ᵗ`, kept from step to step (boxed:
-    /// 500 bytes inline would make every `AnyOptimizer` that large).
+    /// 512 bytes inline would make every `AnyOptimizer` that large).
     squarings: Box<(Squarings, Squarings)>,
 }
 
@@ -131,10 +132,7 @@ impl Optimizer for Adam {
             squarings,
         } = self;
         let (amsgrad, decoupled, eps) = (*amsgrad, *decoupled, *eps);
-        let mut powers = Powers {
-            last: None,
-            squarings,
-        };
+        let mut powers = Powers::new(squarings);
         params.update(model, |group, p, state| {
             state.step += 1;
             let t = state.step as i32;
@@ -208,90 +206,6 @@ impl Optimizer for Adam {
     }
 }
 
-/// `β₁ᵗ` and `β₂ᵗ`, computed once for all the parameters at the same step with the same
-/// betas (every parameter, unless some were added or loaded later): `powi` per tensor was 3 %
-/// of a step of a 211-parameter network.
-struct Powers<'a> {
-    /// The last `(β₁, β₂, t)` asked for, and its `(β₁ᵗ, β₂ᵗ)`.
-    last: Option<PowersAt>,
-    squarings: &'a mut (Squarings, Squarings),
-}
-
-#[derive(Clone, Copy)]
-struct PowersAt {
-    betas: (f64, f64),
-    t: i32,
-    powers: (f64, f64),
-}
-
-impl Powers<'_> {
-    fn of(&mut self, b1: f64, b2: f64, t: i32) -> (f64, f64) {
-        match self.last {
-            Some(last) if last.betas == (b1, b2) && last.t == t => last.powers,
-            _ => {
-                let powers = (self.squarings.0.power(b1, t), self.squarings.1.power(b2, t));
-                let betas = (b1, b2);
-                self.last = Some(PowersAt { betas, t, powers });
-                powers
-            }
-        }
-    }
-}
-
-/// `βᵗ` as `f64::powi` computes it (compiler-builtins' `__powidf2`: `r = 1`, then for each
-/// bit of `t` from the lowest, `r *= β^(2^i)` where bit `i` is set, `β^(2^i)` by repeated
-/// squaring), with the squarings made once per β instead of at every step: the same
-/// products in the same order, so the same bits, without the chain of up to 30 dependent
-/// squarings per call (`__powidf2` was 3 % of T4's step, 20→10→1 at 100 rows, on an AMD EPYC).
-#[derive(Clone)]
-struct Squarings {
-    /// The β of `squares`: NaN until the first call, so the first β fills the table (a NaN
-    /// β, which Adam refuses anyway, would find NaN powers, as `powi` gives).
-    beta: f64,
-    /// `β^(2^i)` for bit `i` of a positive `i32`.
-    squares: [f64; 31],
-}
-
-/// A cache, not a setting: only its β, so that `{:?}` of an optimizer stays readable.
-impl std::fmt::Debug for Squarings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Squarings")
-            .field("beta", &self.beta)
-            .finish()
-    }
-}
-
-impl Default for Squarings {
-    fn default() -> Self {
-        Squarings {
-            beta: f64::NAN,
-            squares: [f64::NAN; 31],
-        }
-    }
-}
-
-impl Squarings {
-    fn power(&mut self, beta: f64, t: i32) -> f64 {
-        if t <= 0 {
-            return beta.powi(t);
-        }
-        if self.beta.to_bits() != beta.to_bits() {
-            self.beta = beta;
-            let mut square = beta;
-            for s in &mut self.squares {
-                *s = square;
-                square *= square;
-            }
-        }
-        let (mut power, mut bits) = (1.0f64, t as u32);
-        while bits != 0 {
-            power *= self.squares[bits.trailing_zeros() as usize];
-            bits &= bits - 1;
-        }
-        power
-    }
-}
-
 /// The scalars of one step, computed in f64 as PyTorch does and applied in f32.
 struct Constants {
     step_size: f32,
@@ -339,42 +253,5 @@ fn update_amsgrad(
         *v = *v * c.b2 + c.one_minus_b2 * g * g;
         *vmax = vmax.max(*v);
         *p -= c.step_size * *m / (vmax.sqrt() / c.bc2_sqrt + c.eps);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Squarings;
-
-    #[test]
-    fn squarings_give_powis_bits() {
-        let mut rng = rand_pcg::Pcg64::new(5, 7);
-        let mut betas = vec![0.9, 0.999, 0.99, 0.95, 0.5, 0.0, 1.0, 1e-300, 0.999_999_9];
-        betas.extend((0..8).map(|_| rand::RngExt::random_range(&mut rng, 0.0..1.0f64)));
-        let mut squarings = Squarings::default();
-        let steps = || {
-            let far = (0..31).flat_map(|b| [(1i32 << b) - 1, 1 << b, (1 << b) + 1]);
-            (-3..=60_000).chain(far).chain([i32::MAX])
-        };
-        let mut check = |b: f64, t: i32| {
-            let (ours, powi) = (squarings.power(b, t), b.powi(t));
-            assert_eq!(
-                ours.to_bits(),
-                powi.to_bits(),
-                "{b}^{t}: {ours:e} for {powi:e}"
-            );
-        };
-        for (i, &beta) in betas.iter().enumerate() {
-            // Every step of a long run, then steps far apart up to i32::MAX: one table.
-            for t in steps() {
-                check(beta, t);
-            }
-            // The same with another β in between, so that a table kept from it would show.
-            let other = betas[(i + 1) % betas.len()];
-            for t in steps().step_by(97) {
-                check(beta, t);
-                check(other, t);
-            }
-        }
     }
 }

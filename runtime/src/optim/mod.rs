@@ -14,6 +14,7 @@ mod any;
 mod clip;
 mod dyn_optimizer;
 mod params;
+mod powers;
 mod rmsprop;
 pub mod schedule;
 mod sgd;

@@ -149,6 +149,13 @@ impl<const CENTERED: bool, const MOMENTUM: bool> pulp::WithSimd for Update<'_, C
             buf,
         } = self;
         let n = value.len();
+        // A variant's absent buffer is empty: one passed where the variant has none would be
+        // ignored, never updated.
+        debug_assert!(CENTERED || gavg.is_empty(), "grad_avg only when centered");
+        debug_assert!(
+            MOMENTUM || buf.is_empty(),
+            "momentum_buffer only with momentum"
+        );
         let (grad, s) = (&grad[..n], &mut s[..n]);
         let gavg = if CENTERED { &mut gavg[..n] } else { gavg };
         let buf = if MOMENTUM { &mut buf[..n] } else { buf };

@@ -275,7 +275,7 @@ mod v3 {
                         }
                         // The partial vector's lanes one by one: the same single-rounding
                         // product each, and AMD's masked store (Zen 4) cost more than all of
-                        // the row's other work (12 % of T4's step, one store per row).
+                        // the row's other work (13 % of T4's samples, one store per row).
                         for (d, &wc) in rest.iter_mut().zip(w_rest) {
                             *d = wc * g;
                         }
