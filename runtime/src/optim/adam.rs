@@ -2,7 +2,7 @@
 //! Scalars are computed in f64 and the tensors updated in f32, the way PyTorch does.
 
 use super::params::{ParamGroup, ParamSet, Slots, zeros};
-use super::powers::{Powers, Squarings};
+use super::powers::Squarings;
 use super::{
     Optimizer, OptimizerError, check_beta, check_lr, check_non_negative, learning_rate_from_params,
 };
@@ -132,14 +132,13 @@ impl Optimizer for Adam {
             squarings,
         } = self;
         let (amsgrad, decoupled, eps) = (*amsgrad, *decoupled, *eps);
-        let mut powers = Powers::new(squarings);
         params.update(model, |group, p, state| {
             state.step += 1;
             let t = state.step as i32;
             let (b1, b2) = group.options.betas.unwrap_or(*betas);
             let wd = group.options.weight_decay.unwrap_or(*weight_decay);
             let lr = group.lr;
-            let (b1t, b2t) = powers.of(b1, b2, t);
+            let (b1t, b2t) = (squarings.0.power(b1, t), squarings.1.power(b2, t));
             let c = Constants {
                 step_size: (lr / (1.0 - b1t)) as f32,
                 bc2_sqrt: (1.0 - b2t).sqrt() as f32,

@@ -1,50 +1,13 @@
 //! `β₁ᵗ` and `β₂ᵗ` for Adam's bias corrections: the bits `f64::powi` gives, without its
-//! chain of squarings at every step.
-
-/// `β₁ᵗ` and `β₂ᵗ`, computed once for all the parameters at the same step with the same
-/// betas (every parameter, unless some were added or loaded later): `powi` per tensor was 3 %
-/// of a step of a 211-parameter network.
-pub(super) struct Powers<'a> {
-    /// The last `(β₁, β₂, t)` asked for, and its `(β₁ᵗ, β₂ᵗ)`.
-    last: Option<PowersAt>,
-    squarings: &'a mut (Squarings, Squarings),
-}
-
-#[derive(Clone, Copy)]
-struct PowersAt {
-    betas: (f64, f64),
-    t: i32,
-    powers: (f64, f64),
-}
-
-impl<'a> Powers<'a> {
-    /// For one step, from the squarings the optimizer keeps.
-    pub(super) fn new(squarings: &'a mut (Squarings, Squarings)) -> Self {
-        Powers {
-            last: None,
-            squarings,
-        }
-    }
-
-    pub(super) fn of(&mut self, b1: f64, b2: f64, t: i32) -> (f64, f64) {
-        match self.last {
-            Some(last) if last.betas == (b1, b2) && last.t == t => last.powers,
-            _ => {
-                let powers = (self.squarings.0.power(b1, t), self.squarings.1.power(b2, t));
-                let betas = (b1, b2);
-                self.last = Some(PowersAt { betas, t, powers });
-                powers
-            }
-        }
-    }
-}
+//! chain of squarings at every step nor for every tensor of a step.
 
 /// `βᵗ` as `f64::powi` computes it (compiler-builtins' `__powidf2`: `r = 1`, then for each
 /// bit of `t` from the lowest, `r *= β^(2^i)` where bit `i` is set, `β^(2^i)` by repeated
 /// squaring), with the squarings kept from call to call instead of redone each time: the
 /// same products in the same order, so the same bits, without the chain of up to 30
 /// dependent squarings per call (`__powidf2` was 1.65 % of a T4 run's samples, about 3 % of
-/// its step, on an AMD EPYC; this is 0.69 %).
+/// its step, on an AMD EPYC; this is 0.69 %). The last power is kept too: every tensor of a
+/// step asks for the same one (`powi` per tensor was 3 % of a 211-parameter network's step).
 #[derive(Clone)]
 pub(super) struct Squarings {
     /// The β of `squares`: NaN until the first call, so the first β fills the table (a NaN
@@ -53,6 +16,8 @@ pub(super) struct Squarings {
     /// `β^(2^i)` for bit `i` of a positive `i32`; the first `filled` are made.
     squares: [f64; 31],
     filled: usize,
+    /// The last `t` asked for with this β, and its power.
+    last: Option<(i32, f64)>,
 }
 
 /// A cache, not a setting: only its β, so that `{:?}` of an optimizer stays readable.
@@ -70,6 +35,7 @@ impl Default for Squarings {
             beta: f64::NAN,
             squares: [f64::NAN; 31],
             filled: 0,
+            last: None,
         }
     }
 }
@@ -82,6 +48,12 @@ impl Squarings {
         if self.beta.to_bits() != beta.to_bits() {
             self.beta = beta;
             self.filled = 0;
+            self.last = None;
+        }
+        if let Some((last_t, power)) = self.last
+            && last_t == t
+        {
+            return power;
         }
         // Only the squarings `t`'s bits need (as many as `powi` makes): parameter groups
         // with other betas, taking turns, each refill no more than that.
@@ -98,6 +70,7 @@ impl Squarings {
             power *= self.squares[bits.trailing_zeros() as usize];
             bits &= bits - 1;
         }
+        self.last = Some((t, power));
         power
     }
 }
@@ -125,8 +98,10 @@ mod tests {
             );
         };
         for (i, &beta) in betas.iter().enumerate() {
-            // Every step of a long run, then steps far apart up to i32::MAX: one table.
+            // Every step of a long run, then steps far apart up to i32::MAX: one table. Each
+            // step twice, as every tensor of a step asks (the second from the kept power).
             for t in steps() {
+                check(beta, t);
                 check(beta, t);
             }
             // The same with another β in between, so that a table kept from it would show.

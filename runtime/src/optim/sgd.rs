@@ -129,7 +129,7 @@ struct Momentum {
 /// `b ← momentum·b + (1 − dampening)·g` (`b ← g` at the first step), then `w ← w − lr·b`,
 /// or `w ← w − lr·(g + momentum·b)` with Nesterov.
 struct WithMomentum<'a> {
-    c: &'a Momentum,
+    c: Momentum,
     value: &'a mut [f32],
     grad: &'a [f32],
     buf: &'a mut [f32],
@@ -165,7 +165,7 @@ impl WithMomentum<'_> {
             momentum,
             one_minus_dampening,
             ..
-        } = *c;
+        } = c;
         for ((w, &g), b) in value.iter_mut().zip(grad).zip(buf.iter_mut()) {
             let g = g + wd * *w;
             *b = if FIRST {
@@ -223,7 +223,7 @@ impl Optimizer for SGD {
                 (&[f32], &mut [f32]),
             )| {
                 simd::vectorize_op(WithMomentum {
-                    c: &c,
+                    c,
                     value,
                     grad,
                     buf,

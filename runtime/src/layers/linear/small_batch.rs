@@ -31,22 +31,25 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// A layer's widths, as the kernels below take them: values known only at run time
-/// ([`Widths`]), or a typed layer's constants ([`Fixed`]), which the compiler folds into
-/// the loops (at batch 1 the loop bookkeeping and its divisions cost as much as the
-/// products). Either way the same operations in the same order.
+/// A layer's widths, as the kernels below take them: a typed layer's constants ([`Fixed`]),
+/// which the compiler folds into the loops (at batch 1 the loop bookkeeping and its
+/// divisions cost as much as the products), or, for the tests that sweep every shape class,
+/// values known only at run time ([`Widths`]). Either way the same operations in the same
+/// order.
 pub(super) trait LayerWidths: Copy {
     fn inw(self) -> usize;
     fn outw(self) -> usize;
 }
 
-/// Widths known at run time.
+/// Widths known at run time: what the tests sweep.
+#[cfg(test)]
 #[derive(Clone, Copy)]
 pub(super) struct Widths {
     pub(super) inw: usize,
     pub(super) outw: usize,
 }
 
+#[cfg(test)]
 impl LayerWidths for Widths {
     #[inline(always)]
     fn inw(self) -> usize {
