@@ -321,7 +321,12 @@ impl Forward<4, 4> for Doubler {
     fn last_output(&self) -> &BatchSlice<4> {
         &self.output
     }
-    fn backward_raw(&mut self, g: &BatchSlice<4>, _: &staticnn::TraceKey) -> &BatchSlice<4> {
+    fn backward_raw(
+        &mut self,
+        _: &BatchSlice<4>,
+        g: &BatchSlice<4>,
+        _: &staticnn::TraceKey,
+    ) -> &BatchSlice<4> {
         self.output = self.forward(g);
         &self.output
     }

@@ -47,7 +47,8 @@ fn stepped(model: &mut Pair) -> Adam {
     let mut adam = Adam::new(0.01).unwrap();
     for _ in 0..2 {
         model.zero_grad();
-        let out = model.forward_train(&Batch::from_rows(&[[0.5, -1.0], [1.0, 2.0]]));
+        let x = Batch::from_rows(&[[0.5, -1.0], [1.0, 2.0]]);
+        let out = model.forward_train(&x);
         out.backward(&Batch::from_rows(&[[1.0], [-0.5]]));
         adam.step(model).unwrap();
     }
@@ -96,7 +97,8 @@ fn bad_state_is_a_named_error_and_changes_nothing() {
     let mut other = Other::new(&mut seeded_rng(1));
     let mut foreign_adam = Adam::new(0.01).unwrap();
     other.zero_grad();
-    let out = other.forward_train(&Batch::from_rows(&[[0.5, -1.0]]));
+    let x = Batch::from_rows(&[[0.5, -1.0]]);
+    let out = other.forward_train(&x);
     out.backward(&Batch::from_rows(&[[1.0]]));
     foreign_adam.step(&mut other).unwrap();
     let err = adam
@@ -260,7 +262,8 @@ fn a_frozen_layer_gets_no_gradient_and_no_update() {
     // Unfreezing later starts its state then, as PyTorch does for a parameter first stepped.
     model.unfreeze("fc1.").unwrap();
     model.zero_grad();
-    let out = model.forward_train(&Batch::from_rows(&[[0.5, -1.0]]));
+    let x = Batch::from_rows(&[[0.5, -1.0]]);
+    let out = model.forward_train(&x);
     out.backward(&Batch::from_rows(&[[1.0]]));
     adam.step(&mut model).unwrap();
     let state = adam.state();

@@ -85,20 +85,37 @@ fn expand_one(plan: &Plan) -> TokenStream {
         let (a, b) = widths(l);
         quote_spanned!(l.span=> let x = #krate::Forward::<#a, #b>::forward_train_raw(&mut self.#field, x);)
     });
-    let backward_call = |l: &Planned| {
+    // Each layer's backward is given its input again: the model's for the first layer, the
+    // output of the layer before for the others (still as the forward pass left it, since a
+    // layer's backward runs before the backward of the layer before it).
+    let input_of = |i: usize| match i.checked_sub(1).map(|p| &plan.layers[p]) {
+        Some(before) => {
+            let field = &before.field;
+            let (a, b) = widths(before);
+            quote_spanned!(before.span=> #krate::Forward::<#a, #b>::last_output(&self.#field))
+        }
+        None => quote!(input),
+    };
+    let backward_call = |i: usize, l: &Planned| {
         let field = &l.field;
         let (a, b) = widths(l);
-        quote_spanned!(l.span=> let g = #krate::Forward::<#a, #b>::backward_raw(&mut self.#field, g, key);)
+        let input = input_of(i);
+        quote_spanned!(l.span=> let g = #krate::Forward::<#a, #b>::backward_raw(&mut self.#field, #input, g, key);)
     };
-    let backward = plan.layers.iter().rev().map(backward_call);
+    let backward = plan
+        .layers
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, l)| backward_call(i, l));
     // The same without the first layer's input gradient, which nothing needs.
     let backward_params = plan.layers.iter().enumerate().rev().map(|(i, l)| {
         if i == 0 {
             let field = &l.field;
             let (a, b) = widths(l);
-            quote_spanned!(l.span=> #krate::Forward::<#a, #b>::backward_params_raw(&mut self.#field, g, key);)
+            quote_spanned!(l.span=> #krate::Forward::<#a, #b>::backward_params_raw(&mut self.#field, input, g, key);)
         } else {
-            backward_call(l)
+            backward_call(i, l)
         }
     });
 
@@ -227,12 +244,12 @@ fn expand_one(plan: &Plan) -> TokenStream {
                 #last_output
             }
 
-            fn backward_raw(&mut self, g: &#krate::BatchSlice<#out_w>, key: &#krate::TraceKey) -> &#krate::BatchSlice<#in_w> {
+            fn backward_raw(&mut self, input: &#krate::BatchSlice<#in_w>, g: &#krate::BatchSlice<#out_w>, key: &#krate::TraceKey) -> &#krate::BatchSlice<#in_w> {
                 #(#backward)*
                 g
             }
 
-            fn backward_params_raw(&mut self, g: &#krate::BatchSlice<#out_w>, key: &#krate::TraceKey) {
+            fn backward_params_raw(&mut self, input: &#krate::BatchSlice<#in_w>, g: &#krate::BatchSlice<#out_w>, key: &#krate::TraceKey) {
                 #(#backward_params)*
             }
 

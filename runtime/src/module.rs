@@ -234,27 +234,43 @@ pub trait Forward<const IN: usize, const OUT: usize>: Module {
     fn forward(&self, x: &BatchSlice<IN>) -> Batch<OUT>;
 
     /// Forward in the current mode (Dropout drops, BatchNorm uses batch statistics in train
-    /// mode), keeping what backward needs. The returned [`Trace`] borrows the model, reads as
-    /// the output, and is consumed by [`Trace::backward`].
-    fn forward_train(&mut self, x: &BatchSlice<IN>) -> Trace<'_, Self, IN, OUT> {
+    /// mode), keeping what backward needs. The returned [`Trace`] borrows the model and the
+    /// input (backward reads the input again, as autograd keeps it: no layer copies it),
+    /// reads as the output, and is consumed by [`Trace::backward`].
+    fn forward_train<'m, 'x>(&'m mut self, x: &'x BatchSlice<IN>) -> Trace<'m, 'x, Self, IN, OUT> {
         self.forward_train_raw(x);
-        Trace { module: self }
+        Trace {
+            module: self,
+            input: x,
+        }
     }
 
     /// Layer protocol: forward in the current mode, keeping what `backward_raw` needs in
-    /// buffers the module owns and reuses from step to step.
+    /// buffers the module owns and reuses from step to step. The input itself need not be
+    /// kept: backward is given it again.
     fn forward_train_raw(&mut self, x: &BatchSlice<IN>) -> &BatchSlice<OUT>;
     /// Layer protocol: the output of the last `forward_train_raw`.
     fn last_output(&self) -> &BatchSlice<OUT>;
-    /// Layer protocol: given d loss / d output of the last `forward_train_raw`, adds the
-    /// parameter gradients and returns d loss / d input.
-    /// A layer made of layers passes `key` on to them.
-    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>, key: &TraceKey) -> &BatchSlice<IN>;
+    /// Layer protocol: given the input of the last `forward_train_raw` (the same values) and
+    /// d loss / d its output, adds the parameter gradients and returns d loss / d input.
+    /// A layer made of layers passes `key` on to them, and each of them its own input: the
+    /// model's for the first, the `last_output` of the one before for the others.
+    fn backward_raw(
+        &mut self,
+        input: &BatchSlice<IN>,
+        grad_output: &BatchSlice<OUT>,
+        key: &TraceKey,
+    ) -> &BatchSlice<IN>;
     /// Layer protocol: `backward_raw` without d loss / d input, for the first layer of a
     /// model, whose input never needs a gradient (PyTorch skips it for inputs that do not
     /// require grad).
-    fn backward_params_raw(&mut self, grad_output: &BatchSlice<OUT>, key: &TraceKey) {
-        self.backward_raw(grad_output, key);
+    fn backward_params_raw(
+        &mut self,
+        input: &BatchSlice<IN>,
+        grad_output: &BatchSlice<OUT>,
+        key: &TraceKey,
+    ) {
+        self.backward_raw(input, grad_output, key);
     }
 
     /// `forward` taking ownership of its input, so that elementwise layers work in place
@@ -285,17 +301,23 @@ pub trait Forward<const IN: usize, const OUT: usize>: Module {
     }
 }
 
-/// What [`Forward::forward_train`] returns: the module, borrowed until backward, whose last
-/// forward pass this is. Reads as the output (`&*trace`, or wherever a `&BatchSlice<OUT>` is
+/// What [`Forward::forward_train`] returns: the module and its input, borrowed until
+/// backward, whose last forward pass this is. Reads as the output (`&*trace`, or wherever a `&BatchSlice<OUT>` is
 /// expected). Consumed by [`Trace::backward`], so each forward pass is backpropagated at most
 /// once, and nothing else can be. Gradients accumulate over several `forward_train` /
 /// `backward` pairs until `zero_grad`, as in PyTorch.
 #[must_use = "a training forward pass is for `backward`; use `forward` for inference"]
-pub struct Trace<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize> {
+pub struct Trace<'m, 'x, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize> {
     module: &'m mut M,
+    // Its own lifetime, so that the gradient `backward` returns borrows only the module: a
+    // layer's trace whose input is the trace of the layer before can then pass that one the
+    // gradient and be consumed in turn.
+    input: &'x BatchSlice<IN>,
 }
 
-impl<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize> Trace<'m, M, IN, OUT> {
+impl<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize>
+    Trace<'m, '_, M, IN, OUT>
+{
     /// The output of the forward pass.
     pub fn output(&self) -> &BatchSlice<OUT> {
         self.module.last_output()
@@ -313,7 +335,7 @@ impl<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize> Trace<
         grad_output: &G,
     ) -> &'m BatchSlice<IN> {
         self.module
-            .backward_raw(grad_output.as_ref(), &TraceKey(()))
+            .backward_raw(self.input, grad_output.as_ref(), &TraceKey(()))
     }
     /// `backward` without d loss / d input, which a model's input never needs: what `fit`
     /// uses, one product cheaper per step.
@@ -322,7 +344,7 @@ impl<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize> Trace<
         grad_output: &G,
     ) {
         self.module
-            .backward_params_raw(grad_output.as_ref(), &TraceKey(()))
+            .backward_params_raw(self.input, grad_output.as_ref(), &TraceKey(()))
     }
 }
 
@@ -334,7 +356,7 @@ impl<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize> Trace<
 pub struct TraceKey(pub(crate) ());
 
 impl<M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize> std::ops::Deref
-    for Trace<'_, M, IN, OUT>
+    for Trace<'_, '_, M, IN, OUT>
 {
     type Target = BatchSlice<OUT>;
     fn deref(&self) -> &BatchSlice<OUT> {

@@ -207,7 +207,12 @@ impl<const C: usize, const W: usize> Forward<W, W> for BatchNorm<C> {
         BatchSlice::view(&self.output)
     }
 
-    fn backward_raw(&mut self, grad_output: &BatchSlice<W>, _: &TraceKey) -> &BatchSlice<W> {
+    fn backward_raw(
+        &mut self,
+        _: &BatchSlice<W>,
+        grad_output: &BatchSlice<W>,
+        _: &TraceKey,
+    ) -> &BatchSlice<W> {
         let l = W / C;
         let g = grad_output.as_slice();
         let count = g.len() / C;

@@ -294,7 +294,12 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Conv2d<IN, OUT> {
         BatchSlice::view(&self.output)
     }
 
-    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>, _: &TraceKey) -> &BatchSlice<IN> {
+    fn backward_raw(
+        &mut self,
+        _: &BatchSlice<IN>,
+        grad_output: &BatchSlice<OUT>,
+        _: &TraceKey,
+    ) -> &BatchSlice<IN> {
         self.parameter_grads(grad_output);
         let g = self.geometry;
         let hw = g.out_height() * g.out_width();
@@ -325,7 +330,12 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Conv2d<IN, OUT> {
         BatchSlice::view(&self.grad_input)
     }
 
-    fn backward_params_raw(&mut self, grad_output: &BatchSlice<OUT>, _: &TraceKey) {
+    fn backward_params_raw(
+        &mut self,
+        _: &BatchSlice<IN>,
+        grad_output: &BatchSlice<OUT>,
+        _: &TraceKey,
+    ) {
         self.parameter_grads(grad_output);
     }
 }

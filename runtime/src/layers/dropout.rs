@@ -92,7 +92,12 @@ impl<const W: usize> Forward<W, W> for Dropout {
         BatchSlice::view(&self.output)
     }
 
-    fn backward_raw(&mut self, grad_output: &BatchSlice<W>, _: &TraceKey) -> &BatchSlice<W> {
+    fn backward_raw(
+        &mut self,
+        _: &BatchSlice<W>,
+        grad_output: &BatchSlice<W>,
+        _: &TraceKey,
+    ) -> &BatchSlice<W> {
         let g = grad_output.as_slice();
         resize(&mut self.grad_input, g.len());
         for ((dx, &g), &m) in self.grad_input.iter_mut().zip(g).zip(&self.mask) {

@@ -7,7 +7,8 @@ use crate::tensor::{Batch, BatchSlice, resize};
 
 /// A scalar function and its derivative.
 pub trait ElementwiseFn: Clone + std::fmt::Debug {
-    /// False when `derivative` reads only `y`: the layer then keeps no copy of its input.
+    /// False when `derivative` reads only `y`: it is then given `y` for `x` too, so backward
+    /// reads one buffer, not two.
     const NEEDS_INPUT: bool = true;
     fn value(&self, x: f32) -> f32;
     /// dy/dx at `x`, where `y = value(x)` (`x` is `y` when `NEEDS_INPUT` is false).
@@ -23,7 +24,6 @@ pub trait ElementwiseFn: Clone + std::fmt::Debug {
 #[derive(Clone, Debug, Default)]
 pub struct Elementwise<F> {
     pub function: F,
-    input: Vec<f32>,
     output: Vec<f32>,
     grad_input: Vec<f32>,
 }
@@ -32,7 +32,6 @@ impl<F: ElementwiseFn> Elementwise<F> {
     pub fn with(function: F) -> Self {
         Elementwise {
             function,
-            input: Vec::new(),
             output: Vec::new(),
             grad_input: Vec::new(),
         }
@@ -71,10 +70,6 @@ impl<F: ElementwiseFn, const W: usize> Forward<W, W> for Elementwise<F> {
 
     fn forward_train_raw(&mut self, x: &BatchSlice<W>) -> &BatchSlice<W> {
         let x = x.as_slice();
-        self.input.clear();
-        if F::NEEDS_INPUT {
-            self.input.extend_from_slice(x);
-        }
         resize(&mut self.output, x.len());
         let (f, output) = (&self.function, &mut self.output);
         crate::simd::vectorize(|| {
@@ -85,11 +80,16 @@ impl<F: ElementwiseFn, const W: usize> Forward<W, W> for Elementwise<F> {
         BatchSlice::view(&self.output)
     }
 
-    fn backward_raw(&mut self, grad_output: &BatchSlice<W>, _: &TraceKey) -> &BatchSlice<W> {
+    fn backward_raw(
+        &mut self,
+        input: &BatchSlice<W>,
+        grad_output: &BatchSlice<W>,
+        _: &TraceKey,
+    ) -> &BatchSlice<W> {
         let g = grad_output.as_slice();
         resize(&mut self.grad_input, g.len());
         let input = if F::NEEDS_INPUT {
-            &self.input
+            input.as_slice()
         } else {
             &self.output
         };

@@ -111,7 +111,12 @@ impl<const NUM: usize, const DIM: usize, const L: usize, const OUT: usize> Forwa
         BatchSlice::view(&self.output)
     }
 
-    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>, _: &TraceKey) -> &BatchSlice<L> {
+    fn backward_raw(
+        &mut self,
+        _: &BatchSlice<L>,
+        grad_output: &BatchSlice<OUT>,
+        _: &TraceKey,
+    ) -> &BatchSlice<L> {
         for (&i, g) in self
             .indices
             .iter()

@@ -42,7 +42,12 @@ impl<const W: usize> Forward<W, W> for Flatten {
         self.output.extend_from_slice(x.as_slice());
         BatchSlice::view(&self.output)
     }
-    fn backward_raw(&mut self, grad_output: &BatchSlice<W>, _: &TraceKey) -> &BatchSlice<W> {
+    fn backward_raw(
+        &mut self,
+        _: &BatchSlice<W>,
+        grad_output: &BatchSlice<W>,
+        _: &TraceKey,
+    ) -> &BatchSlice<W> {
         self.grad_input.clear();
         self.grad_input.extend_from_slice(grad_output.as_slice());
         BatchSlice::view(&self.grad_input)

@@ -123,7 +123,12 @@ impl<const D: usize, const W: usize> Forward<W, W> for LayerNorm<D> {
         BatchSlice::view(&self.output)
     }
 
-    fn backward_raw(&mut self, grad_output: &BatchSlice<W>, _: &TraceKey) -> &BatchSlice<W> {
+    fn backward_raw(
+        &mut self,
+        _: &BatchSlice<W>,
+        grad_output: &BatchSlice<W>,
+        _: &TraceKey,
+    ) -> &BatchSlice<W> {
         let g = grad_output.as_slice();
         resize(&mut self.grad_input, g.len());
         let n = D as f32;

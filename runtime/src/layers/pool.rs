@@ -144,7 +144,12 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for MaxPool2d<IN, OUT> 
         BatchSlice::view(&self.output)
     }
 
-    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>, _: &TraceKey) -> &BatchSlice<IN> {
+    fn backward_raw(
+        &mut self,
+        _: &BatchSlice<IN>,
+        grad_output: &BatchSlice<OUT>,
+        _: &TraceKey,
+    ) -> &BatchSlice<IN> {
         resize(&mut self.grad_input, grad_output.rows() * IN);
         self.grad_input.fill(0.0);
         for ((dy, dx), a) in grad_output
@@ -221,7 +226,12 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for AvgPool2d<IN, OUT> 
         BatchSlice::view(&self.output)
     }
 
-    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>, _: &TraceKey) -> &BatchSlice<IN> {
+    fn backward_raw(
+        &mut self,
+        _: &BatchSlice<IN>,
+        grad_output: &BatchSlice<OUT>,
+        _: &TraceKey,
+    ) -> &BatchSlice<IN> {
         resize(&mut self.grad_input, grad_output.rows() * IN);
         self.grad_input.fill(0.0);
         let g = self.geometry;
@@ -302,7 +312,12 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for AdaptiveAvgPool2d {
         BatchSlice::view(&self.output)
     }
 
-    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>, _: &TraceKey) -> &BatchSlice<IN> {
+    fn backward_raw(
+        &mut self,
+        _: &BatchSlice<IN>,
+        grad_output: &BatchSlice<OUT>,
+        _: &TraceKey,
+    ) -> &BatchSlice<IN> {
         let plane = IN / OUT;
         resize(&mut self.grad_input, grad_output.rows() * IN);
         for (dx, &g) in self

@@ -72,8 +72,13 @@ impl<F: Forward<W, W>, const W: usize> Forward<W, W> for Residual<F> {
     }
 
     /// d/dx (x + f(x)) = 1 + f'(x): the output gradient plus the body's input gradient.
-    fn backward_raw(&mut self, grad_output: &BatchSlice<W>, key: &TraceKey) -> &BatchSlice<W> {
-        let through_body = self.body.backward_raw(grad_output, key);
+    fn backward_raw(
+        &mut self,
+        input: &BatchSlice<W>,
+        grad_output: &BatchSlice<W>,
+        key: &TraceKey,
+    ) -> &BatchSlice<W> {
+        let through_body = self.body.backward_raw(input, grad_output, key);
         add_into(
             &mut self.grad_input,
             grad_output.as_slice(),
@@ -82,8 +87,13 @@ impl<F: Forward<W, W>, const W: usize> Forward<W, W> for Residual<F> {
         BatchSlice::view(&self.grad_input)
     }
 
-    fn backward_params_raw(&mut self, grad_output: &BatchSlice<W>, key: &TraceKey) {
-        self.body.backward_params_raw(grad_output, key);
+    fn backward_params_raw(
+        &mut self,
+        input: &BatchSlice<W>,
+        grad_output: &BatchSlice<W>,
+        key: &TraceKey,
+    ) {
+        self.body.backward_params_raw(input, grad_output, key);
     }
 
     fn validate(&self, x: &BatchSlice<W>) -> Result<(), InputError> {

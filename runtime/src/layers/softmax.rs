@@ -74,7 +74,7 @@ macro_rules! row_layer {
                 BatchSlice::view(&self.output)
             }
 
-            fn backward_raw(&mut self, grad_output: &BatchSlice<W>, _: &TraceKey) -> &BatchSlice<W> {
+            fn backward_raw(&mut self, _: &BatchSlice<W>, grad_output: &BatchSlice<W>, _: &TraceKey) -> &BatchSlice<W> {
                 let g = grad_output.as_slice();
                 resize(&mut self.grad_input, g.len());
                 for ((dx, g), y) in self

@@ -210,7 +210,7 @@ where
     let (value, grad) = loss.value_and_grad(output, target)?;
     on_every_part(model, replicas, &|m: &mut M, part| {
         let (lo, hi) = bounds(part);
-        m.backward_params_raw(grad.slice_rows(lo, hi), &key);
+        m.backward_params_raw(x.slice_rows(lo, hi), grad.slice_rows(lo, hi), &key);
     });
     for replica in replicas.iter_mut() {
         pairs::each_pair(model, replica, &mut pairs::add_gradient)?;

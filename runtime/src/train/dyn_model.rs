@@ -28,8 +28,14 @@ pub trait DynTrain<const OUT: usize>: DynForward<OUT> + FitModel {
     fn forward_train_raw_rows(&mut self, x: &[f32]) -> Result<&BatchSlice<OUT>, ShapeError>;
     /// Layer protocol: [`Forward::last_output`].
     fn last_output_rows(&self) -> &BatchSlice<OUT>;
-    /// Layer protocol: [`Forward::backward_params_raw`], with the key only a trace makes.
-    fn backward_params_raw_rows(&mut self, grad_output: &BatchSlice<OUT>, key: &TraceKey);
+    /// Layer protocol: [`Forward::backward_params_raw`], with the key only a trace makes, on
+    /// the rows that the last `forward_train_raw_rows` took (so whole rows).
+    fn backward_params_raw_rows(
+        &mut self,
+        input: &[f32],
+        grad_output: &BatchSlice<OUT>,
+        key: &TraceKey,
+    );
 }
 
 /// What [`forward_train`](DynTrain::forward_train) returns: reads as the output and is
@@ -37,13 +43,17 @@ pub trait DynTrain<const OUT: usize>: DynForward<OUT> + FitModel {
 #[must_use = "a training forward pass is for `backward_params`"]
 pub struct DynTrace<'m, const OUT: usize> {
     model: &'m mut dyn DynTrain<OUT>,
+    input: &'m [f32],
 }
 
 impl<const OUT: usize> dyn DynTrain<OUT> + '_ {
     /// [`Forward::forward_train`] on whole rows, flat.
-    pub fn forward_train(&mut self, x: &[f32]) -> Result<DynTrace<'_, OUT>, ShapeError> {
+    pub fn forward_train<'m>(&'m mut self, x: &'m [f32]) -> Result<DynTrace<'m, OUT>, ShapeError> {
         self.forward_train_raw_rows(x)?;
-        Ok(DynTrace { model: self })
+        Ok(DynTrace {
+            model: self,
+            input: x,
+        })
     }
 }
 
@@ -51,7 +61,7 @@ impl<const OUT: usize> DynTrace<'_, OUT> {
     /// [`crate::module::Trace::backward_params`].
     pub fn backward_params(self, grad_output: &BatchSlice<OUT>) {
         self.model
-            .backward_params_raw_rows(grad_output, &TraceKey(()))
+            .backward_params_raw_rows(self.input, grad_output, &TraceKey(()))
     }
 }
 
@@ -128,7 +138,14 @@ impl<M: Forward<IN, OUT>, const IN: usize, const OUT: usize> DynTrain<OUT>
     fn last_output_rows(&self) -> &BatchSlice<OUT> {
         self.0.last_output()
     }
-    fn backward_params_raw_rows(&mut self, grad_output: &BatchSlice<OUT>, key: &TraceKey) {
-        self.0.backward_params_raw(grad_output, key)
+    fn backward_params_raw_rows(
+        &mut self,
+        input: &[f32],
+        grad_output: &BatchSlice<OUT>,
+        key: &TraceKey,
+    ) {
+        // Whole rows: `forward_train_raw_rows` took them.
+        self.0
+            .backward_params_raw(BatchSlice::view(input), grad_output, key)
     }
 }

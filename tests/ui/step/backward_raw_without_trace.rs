@@ -13,5 +13,5 @@ fn main() {
     let x = Batch::from_rows(&[[1.0, 2.0]]);
     let grad = Batch::from_rows(&[[1.0]]);
     let _y = model.forward(&x);
-    model.backward_raw(&grad);
+    model.backward_raw(&x, &grad);
 }

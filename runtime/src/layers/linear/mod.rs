@@ -37,7 +37,6 @@ pub const IN_PLACE_WIDTH: usize = 1024;
 pub struct Linear<const IN: usize, const OUT: usize> {
     pub weight: Parameter,
     pub bias: Option<Parameter>,
-    input: Batch<IN>,
     output: Batch<OUT>,
     grad_input: Batch<IN>,
 }
@@ -74,7 +73,6 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
         Linear {
             weight,
             bias,
-            input: Batch::new(),
             output: Batch::new(),
             grad_input: Batch::new(),
         }
@@ -88,8 +86,8 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
 
     /// dW += gᵀ·x and db += Σ g, from the input kept by `forward_train`; a parameter that
     /// does not require grad costs nothing (a frozen layer skips its weight product).
-    fn parameter_grads(&mut self, g: &BatchSlice<OUT>) {
-        let (x, bias) = (self.input.as_slice(), self.bias.as_mut());
+    fn parameter_grads(&mut self, x: &BatchSlice<IN>, g: &BatchSlice<OUT>) {
+        let (x, bias) = (x.as_slice(), self.bias.as_mut());
         parameter_grads(g.as_slice(), x, &mut self.weight, bias, IN, OUT);
     }
 }
@@ -359,7 +357,6 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
     }
 
     fn forward_train_raw(&mut self, x: &BatchSlice<IN>) -> &BatchSlice<OUT> {
-        self.input.copy_from(x);
         let mut output = std::mem::take(&mut self.output);
         output.resize_rows(x.rows());
         self.affine(x.as_slice(), output.as_mut_slice());
@@ -367,16 +364,26 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
         &self.output
     }
 
-    fn backward_raw(&mut self, grad_output: &BatchSlice<OUT>, _: &TraceKey) -> &BatchSlice<IN> {
-        self.parameter_grads(grad_output);
+    fn backward_raw(
+        &mut self,
+        input: &BatchSlice<IN>,
+        grad_output: &BatchSlice<OUT>,
+        _: &TraceKey,
+    ) -> &BatchSlice<IN> {
+        self.parameter_grads(input, grad_output);
         self.grad_input.resize_rows(grad_output.rows());
         let (g, dx) = (grad_output.as_slice(), self.grad_input.as_mut_slice());
         input_grad(g, dx, &self.weight.value, IN, OUT);
         &self.grad_input
     }
 
-    fn backward_params_raw(&mut self, grad_output: &BatchSlice<OUT>, _: &TraceKey) {
-        self.parameter_grads(grad_output);
+    fn backward_params_raw(
+        &mut self,
+        input: &BatchSlice<IN>,
+        grad_output: &BatchSlice<OUT>,
+        _: &TraceKey,
+    ) {
+        self.parameter_grads(input, grad_output);
     }
 }
 
