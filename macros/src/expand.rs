@@ -94,7 +94,7 @@ fn expand_one(plan: &Plan) -> TokenStream {
             let (a, b) = widths(before);
             quote_spanned!(before.span=> #krate::Forward::<#a, #b>::last_output(&self.#field))
         }
-        None => quote!(input),
+        None => quote_spanned!(plan.layers[0].span=> input),
     };
     let backward_call = |i: usize, l: &Planned| {
         let field = &l.field;

@@ -305,7 +305,7 @@ impl GELU {
 
 #[cfg(test)]
 mod tests {
-    use super::{ElementwiseFn, GELUFn, LeakyReLUFn, ReLUFn, SigmoidFn, TanhFn};
+    use super::{Approximate, ElementwiseFn, GELUFn, LeakyReLUFn, ReLUFn, SigmoidFn, TanhFn};
     use crate::layers::swish::{HardswishFn, SiLUFn};
     use crate::module::Forward;
     use crate::tensor::Batch;
@@ -337,6 +337,11 @@ mod tests {
         for len in 0..=41 {
             let x = values(len);
             let got = Forward::<1, 1>::forward_owned(&layer, Batch::from_vec(x.clone()).unwrap());
+            assert_eq!(
+                got.as_slice().len(),
+                len,
+                "{name}: {len} values in, as many out"
+            );
             for (i, (&x, &y)) in x.iter().zip(got.as_slice()).enumerate() {
                 let want = function.value(x);
                 assert_eq!(
@@ -357,6 +362,9 @@ mod tests {
         check(SigmoidFn);
         check(TanhFn);
         check(GELUFn::default());
+        check(GELUFn {
+            approximate: Approximate::Tanh,
+        });
         check(SiLUFn);
         check(HardswishFn);
     }

@@ -13,7 +13,6 @@ use crate::tensor::{Batch, BatchSlice, resize};
 pub struct Embedding<const NUM: usize, const DIM: usize> {
     /// `[NUM, DIM]`.
     pub weight: Parameter,
-    indices: Vec<usize>,
     output: Vec<f32>,
     grad_input: Vec<f32>,
 }
@@ -29,7 +28,6 @@ impl<const NUM: usize, const DIM: usize> Embedding<NUM, DIM> {
     pub fn from_weight(weight: Vec<f32>) -> Self {
         Embedding {
             weight: Parameter::new(weight, &[NUM, DIM]),
-            indices: Vec::new(),
             output: Vec::new(),
             grad_input: Vec::new(),
         }
@@ -102,27 +100,23 @@ impl<const NUM: usize, const DIM: usize, const L: usize, const OUT: usize> Forwa
         resize(&mut output, x.rows() * OUT);
         self.lookup(x.as_slice(), &mut output);
         self.output = output;
-        self.indices.clear();
-        self.indices.extend(
-            x.as_slice()
-                .iter()
-                .map(|&v| Self::index(v).unwrap_or(usize::MAX)),
-        );
         BatchSlice::view(&self.output)
     }
 
     fn backward_raw(
         &mut self,
-        _: &BatchSlice<L>,
+        input: &BatchSlice<L>,
         grad_output: &BatchSlice<OUT>,
         _: &TraceKey,
     ) -> &BatchSlice<L> {
-        for (&i, g) in self
-            .indices
+        // An index out of range looked up NaN and adds to no row.
+        for (i, g) in input
+            .as_slice()
             .iter()
+            .map(|&v| Self::index(v))
             .zip(grad_output.as_slice().chunks_exact(DIM))
         {
-            if i != usize::MAX && self.weight.requires_grad {
+            if let Some(i) = i.filter(|_| self.weight.requires_grad) {
                 for (w, g) in self.weight.grad[i * DIM..(i + 1) * DIM].iter_mut().zip(g) {
                     *w += g;
                 }

@@ -84,7 +84,7 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
         affine(x, out, &self.weight.value, bias, Fixed::<IN, OUT>);
     }
 
-    /// dW += gᵀ·x and db += Σ g, from the input kept by `forward_train`; a parameter that
+    /// dW += gᵀ·x and db += Σ g, from the forward pass's input `x`; a parameter that
     /// does not require grad costs nothing (a frozen layer skips its weight product).
     fn parameter_grads(&mut self, x: &BatchSlice<IN>, g: &BatchSlice<OUT>) {
         let (x, bias) = (x.as_slice(), self.bias.as_mut());
