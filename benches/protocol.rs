@@ -33,6 +33,9 @@ struct Settings {
     quick: bool,
     /// `--only T4`: one task, for profiling.
     only: Option<String>,
+    /// `--repeat 50` with `--only`: the task measured that many times, so a profiler sees
+    /// enough of a task whose run is a few milliseconds.
+    repeat: usize,
 }
 
 impl Settings {
@@ -55,6 +58,7 @@ fn settings() -> Settings {
         // `cargo bench` passes `--bench`; `cargo test` does not, and gets the quick run.
         quick: args.iter().any(|a| a == "--quick") || !args.iter().any(|a| a == "--bench"),
         only: value("--only"),
+        repeat: value("--repeat").and_then(|r| r.parse().ok()).unwrap_or(1),
     }
 }
 
@@ -285,7 +289,9 @@ fn main() {
         let results = run_isolated(&s);
         report(&s, &results);
     } else {
-        measure(&s);
+        for _ in 0..s.repeat {
+            measure(&s);
+        }
     }
 }
 
