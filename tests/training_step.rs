@@ -371,3 +371,38 @@ fn a_checkpoint_saved_by_one_binary_resumes_in_another() {
         "a refused checkpoint changes nothing"
     );
 }
+
+/// PyTorch refuses `out.backward(grad)` with a gradient of another shape ("Mismatch in
+/// shape"). Rows past a shorter gradient were silently left out of the weight gradient (the
+/// small-batch kernels zip the rows), so a gradient with other rows than the forward pass is
+/// a panic that names both counts, before any layer runs.
+#[test]
+fn a_gradient_with_other_rows_than_the_forward_pass_is_refused() {
+    for (rows, grad_rows) in [(2, 1), (2, 3), (8, 5), (1, 0)] {
+        let mut model = Pair::new(&mut seeded_rng(1));
+        let x = Batch::<2>::from_vec(vec![0.25; rows * 2]).unwrap();
+        let grad = Batch::<1>::from_vec(vec![1.0; grad_rows]).unwrap();
+        for params_only in [false, true] {
+            let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let out = model.forward_train(&x);
+                if params_only {
+                    out.backward_params(&grad);
+                } else {
+                    out.backward(&grad);
+                }
+            }))
+            .expect_err("refused");
+            let text = err.downcast_ref::<String>().cloned().unwrap_or_default();
+            assert!(
+                text.contains(&format!("{grad_rows} rows"))
+                    && text.contains(&format!("{rows} rows")),
+                "{rows} rows, gradient of {grad_rows}: {text}"
+            );
+            let grads = [&model.fc1.weight, &model.out.weight].map(|p| p.grad.clone());
+            assert!(
+                grads.iter().flatten().all(|g| *g == 0.0),
+                "no gradient was added"
+            );
+        }
+    }
+}

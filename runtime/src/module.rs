@@ -334,8 +334,10 @@ impl<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize>
         self, // one backward per forward pass: call `forward_train` again for another
         grad_output: &G,
     ) -> &'m BatchSlice<IN> {
+        let grad_output = grad_output.as_ref();
+        same_rows(self.input, grad_output);
         self.module
-            .backward_raw(self.input, grad_output.as_ref(), &TraceKey(()))
+            .backward_raw(self.input, grad_output, &TraceKey(()))
     }
     /// `backward` without d loss / d input, which a model's input never needs: what `fit`
     /// uses, one product cheaper per step.
@@ -343,9 +345,24 @@ impl<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize>
         self, // one backward per forward pass: call `forward_train` again for another
         grad_output: &G,
     ) {
+        let grad_output = grad_output.as_ref();
+        same_rows(self.input, grad_output);
         self.module
-            .backward_params_raw(self.input, grad_output.as_ref(), &TraceKey(()))
+            .backward_params_raw(self.input, grad_output, &TraceKey(()))
     }
+}
+
+/// Panics unless the gradient has a row per row of the forward pass, as PyTorch refuses a
+/// gradient of another shape ("Mismatch in shape"): the layers' kernels zip rows, so a
+/// shorter gradient would leave rows out of the weight gradient without a word.
+fn same_rows<const IN: usize, const OUT: usize>(input: &BatchSlice<IN>, grad: &BatchSlice<OUT>) {
+    assert!(
+        grad.rows() == input.rows(),
+        "backward: the gradient has {} rows, the forward pass had {} rows (one gradient row \
+         per output row)",
+        grad.rows(),
+        input.rows()
+    );
 }
 
 /// Proof that a backward call of the layer protocol comes from a [`Trace`]: only
