@@ -275,3 +275,38 @@ fn bad_targets_are_errors_naming_row_and_value() {
     );
     let _: &BatchSlice<3> = &x;
 }
+
+/// BCELoss takes probabilities, as PyTorch's does ("all elements of input should be between
+/// 0 and 1"): a logit, a value above 1 or NaN is an error naming it, where the clamped
+/// logarithm gave a finite loss (100 for NaN) and a gradient of about 10¹² without a word.
+#[test]
+fn bce_inputs_outside_0_1_are_errors_naming_row_column_and_value() {
+    let y = Batch::<2>::from_rows(&[[0.0, 1.0], [1.0, 0.0]]);
+    for (bad, at) in [(-0.25, (1, 0)), (1.5, (0, 1)), (f32::NAN, (1, 1))] {
+        let mut x = Batch::<2>::from_rows(&[[0.0, 1.0], [0.5, 0.25]]);
+        x.as_mut_slice()[at.0 * 2 + at.1] = bad;
+        let mut loss = BCELoss::new();
+        let errs = [
+            loss.value(&x, &y).unwrap_err(),
+            loss.elementwise(&x, &y).unwrap_err(),
+            loss.value_and_grad(&x, &y).unwrap_err(),
+        ];
+        for err in errs {
+            match err {
+                LossError::InputOutOfRange { row, column, value } => {
+                    assert_eq!((row, column), at);
+                    assert_eq!(value.to_bits(), bad.to_bits());
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        let text = loss.value(&x, &y).unwrap_err().to_string();
+        assert!(text.contains("BCEWithLogitsLoss"), "{text}");
+    }
+    // The ends of [0, 1] are probabilities.
+    let x = Batch::<2>::from_rows(&[[0.0, 1.0], [1.0, 0.0]]);
+    assert_eq!(BCELoss::new().value(&x, &y), Ok(0.0));
+    // Logits are BCEWithLogitsLoss's.
+    let logits = Batch::<2>::from_rows(&[[-3.0, 2.0], [7.5, -0.5]]);
+    assert!(BCEWithLogitsLoss::new().value(&logits, &y).is_ok());
+}

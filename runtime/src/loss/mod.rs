@@ -58,6 +58,17 @@ pub enum LossError {
         column: usize,
         value: f32,
     },
+    /// BCELoss takes probabilities (PyTorch: "all elements of input should be between 0
+    /// and 1").
+    #[error(
+        "input {value} in row {row}, column {column} is outside [0, 1]: BCELoss takes \
+         probabilities (end the model in Sigmoid, or give logits to BCEWithLogitsLoss)"
+    )]
+    InputOutOfRange {
+        row: usize,
+        column: usize,
+        value: f32,
+    },
 }
 
 /// A loss over rows of width `W`.
@@ -80,6 +91,12 @@ pub trait Loss<const W: usize> {
     /// epoch, where PyTorch finds out at the first forward.
     fn validate(&self) -> Result<(), LossError> {
         Ok(())
+    }
+
+    /// Whether the loss takes probabilities (BCELoss), not logits: then a binary output's
+    /// decision threshold for accuracy is 0.5, not 0.
+    fn takes_probabilities(&self) -> bool {
+        false
     }
 
     /// The reduced loss and d loss / d input.

@@ -10,6 +10,10 @@ pub trait PointwiseFn: Clone + std::fmt::Debug {
     fn point(&self, x: f32, y: f32, column: usize) -> (f32, f32);
     /// Whether targets must lie in [0, 1].
     const PROBABILITY_TARGETS: bool = false;
+    /// Whether inputs must lie in [0, 1] (BCE's probabilities): an input outside, NaN
+    /// included, is an error, as in PyTorch, where its clamped logarithm would give a finite
+    /// loss and a gradient of about 10¹² without a word.
+    const PROBABILITY_INPUTS: bool = false;
     /// Whether the function's own parameters fit rows of `width` (a `pos_weight`'s length).
     fn check_width(&self, width: usize) -> Result<(), LossError> {
         let _ = width;
@@ -43,16 +47,19 @@ impl<F: PointwiseFn> Pointwise<F> {
     fn check<const W: usize>(&self, x: &BatchSlice<W>, y: &BatchSlice<W>) -> Result<(), LossError> {
         check_rows(x.rows(), y.rows())?;
         self.function.check_width(W)?;
-        if F::PROBABILITY_TARGETS {
-            for (i, &v) in y.as_slice().iter().enumerate() {
-                if !(0.0..=1.0).contains(&v) {
-                    return Err(LossError::TargetOutOfRange {
-                        row: i / W,
-                        column: i % W,
-                        value: v,
-                    });
-                }
-            }
+        if F::PROBABILITY_TARGETS
+            && let Some(i) = outside_unit_interval(y.as_slice())
+        {
+            let value = y.as_slice()[i];
+            let (row, column) = (i / W, i % W);
+            return Err(LossError::TargetOutOfRange { row, column, value });
+        }
+        if F::PROBABILITY_INPUTS
+            && let Some(i) = outside_unit_interval(x.as_slice())
+        {
+            let value = x.as_slice()[i];
+            let (row, column) = (i / W, i % W);
+            return Err(LossError::InputOutOfRange { row, column, value });
         }
         Ok(())
     }
@@ -65,11 +72,20 @@ impl<F: PointwiseFn> Pointwise<F> {
     }
 }
 
+/// The first value that is not in [0, 1] (NaN is not).
+fn outside_unit_interval(values: &[f32]) -> Option<usize> {
+    values.iter().position(|v| !(0.0..=1.0).contains(v))
+}
+
 impl<F: PointwiseFn, const W: usize> Loss<W> for Pointwise<F> {
     type Target = BatchSlice<W>;
 
     fn validate(&self) -> Result<(), LossError> {
         self.function.check_width(W)
+    }
+
+    fn takes_probabilities(&self) -> bool {
+        F::PROBABILITY_INPUTS
     }
 
     fn elementwise(&self, x: &BatchSlice<W>, y: &BatchSlice<W>) -> Result<Vec<f32>, LossError> {
@@ -209,6 +225,7 @@ impl PointwiseFn for Huber {
 pub struct Bce;
 impl PointwiseFn for Bce {
     const PROBABILITY_TARGETS: bool = true;
+    const PROBABILITY_INPUTS: bool = true;
     fn point(&self, x: f32, y: f32, _: usize) -> (f32, f32) {
         let log_x = x.ln().max(-100.0);
         let log_1mx = (1.0 - x).ln().max(-100.0);
