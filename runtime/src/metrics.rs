@@ -7,15 +7,22 @@ use crate::tensor::BatchSlice;
 /// A metric `fit` and `evaluate` report, under its Keras name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Metric {
-    /// Fraction of rows whose argmax is the target class.
+    /// Fraction of rows classified right: the argmax against a class index, or against the
+    /// argmax of a one-hot (or probability) target row; with one output, a binary
+    /// classifier's output on the target's side of the decision threshold (see
+    /// [`BinaryAccuracy`](Metric::BinaryAccuracy)).
     Accuracy,
-    /// Fraction of logits on the target's side of 0 (targets 0/1).
+    /// Fraction of outputs on their 0/1 target's side of the decision threshold, over every
+    /// output (Keras's, for multi-label rows too): 0 for logits, 0.5 for probabilities, which
+    /// `fit` and `evaluate` take a model ending in Sigmoid, or a loss on probabilities
+    /// (BCELoss), to give.
     BinaryAccuracy,
     /// Mean absolute error.
     MAE,
     /// Mean squared error.
     MSE,
-    /// Coefficient of determination, 1 − SSE/SST.
+    /// Coefficient of determination, 1 − SSE/SST, per output column and then averaged
+    /// (scikit-learn's and Keras's `uniform_average`).
     R2,
 }
 
@@ -91,11 +98,24 @@ impl<S: TargetSlice + ?Sized> TargetSlice for AnyTargets<'_, S> {
 /// Running sums from which every metric is computed at the end.
 #[derive(Clone, Debug, Default)]
 pub struct MetricSums {
+    /// Where a binary output separates the classes: 0 for logits, 0.5 for probabilities.
+    threshold: f32,
     rows: f64,
     correct: f64,
     binary_correct: f64,
+    /// The outputs `binary_correct` counted.
+    binary_values: f64,
     values: f64,
     abs_error: f64,
+    sq_error: f64,
+    /// R²'s sums, per output column.
+    columns: Vec<ColumnSums>,
+}
+
+/// One output column's sums for R².
+#[derive(Clone, Copy, Debug, Default)]
+struct ColumnSums {
+    values: f64,
     sq_error: f64,
     target_sum: f64,
     target_sq: f64,
@@ -112,38 +132,58 @@ fn argmax(row: &[f32]) -> usize {
 }
 
 impl MetricSums {
+    /// Sums for outputs that are logits (`probabilities` false: binary decisions at 0) or
+    /// probabilities (at 0.5). `default()` is for logits.
+    pub fn new(probabilities: bool) -> Self {
+        MetricSums {
+            threshold: if probabilities { 0.5 } else { 0.0 },
+            ..MetricSums::default()
+        }
+    }
+
     /// Adds one batch of outputs and their targets.
     pub fn update<const O: usize, S: TargetSlice + ?Sized>(
         &mut self,
         out: &BatchSlice<O>,
         target: &S,
     ) {
+        let threshold = self.threshold;
         for (i, row) in out.iter_rows().enumerate() {
             self.rows += 1.0;
             match (target.class(i), target.values(i)) {
                 (Some(class), _) => {
                     self.correct += f64::from(u8::from(argmax(row) == class));
-                    self.binary_correct += f64::from(u8::from((row[0] > 0.0) == (class == 1)));
+                    let positive = row[0] > threshold;
+                    self.binary_correct += f64::from(u8::from(positive == (class == 1)));
+                    self.binary_values += 1.0;
                 }
                 (None, Some(values)) => {
-                    if let Some(&v) = values.first() {
-                        let binary_hit = (row[0] > 0.0) == (v >= 0.5);
+                    let hit = match values {
                         // One output column with a 0/1 target is a binary classifier.
-                        let hit = if O == 1 {
-                            binary_hit
-                        } else {
-                            argmax(row) == v as usize
-                        };
+                        [v] if O == 1 => (row[0] > threshold) == (*v >= 0.5),
+                        // A class index stored as a value.
+                        [v] => argmax(row) == *v as usize,
+                        // One-hot (or probability) rows: Keras's categorical accuracy.
+                        _ => argmax(row) == argmax(values),
+                    };
+                    if !values.is_empty() {
                         self.correct += f64::from(u8::from(hit));
-                        self.binary_correct += f64::from(u8::from(binary_hit));
                     }
-                    for (&p, &y) in row.iter().zip(values) {
+                    if self.columns.len() < values.len() {
+                        // Once, at the first batch: the width does not change.
+                        self.columns.resize(values.len(), ColumnSums::default());
+                    }
+                    for ((&p, &y), column) in row.iter().zip(values).zip(&mut self.columns) {
                         let d = f64::from(p) - f64::from(y);
+                        self.binary_correct += f64::from(u8::from((p > threshold) == (y >= 0.5)));
+                        self.binary_values += 1.0;
                         self.values += 1.0;
                         self.abs_error += d.abs();
                         self.sq_error += d * d;
-                        self.target_sum += f64::from(y);
-                        self.target_sq += f64::from(y) * f64::from(y);
+                        column.values += 1.0;
+                        column.sq_error += d * d;
+                        column.target_sum += f64::from(y);
+                        column.target_sq += f64::from(y) * f64::from(y);
                     }
                 }
                 (None, None) => {}
@@ -155,13 +195,17 @@ impl MetricSums {
     pub fn value(&self, metric: Metric) -> f64 {
         match metric {
             Metric::Accuracy => self.correct / self.rows,
-            Metric::BinaryAccuracy => self.binary_correct / self.rows,
+            Metric::BinaryAccuracy => self.binary_correct / self.binary_values,
             Metric::MAE => self.abs_error / self.values,
             Metric::MSE => self.sq_error / self.values,
             Metric::R2 => {
-                let mean = self.target_sum / self.values;
-                let total = self.target_sq - self.values * mean * mean;
-                1.0 - self.sq_error / total
+                let r2 = |c: &ColumnSums| {
+                    let mean = c.target_sum / c.values;
+                    let total = c.target_sq - c.values * mean * mean;
+                    1.0 - c.sq_error / total
+                };
+                let sum: f64 = self.columns.iter().map(r2).sum();
+                sum / self.columns.len() as f64
             }
         }
     }

@@ -7,6 +7,7 @@
 //! Each call here is one dynamic call per batch; nothing is per sample.
 
 use super::callbacks::{FitModel, ModelRef};
+use crate::export::{Activation, Node};
 use crate::module::{Forward, InputError, TraceKey};
 use crate::tensor::{Batch, BatchSlice, ShapeError};
 
@@ -18,6 +19,11 @@ pub trait DynForward<const OUT: usize> {
     fn validate_rows(&self, x: &[f32]) -> Result<(), InputError>;
     /// [`Forward::forward`] on whole rows, flat; an error if `x` is not whole rows.
     fn forward_rows(&self, x: &[f32]) -> Result<Batch<OUT>, ShapeError>;
+    /// Whether the model's last layer is a Sigmoid, so that its outputs are probabilities
+    /// (for accuracy's decision threshold).
+    fn ends_in_sigmoid(&self) -> bool {
+        false
+    }
 }
 
 /// Training on rows of a width known at run time: the layer protocol of [`Forward`] that
@@ -113,6 +119,9 @@ where
     fn forward_rows(&self, x: &[f32]) -> Result<Batch<OUT>, ShapeError> {
         forward_rows(self.0, x)
     }
+    fn ends_in_sigmoid(&self) -> bool {
+        ends_in_sigmoid(&self.0.describe())
+    }
 }
 
 impl<M: Forward<IN, OUT>, const IN: usize, const OUT: usize> DynForward<OUT>
@@ -126,6 +135,18 @@ impl<M: Forward<IN, OUT>, const IN: usize, const OUT: usize> DynForward<OUT>
     }
     fn forward_rows(&self, x: &[f32]) -> Result<Batch<OUT>, ShapeError> {
         forward_rows(&*self.0, x)
+    }
+    fn ends_in_sigmoid(&self) -> bool {
+        ends_in_sigmoid(&self.0.describe())
+    }
+}
+
+/// Whether `node`'s last layer, into nested models, is a Sigmoid.
+fn ends_in_sigmoid(node: &Node<'_>) -> bool {
+    match node {
+        Node::Activation(Activation::Sigmoid) => true,
+        Node::Sequence { layers, .. } => layers.last().is_some_and(|l| ends_in_sigmoid(&l.node)),
+        _ => false,
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{DynForward, FitError, ForwardRef, check_width};
-use crate::data::{Dataset, DynDataset, DynLoader, Targets};
+use crate::data::{DataError, Dataset, DynDataset, DynLoader, Targets};
 use crate::loss::{Loss, LossError};
 use crate::metrics::{AnyTargets, CustomMetric, Metric, MetricSums};
 use crate::module::Forward;
@@ -48,6 +48,11 @@ where
     T: Targets,
     L: Loss<O, Target = T::Slice>,
 {
+    // A dataset written as a struct literal may have other counts (`Dataset::check_rows`).
+    if let Err(DataError::Rows { features, targets }) = data.check_rows() {
+        let (input, target) = (features, targets);
+        return Err(LossError::Rows { input, target });
+    }
     let model = ForwardRef::<M, I, O>(model);
     // The types make the widths equal.
     evaluate_rows(&model, loss, &data.as_dyn(), batch_size, metrics, custom)
@@ -89,7 +94,7 @@ where
 {
     let mut loader = DynLoader::new(data, batch_size.max(1)).expect("a batch size of at least 1");
     loader.rewind();
-    let mut sums = MetricSums::default();
+    let mut sums = MetricSums::new(loss.takes_probabilities() || model.ends_in_sigmoid());
     custom.iter_mut().for_each(|m| m.reset());
     let (mut total, mut rows) = (0.0f64, 0usize);
     while let Some((x, y)) = loader.next_batch() {

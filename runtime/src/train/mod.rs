@@ -308,6 +308,9 @@ where
     O: Optimizer,
     T: Targets,
 {
+    // A dataset written as a struct literal may have other counts (`Dataset::check_rows`).
+    train.check_rows()?;
+    validation.map(Dataset::check_rows).transpose()?;
     let validation = validation.map(Dataset::as_dyn);
     fit_dyn(
         &mut ModelRef::<M, IN, OUT>(model),
