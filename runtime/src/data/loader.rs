@@ -33,8 +33,10 @@ impl<'a, T: Targets> Cursor<'a, T> {
             features,
             width,
             targets,
+            // Rewound: a loop of `next_batch` that never starts an epoch gets the dataset
+            // in order once, as iterating a fresh PyTorch loader yields batches (it got none).
             order: (0..targets.len()).collect(),
-            next: targets.len(),
+            next: 0,
             x: Vec::new(),
             y: T::Owned::default(),
         }
@@ -88,6 +90,7 @@ impl<'a, const W: usize, T: Targets> DataLoader<'a, W, T> {
         if batch_size == 0 {
             return Err(DataError::BatchSize);
         }
+        data.check_rows()?;
         Ok(DataLoader {
             batch_size,
             shuffle: true,

@@ -49,13 +49,23 @@ pub enum DataError {
 impl<const W: usize, T: Targets> Dataset<W, T> {
     /// Pairs features with targets; their counts must agree.
     pub fn new(features: Batch<W>, targets: T) -> Result<Self, DataError> {
-        if features.rows() != targets.len() {
+        let data = Dataset { features, targets };
+        data.check_rows()?;
+        Ok(data)
+    }
+
+    /// Whether there is a target per feature row, as `new` makes sure. The fields are public,
+    /// so a dataset written as a struct literal may have other counts: the loader, `fit` and
+    /// `evaluate` ask this first and refuse it (PyTorch's `TensorDataset`: "Size mismatch
+    /// between tensors"), where the batches would leave the rows without targets out.
+    pub fn check_rows(&self) -> Result<(), DataError> {
+        if self.features.rows() != self.targets.len() {
             return Err(DataError::Rows {
-                features: features.rows(),
-                targets: targets.len(),
+                features: self.features.rows(),
+                targets: self.targets.len(),
             });
         }
-        Ok(Dataset { features, targets })
+        Ok(())
     }
 
     /// Number of samples.
