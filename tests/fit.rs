@@ -391,3 +391,109 @@ fn class_weights_are_checked_before_training_and_apply_to_binary_targets() {
     .unwrap();
     assert!(history.last().unwrap().loss.is_finite());
 }
+
+model! {
+    struct Normed: [3] -> [1] { fc: Linear(4), bn: BatchNorm1d, ReLU, out: Linear(1) }
+}
+
+model! {
+    /// BatchNorm2d over 2×2 images: four values per channel in a row.
+    struct Pixels: [2, 2, 2] -> [1] { bn: BatchNorm2d, Flatten, out: Linear(1) }
+}
+
+/// PyTorch's BatchNorm refuses one value per channel in training ("Expected more than 1
+/// value per channel when training"), which a last batch of one row gives. Its statistics
+/// were that row's values and the running variance shrank 10 % toward 0 before every
+/// validation. `fit` refuses it before the first epoch, naming the step; a hand-written
+/// loop panics saying the same; `drop_last` or another batch size trains.
+#[test]
+fn a_batch_of_one_row_through_batchnorm1d_is_refused() {
+    let x = Batch::<3>::from_vec((0..15).map(|i| i as f32 / 7.0).collect()).unwrap();
+    let y = Batch::<1>::from_vec((0..5).map(|i| i as f32).collect()).unwrap();
+    let data = Dataset::new(x, y).unwrap();
+    let mut model = Normed::new(&mut seeded_rng(3));
+    let before = staticnn::state_dict(&model);
+    let mut sgd = SGD::new(0.1).unwrap();
+    let err = fit(
+        &mut model,
+        &mut MSELoss::new(),
+        &mut sgd,
+        &data,
+        None,
+        &mut quiet(2, 2),
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            FitError::Input {
+                epoch: 1,
+                step: 3,
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("one value per channel") && text.contains("drop_last"),
+        "{text}"
+    );
+    assert_eq!(staticnn::state_dict(&model), before, "nothing trained");
+    // Every batch of one row.
+    let err = fit(
+        &mut model,
+        &mut MSELoss::new(),
+        &mut sgd,
+        &data,
+        None,
+        &mut quiet(1, 1),
+    );
+    assert!(matches!(err, Err(FitError::Input { step: 1, .. })));
+    // Without the single row, it trains.
+    let mut options = quiet(1, 2).drop_last(true);
+    fit(
+        &mut model,
+        &mut MSELoss::new(),
+        &mut sgd,
+        &data,
+        None,
+        &mut options,
+    )
+    .unwrap();
+    fit(
+        &mut model,
+        &mut MSELoss::new(),
+        &mut sgd,
+        &data,
+        None,
+        &mut quiet(1, 5),
+    )
+    .unwrap();
+    // BatchNorm2d has four values per channel in one row: PyTorch takes it, and so does fit.
+    let x = Batch::<8>::from_vec((0..40).map(|i| (i % 7) as f32).collect()).unwrap();
+    let images = Dataset::new(x, Batch::<1>::from_vec(vec![0.5; 5]).unwrap()).unwrap();
+    let mut pixels = Pixels::new(&mut seeded_rng(3));
+    let mut sgd = SGD::new(0.1).unwrap();
+    fit(
+        &mut pixels,
+        &mut MSELoss::new(),
+        &mut sgd,
+        &images,
+        None,
+        &mut quiet(1, 2),
+    )
+    .unwrap();
+    // By hand: a panic saying the same.
+    let one = Batch::<3>::from_rows(&[[0.5, -1.0, 2.0]]);
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        model.train();
+        let _ = model.forward_train(&one);
+    }))
+    .expect_err("refused");
+    let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(text.contains("one value per channel"), "{text}");
+    // In eval mode one row is inference.
+    model.eval();
+    assert!(model.forward(&one).as_slice()[0].is_finite());
+}

@@ -412,6 +412,16 @@ pub enum InputError {
         value: f32,
         num: usize,
     },
+    /// PyTorch's "Expected more than 1 value per channel when training".
+    #[error("{}", one_value_per_channel())]
+    OneValuePerChannel,
+}
+
+/// What [`InputError::OneValuePerChannel`] says, and BatchNorm's panic in a hand-written loop.
+pub(crate) fn one_value_per_channel() -> &'static str {
+    "BatchNorm got one value per channel in training mode (a batch of one row): its \
+     statistics would be that value and its running variance would shrink; PyTorch refuses \
+     it too. Drop the last batch (`drop_last`) or pick a batch size that leaves no single row"
 }
 
 /// The widths of a module whose type fixes them: `Linear<2, 16>` or a generated model.

@@ -2,7 +2,9 @@
 //! `H×W`). A row of width `W` holds `C` channels of `W / C` values each in NCHW order, so one
 //! implementation serves `[C]`, `[C, L]` and `[C, H, W]` inputs.
 
-use crate::module::{Buffer, BufferMut, Forward, Module, Parameter, TraceKey, Visitor, VisitorMut};
+use crate::module::{
+    Buffer, BufferMut, Forward, InputError, Module, Parameter, TraceKey, Visitor, VisitorMut,
+};
 use crate::tensor::{Batch, BatchSlice, resize};
 
 /// PyTorch's `nn.BatchNorm1d(C)` and `nn.BatchNorm2d(C)` (affine, tracking running stats).
@@ -146,6 +148,14 @@ impl<const C: usize, const W: usize> Forward<W, W> for BatchNorm<C> {
         out
     }
 
+    /// One value per channel in training mode is refused, as PyTorch does.
+    fn validate(&self, x: &BatchSlice<W>) -> Result<(), InputError> {
+        if self.training && x.as_slice().len() / C == 1 {
+            return Err(InputError::OneValuePerChannel);
+        }
+        Ok(())
+    }
+
     fn last_output(&self) -> &BatchSlice<W> {
         BatchSlice::view(&self.output)
     }
@@ -160,6 +170,12 @@ impl<const C: usize, const W: usize> Forward<W, W> for BatchNorm<C> {
         let l = W / C;
         let x = x.as_slice();
         let count = x.len() / C;
+        // `fit` and `DataParallel` ask `validate` first and return the error.
+        assert!(
+            !self.training || count != 1,
+            "{}",
+            crate::module::one_value_per_channel()
+        );
         self.batch_stats = self.training;
         resize(&mut self.xhat, x.len());
         resize(&mut self.output, x.len());
@@ -169,7 +185,8 @@ impl<const C: usize, const W: usize> Forward<W, W> for BatchNorm<C> {
                 let mean = channel().map(|&v| f64::from(v)).sum::<f64>() / count as f64;
                 let sq: f64 = channel().map(|&v| (f64::from(v) - mean).powi(2)).sum();
                 let var = sq / count as f64;
-                // PyTorch refuses one value per channel in training; dividing by 1 keeps it finite.
+                // Never one value per channel (asserted above); none, an empty batch, gives
+                // NaN either way.
                 let unbiased = if count > 1 {
                     sq / (count - 1) as f64
                 } else {

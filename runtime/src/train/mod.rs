@@ -37,9 +37,10 @@ use std::time::Instant;
 
 use crate::checkpoint::CheckpointError;
 use crate::data::{DataError, Dataset, DynDataset, DynLoader, Targets};
+use crate::export::Node;
 use crate::loss::{Loss, LossError};
 use crate::metrics::{CustomMetric, Metric};
-use crate::module::Forward;
+use crate::module::{Forward, Module};
 use crate::optim::{DynOptimizer, Optimizer, OptimizerError, OptimizerRef, Scheduler};
 use crate::seed::seeded_rng;
 use crate::tensor::ShapeError;
@@ -358,6 +359,7 @@ where
     let mut loader = DynLoader::new(train, options.batch_size)?;
     loader.shuffle = options.shuffle;
     loader.drop_last = options.drop_last;
+    check_single_row_batches(model.module(), train.len(), options)?;
     check_metric_names(options)?;
     let builtin = options
         .metrics
@@ -436,6 +438,47 @@ fn check_settings<L: Loss<OUT>, const OUT: usize>(
         class_weight::check(weights, OUT)?;
     }
     Ok(())
+}
+
+/// A training batch of one row through a BatchNorm with one value per channel (on flat
+/// features) is refused before the first epoch, at the step that would have it, as PyTorch
+/// refuses it at that step ("Expected more than 1 value per channel when training"): the
+/// batch's statistics would be its own values and the running variance would shrink.
+fn check_single_row_batches(
+    model: &dyn Module,
+    samples: usize,
+    options: &FitOptions,
+) -> Result<(), FitError> {
+    let batch = options.batch_size;
+    let (whole, rest) = (samples / batch, samples % batch);
+    let step = if batch == 1 && whole > 0 {
+        1
+    } else if rest == 1 && !options.drop_last {
+        whole + 1
+    } else {
+        return Ok(());
+    };
+    if !one_value_per_channel(&model.describe()) {
+        return Ok(());
+    }
+    let error = crate::module::InputError::OneValuePerChannel;
+    Err(FitError::Input {
+        epoch: 1,
+        step,
+        error,
+    })
+}
+
+/// Whether `node` holds a BatchNorm whose rows have one value per channel.
+fn one_value_per_channel(node: &Node<'_>) -> bool {
+    match node {
+        Node::Sequence { layers, .. } => layers.iter().any(|child| match &child.node {
+            Node::BatchNorm { channels, .. } => child.input == *channels,
+            other => one_value_per_channel(other),
+        }),
+        Node::Residual(body) => one_value_per_channel(body),
+        _ => false,
+    }
 }
 
 /// Data whose rows are as wide as the model's input (and a model with an input at all: a
