@@ -18,7 +18,10 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 /// Fixture files in another format, each exercised by a test of its own.
-const TESTED_ELSEWHERE: &[(&str, &str)] = &[("pytorch_weights.json", "tests/checkpoint.rs")];
+const TESTED_ELSEWHERE: &[(&str, &str)] = &[
+    ("pytorch_weights.json", "tests/checkpoint.rs"),
+    ("one_cycle_end.json", "tests/optim.rs"),
+];
 
 fn main() {
     python::probe();

@@ -497,3 +497,63 @@ fn a_batch_of_one_row_through_batchnorm1d_is_refused() {
     model.eval();
     assert!(model.forward(&one).as_slice()[0].is_finite());
 }
+
+/// OneCycleLR's `total_steps` given per epoch while it steps per batch: the rate sat at its
+/// last value for most of the run. `fit` refuses the run before the first epoch; stepping it
+/// by hand past its total panics with PyTorch's message.
+#[test]
+fn a_one_cycle_schedule_shorter_than_the_run_is_refused() {
+    let data = synthetic::moons(64, 0.1, &mut seeded_rng(3));
+    let mut model = MoonNet::new(&mut seeded_rng(3));
+    let before = staticnn::state_dict(&model);
+    let mut sgd = SGD::new(0.1).unwrap();
+    let schedule = OneCycleLR::new(&mut sgd, 0.5, 4);
+    let mut options = quiet(4, 16).scheduler(schedule, Every::Batch);
+    let err = fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut sgd,
+        &data,
+        None,
+        &mut options,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            FitError::SchedulerSteps {
+                left: 4,
+                planned: 16,
+                epochs: 4,
+                per_epoch: 4
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(staticnn::state_dict(&model), before, "nothing trained");
+    // A total of every batch of every epoch trains; so does one step per epoch.
+    for (total, every) in [(16, Every::Batch), (4, Every::Epoch)] {
+        let schedule = OneCycleLR::new(&mut sgd, 0.5, total);
+        let mut options = quiet(4, 16).scheduler(schedule, every);
+        fit(
+            &mut model,
+            &mut BCEWithLogitsLoss::new(),
+            &mut sgd,
+            &data,
+            None,
+            &mut options,
+        )
+        .unwrap();
+    }
+    // By hand: `total_steps` steps, as PyTorch allows, then a panic.
+    let mut schedule = OneCycleLR::new(&mut sgd, 0.5, 4);
+    for _ in 0..4 {
+        schedule.step(&mut sgd);
+    }
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        schedule.step(&mut sgd);
+    }))
+    .expect_err("refused");
+    let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(text.contains("Tried to step 5 times"), "{text}");
+}

@@ -137,3 +137,52 @@ fn keras_plateau_counts_as_keras_does() {
     }
     assert_eq!(opt.lr(), 0.05);
 }
+
+/// OneCycleLR through the end of its cycle against PyTorch (`fixtures/one_cycle_end.json`,
+/// written by `generate_one_cycle_end.py`): the rate after the `total_steps`-th step, which
+/// PyTorch allows, is its cosine past the end of the last phase, where a clamp held it at the
+/// minimum (4e-7 against PyTorch's 0.028 at four steps).
+#[test]
+fn one_cycle_matches_pytorch_through_the_last_step() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/one_cycle_end.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let data: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let cases = data["one_cycle"].as_array().unwrap();
+    assert!(cases.len() >= 4, "the fixture's cases");
+    for case in cases {
+        let c = &case["config"];
+        let f = |k: &str| c[k].as_f64().unwrap();
+        let total = c["total_steps"].as_u64().unwrap();
+        let mut opt = Lr(0.01);
+        let mut s = OneCycleLR::with_factors(
+            &mut opt,
+            f("max_lr"),
+            total,
+            f("div_factor"),
+            f("final_div_factor"),
+        )
+        .pct_start(f("pct_start"));
+        let expected: Vec<f64> = case["lr_after_steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(expected.len() as u64, total + 1);
+        let mut seen = vec![opt.lr()];
+        for _ in 0..total {
+            s.step(&mut opt);
+            seen.push(opt.lr());
+        }
+        for (step, (a, b)) in seen.iter().zip(&expected).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-12 * b.abs(),
+                "{c}: step {step}: {a} against PyTorch's {b}"
+            );
+        }
+        assert_eq!(s.steps_left(), Some(0));
+    }
+}

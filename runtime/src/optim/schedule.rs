@@ -35,6 +35,12 @@ pub trait Scheduler {
     fn restart(&mut self, optimizer: &mut dyn LearningRate);
     fn state(&self) -> SchedulerState;
     fn load_state(&mut self, state: &SchedulerState) -> Result<(), SchedulerStateError>;
+    /// How many more steps the schedule is defined for (OneCycleLR's `total_steps` less those
+    /// taken); `None` when it goes on. `fit` refuses a run that would step it further, and a
+    /// step past the end panics, where PyTorch raises ("Tried to step N times").
+    fn steps_left(&self) -> Option<u64> {
+        None
+    }
 }
 
 fn get(state: &SchedulerState, key: &str) -> Result<f64, SchedulerStateError> {
@@ -57,6 +63,10 @@ trait ClosedForm {
     fn epoch(&self) -> u64;
     fn set_epoch(&mut self, epoch: u64);
     fn lr_at(&self, base_lr: f64, epoch: u64) -> f64;
+    /// The last epoch the formula is defined for, if it has one.
+    fn last_epoch(&self) -> Option<u64> {
+        None
+    }
 }
 
 impl<T: ClosedForm> Scheduler for T {
@@ -64,8 +74,20 @@ impl<T: ClosedForm> Scheduler for T {
         self.lr_at(self.base_lrs()[0], self.epoch())
     }
     fn step_with(&mut self, _: Option<f64>, optimizer: &mut dyn LearningRate) {
-        self.set_epoch(self.epoch() + 1);
+        let epoch = self.epoch() + 1;
+        if let Some(last) = self.last_epoch() {
+            assert!(
+                epoch <= last,
+                "Tried to step {epoch} times. The specified number of total steps is {last} \
+                 (PyTorch's OneCycleLR error): the rate past the cycle's end is not defined"
+            );
+        }
+        self.set_epoch(epoch);
         self.apply(optimizer);
+    }
+    fn steps_left(&self) -> Option<u64> {
+        self.last_epoch()
+            .map(|last| last.saturating_sub(self.epoch()))
     }
     fn apply(&self, optimizer: &mut dyn LearningRate) {
         for (g, &base) in self.base_lrs().iter().enumerate() {
@@ -98,7 +120,14 @@ fn attach<T: ClosedForm>(schedule: T, optimizer: &mut dyn LearningRate) -> T {
 
 macro_rules! closed_form {
     ($name:ident, |$s:ident, $base:ident, $e:ident| $lr:expr) => {
+        closed_form!($name, |$s, $base, $e| $lr, last_epoch: |_s| None);
+    };
+    ($name:ident, |$s:ident, $base:ident, $e:ident| $lr:expr, last_epoch: |$l:ident| $last:expr) => {
         impl ClosedForm for $name {
+            fn last_epoch(&self) -> Option<u64> {
+                let $l = self;
+                $last
+            }
             fn base_lrs(&self) -> &[f64] {
                 &self.base_lrs
             }
@@ -298,13 +327,10 @@ closed_form!(OneCycleLR, |s, _base, e| {
     if t <= warm_end {
         cos_anneal(initial, s.max_lr, t / warm_end)
     } else {
-        cos_anneal(
-            s.max_lr,
-            min_lr,
-            ((t - warm_end) / (last - warm_end)).min(1.0),
-        )
+        // At `total_steps`, the step PyTorch still allows, the fraction passes 1 as there.
+        cos_anneal(s.max_lr, min_lr, (t - warm_end) / (last - warm_end))
     }
-});
+}, last_epoch: |s| Some(s.total_steps));
 
 /// Whether a smaller or a larger monitored value is better.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

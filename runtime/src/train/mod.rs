@@ -128,6 +128,18 @@ pub enum FitError {
     },
     #[error(transparent)]
     Data(#[from] DataError),
+    /// A schedule with an end (OneCycleLR's `total_steps`) that the run would step past.
+    #[error(
+        "the scheduler is defined for {left} more steps (OneCycleLR's total_steps), but this \
+         run steps it {planned} times ({epochs} epochs × {per_epoch} per epoch); PyTorch raises \
+         \"Tried to step {planned} times\" at the step past the end"
+    )]
+    SchedulerSteps {
+        left: u64,
+        planned: u64,
+        epochs: usize,
+        per_epoch: u64,
+    },
     #[error("checkpoint: {0}")]
     Checkpoint(#[from] CheckpointError),
     #[error("optimizer: {0}")]
@@ -360,6 +372,7 @@ where
     loader.shuffle = options.shuffle;
     loader.drop_last = options.drop_last;
     check_single_row_batches(model.module(), train.len(), options)?;
+    check_scheduler_steps(options, loader.num_batches())?;
     check_metric_names(options)?;
     let builtin = options
         .metrics
@@ -467,6 +480,33 @@ fn check_single_row_batches(
         step,
         error,
     })
+}
+
+/// A schedule defined for fewer steps than the run takes (OneCycleLR's `total_steps`, often
+/// given per epoch when it steps per batch) is refused before the first epoch, where it sat
+/// at its last rate for the rest of the run; PyTorch raises at the step past the total.
+fn check_scheduler_steps(options: &FitOptions, batches: usize) -> Result<(), FitError> {
+    let Some((scheduler, every)) = &options.scheduler else {
+        return Ok(());
+    };
+    let Some(left) = scheduler.steps_left() else {
+        return Ok(());
+    };
+    // The epoch's last, partial accumulation steps too.
+    let per_epoch = match every {
+        Every::Epoch => 1,
+        Every::Batch => batches.div_ceil(options.accumulate.max(1)) as u64,
+    };
+    let planned = per_epoch.saturating_mul(options.epochs as u64);
+    if planned > left {
+        return Err(FitError::SchedulerSteps {
+            left,
+            planned,
+            epochs: options.epochs,
+            per_epoch,
+        });
+    }
+    Ok(())
 }
 
 /// Whether `node` holds a BatchNorm whose rows have one value per channel.
