@@ -310,3 +310,55 @@ fn bce_inputs_outside_0_1_are_errors_naming_row_column_and_value() {
     let logits = Batch::<2>::from_rows(&[[-3.0, 2.0], [7.5, -0.5]]);
     assert!(BCEWithLogitsLoss::new().value(&logits, &y).is_ok());
 }
+
+/// Settings PyTorch refuses are errors naming the setting, from every call and from
+/// `validate` (which `fit` asks before the first epoch), where they were used as given:
+/// a negative Huber `delta` made every loss negative.
+#[test]
+fn settings_pytorch_refuses_are_errors_naming_them() {
+    let x = Batch::<2>::from_rows(&[[0.5, -1.0]]);
+    let y = Batch::<2>::from_rows(&[[0.0, 1.0]]);
+    for (delta, ok) in [(-1.0, false), (0.0, false), (f32::NAN, false), (0.5, true)] {
+        let mut loss = HuberLoss::new(delta);
+        let results = [
+            loss.value(&x, &y).err(),
+            loss.elementwise(&x, &y).err(),
+            loss.value_and_grad(&x, &y).err(),
+            Loss::<2>::validate(&loss).err(),
+        ];
+        for err in results {
+            match err {
+                None => assert!(ok, "delta {delta} accepted"),
+                Some(LossError::Setting { name, .. }) => {
+                    assert!(!ok, "delta {delta}");
+                    assert_eq!(name, "delta");
+                }
+                Some(other) => panic!("{other:?}"),
+            }
+        }
+    }
+    for (beta, ok) in [(-0.5, false), (0.0, true), (1.0, true)] {
+        let err = SmoothL1Loss::new(beta).value(&x, &y).err();
+        assert_eq!(err.is_none(), ok, "beta {beta}: {err:?}");
+    }
+    let logits = Batch::<3>::from_rows(&[[1.0, 2.0, 0.5]]);
+    for (eps, ok) in [
+        (-0.1, false),
+        (1.5, false),
+        (0.0, true),
+        (1.0, true),
+        (0.1, true),
+    ] {
+        let mut loss = CrossEntropyLoss::new().label_smoothing(eps);
+        let err = loss.value_and_grad(&logits, &[1]).err();
+        assert_eq!(err.is_none(), ok, "label_smoothing {eps}: {err:?}");
+        if let Some(err) = err {
+            let text = err.to_string();
+            assert!(
+                text.contains("label_smoothing") && text.contains("[0, 1]"),
+                "{text}"
+            );
+        }
+        assert_eq!(Loss::<3>::validate(&loss).is_ok(), ok);
+    }
+}

@@ -1,6 +1,6 @@
 //! Losses over class indices: CrossEntropyLoss (on logits) and NLLLoss (on log-probabilities).
 
-use super::{Loss, LossError, Reduction, check_rows, check_sample_weight};
+use super::{Loss, LossError, Reduction, check_rows, check_sample_weight, check_setting};
 use crate::layers::log_softmax_row;
 use crate::tensor::{BatchSlice, resize};
 
@@ -110,10 +110,12 @@ impl<const C: usize> Loss<C> for CrossEntropyLoss {
     type Target = [usize];
 
     fn validate(&self) -> Result<(), LossError> {
+        self.check_label_smoothing()?;
         check_classes(0, C, &[], &self.weight)
     }
 
     fn elementwise(&self, x: &BatchSlice<C>, target: &[usize]) -> Result<Vec<f32>, LossError> {
+        self.check_label_smoothing()?;
         check_classes(x.rows(), C, target, &self.weight)?;
         let mut lp = Vec::new();
         Self::log_softmax(x, &mut lp);
@@ -126,6 +128,7 @@ impl<const C: usize> Loss<C> for CrossEntropyLoss {
     }
 
     fn value(&self, x: &BatchSlice<C>, target: &[usize]) -> Result<f32, LossError> {
+        self.check_label_smoothing()?;
         check_classes(x.rows(), C, target, &self.weight)?;
         let mut lp = Vec::new();
         Self::log_softmax(x, &mut lp);
@@ -138,6 +141,7 @@ impl<const C: usize> Loss<C> for CrossEntropyLoss {
         x: &BatchSlice<C>,
         target: &[usize],
     ) -> Result<(f32, &BatchSlice<C>), LossError> {
+        self.check_label_smoothing()?;
         check_classes(x.rows(), C, target, &self.weight)?;
         Ok(self.weighted(x, target, None))
     }
@@ -148,6 +152,7 @@ impl<const C: usize> Loss<C> for CrossEntropyLoss {
         target: &[usize],
         sample_weight: &[f32],
     ) -> Result<(f32, &BatchSlice<C>), LossError> {
+        self.check_label_smoothing()?;
         check_classes(x.rows(), C, target, &self.weight)?;
         check_sample_weight(sample_weight, x.rows())?;
         Ok(self.weighted(x, target, Some(sample_weight)))
@@ -155,6 +160,17 @@ impl<const C: usize> Loss<C> for CrossEntropyLoss {
 }
 
 impl CrossEntropyLoss {
+    /// PyTorch's "label_smoothing must be between 0.0 and 1.0".
+    fn check_label_smoothing(&self) -> Result<(), LossError> {
+        let eps = self.label_smoothing;
+        check_setting(
+            "label_smoothing",
+            eps,
+            (0.0..=1.0).contains(&eps),
+            "in [0, 1]",
+        )
+    }
+
     /// The loss and its gradient, row `i` weighted by `sample_weight[i]` if given; the mean
     /// divides by `Σ w_{y_i}` without sample weights (PyTorch) and by the row count with them
     /// (Keras).

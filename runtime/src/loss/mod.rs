@@ -58,6 +58,14 @@ pub enum LossError {
         column: usize,
         value: f32,
     },
+    /// A loss setting PyTorch refuses: Huber's `delta` ≤ 0, SmoothL1's `beta` < 0,
+    /// CrossEntropy's `label_smoothing` outside [0, 1] (NaN is none of them).
+    #[error("`{name}` is {value}, but it must be {expected} (PyTorch refuses it too)")]
+    Setting {
+        name: &'static str,
+        value: f32,
+        expected: &'static str,
+    },
     /// BCELoss takes probabilities (PyTorch: "all elements of input should be between 0
     /// and 1").
     #[error(
@@ -122,6 +130,23 @@ pub trait Loss<const W: usize> {
         let _ = (input, target, sample_weight);
         Err(LossError::NoSampleWeights)
     }
+}
+
+/// `Ok` when `ok(value)`, else the [`LossError::Setting`] naming the setting.
+pub(crate) fn check_setting(
+    name: &'static str,
+    value: f32,
+    ok: bool,
+    expected: &'static str,
+) -> Result<(), LossError> {
+    if ok {
+        return Ok(());
+    }
+    Err(LossError::Setting {
+        name,
+        value,
+        expected,
+    })
 }
 
 /// A sample weight per row, or the error saying how many there are.

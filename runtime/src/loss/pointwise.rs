@@ -1,7 +1,7 @@
 //! Losses that compare the input and the target value by value: MSE, L1, SmoothL1, Huber,
 //! BCE and BCE with logits. Each function returns the loss and its derivative together.
 
-use super::{Loss, LossError, Reduction, check_rows, check_sample_weight};
+use super::{Loss, LossError, Reduction, check_rows, check_sample_weight, check_setting};
 use crate::tensor::{BatchSlice, resize};
 
 /// One element's loss and d loss / d input.
@@ -17,6 +17,10 @@ pub trait PointwiseFn: Clone + std::fmt::Debug {
     /// Whether the function's own parameters fit rows of `width` (a `pos_weight`'s length).
     fn check_width(&self, width: usize) -> Result<(), LossError> {
         let _ = width;
+        Ok(())
+    }
+    /// Whether the function's own settings are ones PyTorch takes (Huber's `delta`).
+    fn check_settings(&self) -> Result<(), LossError> {
         Ok(())
     }
 }
@@ -46,6 +50,7 @@ impl<F: PointwiseFn> Pointwise<F> {
 
     fn check<const W: usize>(&self, x: &BatchSlice<W>, y: &BatchSlice<W>) -> Result<(), LossError> {
         check_rows(x.rows(), y.rows())?;
+        self.function.check_settings()?;
         self.function.check_width(W)?;
         if F::PROBABILITY_TARGETS
             && let Some(i) = outside_unit_interval(y.as_slice())
@@ -81,6 +86,7 @@ impl<F: PointwiseFn, const W: usize> Loss<W> for Pointwise<F> {
     type Target = BatchSlice<W>;
 
     fn validate(&self) -> Result<(), LossError> {
+        self.function.check_settings()?;
         self.function.check_width(W)
     }
 
@@ -198,6 +204,9 @@ impl PointwiseFn for SmoothL1 {
             (d.abs() - 0.5 * self.beta, sign(d))
         }
     }
+    fn check_settings(&self) -> Result<(), LossError> {
+        check_setting("beta", self.beta, self.beta >= 0.0, "0 or more")
+    }
 }
 
 /// `0.5 d²` if `|d| < δ`, else `δ (|d| − 0.5 δ)`.
@@ -216,6 +225,9 @@ impl PointwiseFn for Huber {
                 self.delta * sign(d),
             )
         }
+    }
+    fn check_settings(&self) -> Result<(), LossError> {
+        check_setting("delta", self.delta, self.delta > 0.0, "above 0")
     }
 }
 
