@@ -161,3 +161,36 @@ fn a_fresh_loader_yields_the_dataset_once() {
     }
     assert_eq!(rows, [-2.0, -1.0, 0.5, 3.0]);
 }
+
+/// Class-index targets with two or more outputs (CrossEntropy's logits, NLLLoss's
+/// log-probabilities): binary accuracy is the argmax against the class, where the first
+/// output's sign was read (every log-probability is negative, so every row was "class 0").
+#[test]
+fn binary_accuracy_of_class_targets_with_several_outputs_is_argmax() {
+    let log_probabilities = Batch::<2>::from_rows(&[[-0.1, -2.4], [-1.9, -0.2], [-0.7, -0.7]]);
+    let mut sums = MetricSums::default();
+    sums.update(&log_probabilities, &[0usize, 1, 1][..]);
+    assert_eq!(sums.value(Metric::Accuracy), 2.0 / 3.0);
+    assert_eq!(sums.value(Metric::BinaryAccuracy), 2.0 / 3.0);
+}
+
+model! {
+    /// Softmax probabilities over two classes.
+    struct Softmaxed: [2] -> [2] { fc: Linear(2), Softmax }
+}
+
+/// A model ending in Softmax outputs probabilities: binary accuracy against one-hot rows
+/// decides at 0.5 (at 0 every output was "1", half of them wrong).
+#[test]
+fn binary_accuracy_of_softmax_outputs_decides_at_one_half() {
+    let mut model = Softmaxed::new(&mut seeded_rng(0));
+    model.fc.weight.value = vec![1.0, 0.0, 0.0, 1.0];
+    model.fc.bias.as_mut().unwrap().value = vec![0.0, 0.0];
+    let x = Batch::from_rows(&[[3.0, -3.0], [-2.0, 2.0]]);
+    let y = Batch::from_rows(&[[1.0, 0.0], [0.0, 1.0]]);
+    let data = Dataset::new(x, y).unwrap();
+    let metrics = [Metric::BinaryAccuracy, Metric::Accuracy];
+    let eval = evaluate(&model, &MSELoss::new(), &data, 2, &metrics).unwrap();
+    assert_eq!(eval.metrics["binary_accuracy"], 1.0);
+    assert_eq!(eval.metrics["accuracy"], 1.0);
+}

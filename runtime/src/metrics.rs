@@ -1,5 +1,5 @@
-//! Metrics accumulated over batches: accuracy on class indices, binary accuracy on logits,
-//! MAE, MSE and R² built in, and any other through [`CustomMetric`].
+//! Metrics accumulated over batches: accuracy, binary accuracy (on logits or
+//! probabilities), MAE, MSE and R² built in, and any other through [`CustomMetric`].
 
 use crate::data::TargetSlice;
 use crate::tensor::BatchSlice;
@@ -8,14 +8,15 @@ use crate::tensor::BatchSlice;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Metric {
     /// Fraction of rows classified right: the argmax against a class index, or against the
-    /// argmax of a one-hot (or probability) target row; with one output, a binary
-    /// classifier's output on the target's side of the decision threshold (see
+    /// argmax of a one-hot (or probability) target row; with one output and value targets, a
+    /// binary classifier's output on the target's side of the decision threshold (see
     /// [`BinaryAccuracy`](Metric::BinaryAccuracy)).
     Accuracy,
     /// Fraction of outputs on their 0/1 target's side of the decision threshold, over every
     /// output (Keras's, for multi-label rows too): 0 for logits, 0.5 for probabilities, which
-    /// `fit` and `evaluate` take a model ending in Sigmoid, or a loss on probabilities
-    /// (BCELoss), to give.
+    /// `fit` and `evaluate` take a model ending in Sigmoid or Softmax, or a loss on
+    /// probabilities (BCELoss), to give. With class-index targets and two or more outputs,
+    /// the argmax against the class, as `Accuracy`.
     BinaryAccuracy,
     /// Mean absolute error.
     MAE,
@@ -152,9 +153,15 @@ impl MetricSums {
             self.rows += 1.0;
             match (target.class(i), target.values(i)) {
                 (Some(class), _) => {
-                    self.correct += f64::from(u8::from(argmax(row) == class));
-                    let positive = row[0] > threshold;
-                    self.binary_correct += f64::from(u8::from(positive == (class == 1)));
+                    let hit = argmax(row) == class;
+                    self.correct += f64::from(u8::from(hit));
+                    // One output decides at the threshold; two or more (CrossEntropy's
+                    // logits, NLLLoss's log-probabilities) by their argmax.
+                    let binary_hit = match &row[..] {
+                        [p] => (*p > threshold) == (class == 1),
+                        _ => hit,
+                    };
+                    self.binary_correct += f64::from(u8::from(binary_hit));
                     self.binary_values += 1.0;
                 }
                 (None, Some(values)) => {
@@ -169,9 +176,10 @@ impl MetricSums {
                     if !values.is_empty() {
                         self.correct += f64::from(u8::from(hit));
                     }
-                    if self.columns.len() < values.len() {
+                    let width = values.len().min(O);
+                    if self.columns.len() < width {
                         // Once, at the first batch: the width does not change.
-                        self.columns.resize(values.len(), ColumnSums::default());
+                        self.columns.resize(width, ColumnSums::default());
                     }
                     for ((&p, &y), column) in row.iter().zip(values).zip(&mut self.columns) {
                         let d = f64::from(p) - f64::from(y);
@@ -202,6 +210,9 @@ impl MetricSums {
                 let r2 = |c: &ColumnSums| {
                     let mean = c.target_sum / c.values;
                     let total = c.target_sq - c.values * mean * mean;
+                    // A constant column has no variance: its R² is -inf (NaN if predicted
+                    // exactly), as the formula says, and so is the mean; never a number that
+                    // looks like a score.
                     1.0 - c.sq_error / total
                 };
                 let sum: f64 = self.columns.iter().map(r2).sum();

@@ -19,9 +19,9 @@ pub trait DynForward<const OUT: usize> {
     fn validate_rows(&self, x: &[f32]) -> Result<(), InputError>;
     /// [`Forward::forward`] on whole rows, flat; an error if `x` is not whole rows.
     fn forward_rows(&self, x: &[f32]) -> Result<Batch<OUT>, ShapeError>;
-    /// Whether the model's last layer is a Sigmoid, so that its outputs are probabilities
-    /// (for accuracy's decision threshold).
-    fn ends_in_sigmoid(&self) -> bool {
+    /// Whether the model's last layer is a Sigmoid or a Softmax, so that its outputs are
+    /// probabilities (for accuracy's decision threshold).
+    fn outputs_probabilities(&self) -> bool {
         false
     }
 }
@@ -65,7 +65,12 @@ impl<const OUT: usize> dyn DynTrain<OUT> + '_ {
 
 impl<const OUT: usize> DynTrace<'_, OUT> {
     /// [`crate::module::Trace::backward_params`].
+    ///
+    /// # Panics
+    /// If `grad_output` has other rows than the forward pass, as `Trace::backward_params`.
     pub fn backward_params(self, grad_output: &BatchSlice<OUT>) {
+        let rows = self.model.last_output_rows().rows();
+        crate::module::same_row_count(rows, grad_output.rows());
         self.model
             .backward_params_raw_rows(self.input, grad_output, &TraceKey(()))
     }
@@ -119,8 +124,8 @@ where
     fn forward_rows(&self, x: &[f32]) -> Result<Batch<OUT>, ShapeError> {
         forward_rows(self.0, x)
     }
-    fn ends_in_sigmoid(&self) -> bool {
-        ends_in_sigmoid(&self.0.describe())
+    fn outputs_probabilities(&self) -> bool {
+        outputs_probabilities(&self.0.describe())
     }
 }
 
@@ -136,16 +141,18 @@ impl<M: Forward<IN, OUT>, const IN: usize, const OUT: usize> DynForward<OUT>
     fn forward_rows(&self, x: &[f32]) -> Result<Batch<OUT>, ShapeError> {
         forward_rows(&*self.0, x)
     }
-    fn ends_in_sigmoid(&self) -> bool {
-        ends_in_sigmoid(&self.0.describe())
+    fn outputs_probabilities(&self) -> bool {
+        outputs_probabilities(&self.0.describe())
     }
 }
 
-/// Whether `node`'s last layer, into nested models, is a Sigmoid.
-fn ends_in_sigmoid(node: &Node<'_>) -> bool {
+/// Whether `node`'s last layer, into nested models, is a Sigmoid or a Softmax.
+fn outputs_probabilities(node: &Node<'_>) -> bool {
     match node {
-        Node::Activation(Activation::Sigmoid) => true,
-        Node::Sequence { layers, .. } => layers.last().is_some_and(|l| ends_in_sigmoid(&l.node)),
+        Node::Activation(Activation::Sigmoid) | Node::Softmax => true,
+        Node::Sequence { layers, .. } => layers
+            .last()
+            .is_some_and(|l| outputs_probabilities(&l.node)),
         _ => false,
     }
 }

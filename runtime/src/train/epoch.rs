@@ -95,7 +95,7 @@ where
     T: Targets,
 {
     let failed = |e: FitError| (Phase::Training, e);
-    let mut sums = MetricSums::new(loss.takes_probabilities() || model.ends_in_sigmoid());
+    let mut sums = MetricSums::new(loss.takes_probabilities() || model.outputs_probabilities());
     let (mut total, mut rows, mut pending, mut step) = (0.0f64, 0usize, 0usize, 0usize);
     options.custom_metrics.iter_mut().for_each(|m| m.reset());
     // Each batch's class weights, in a buffer the epoch reuses.
