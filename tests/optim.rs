@@ -186,3 +186,16 @@ fn one_cycle_matches_pytorch_through_the_last_step() {
         assert_eq!(s.steps_left(), Some(0));
     }
 }
+
+/// `pct_start = 1` leaves the annealing phase empty: PyTorch divides by zero at the last step
+/// it allows; the rate here ends at the minimum, not at NaN.
+#[test]
+fn one_cycle_without_an_annealing_phase_ends_at_its_minimum() {
+    let mut opt = Lr(0.01);
+    let mut s = OneCycleLR::new(&mut opt, 0.1, 5).pct_start(1.0);
+    for _ in 0..5 {
+        s.step(&mut opt);
+        assert!(opt.lr().is_finite(), "{}", opt.lr());
+    }
+    assert_eq!(opt.lr(), 0.1 / 25.0 / 1e4);
+}

@@ -406,3 +406,42 @@ fn a_gradient_with_other_rows_than_the_forward_pass_is_refused() {
         }
     }
 }
+
+/// A loss of one's own whose gradient has a row too few.
+struct ShortGradient(Batch<1>);
+
+impl Loss<1> for ShortGradient {
+    type Target = BatchSlice<1>;
+    fn elementwise(&self, x: &BatchSlice<1>, _: &BatchSlice<1>) -> Result<Vec<f32>, LossError> {
+        Ok(vec![0.0; x.rows()])
+    }
+    fn value(&self, _: &BatchSlice<1>, _: &BatchSlice<1>) -> Result<f32, LossError> {
+        Ok(0.0)
+    }
+    fn value_and_grad(
+        &mut self,
+        x: &BatchSlice<1>,
+        _: &BatchSlice<1>,
+    ) -> Result<(f32, &BatchSlice<1>), LossError> {
+        self.0 = Batch::from_vec(vec![1.0; x.rows().saturating_sub(1)]).unwrap();
+        Ok((0.0, &self.0))
+    }
+}
+
+/// `fit`'s own backward checks the rows of a loss's gradient as `Trace::backward` does.
+#[test]
+fn fit_refuses_a_loss_gradient_with_other_rows() {
+    let x = Batch::<2>::from_vec(vec![0.5; 8]).unwrap();
+    let y = Batch::<1>::from_vec(vec![1.0; 4]).unwrap();
+    let data = staticnn::data::Dataset::new(x, y).unwrap();
+    let mut model = Pair::new(&mut seeded_rng(1));
+    let mut sgd = SGD::new(0.1).unwrap();
+    let mut loss = ShortGradient(Batch::new());
+    let mut options = FitOptions::new(1, 4).progress(Progress::Quiet);
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = fit(&mut model, &mut loss, &mut sgd, &data, None, &mut options);
+    }))
+    .expect_err("refused");
+    let text = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(text.contains("3 rows") && text.contains("4 rows"), "{text}");
+}

@@ -330,6 +330,9 @@ impl<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize>
     /// `grad_output` is taken as any `&G` that views as a batch, not as `&BatchSlice`: a
     /// `&Batch` argument then needs no deref coercion between the move of `self` and the
     /// call, which is what lets rustc quote the line of `self` below in its error.
+    ///
+    /// # Panics
+    /// If `grad_output` has other rows than the forward pass (PyTorch: "Mismatch in shape").
     pub fn backward<G: AsRef<BatchSlice<OUT>> + ?Sized>(
         self, // one backward per forward pass: call `forward_train` again for another
         grad_output: &G,
@@ -341,6 +344,9 @@ impl<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize>
     }
     /// `backward` without d loss / d input, which a model's input never needs: what `fit`
     /// uses, one product cheaper per step.
+    ///
+    /// # Panics
+    /// As [`backward`](Self::backward), for a gradient with other rows.
     pub fn backward_params<G: AsRef<BatchSlice<OUT>> + ?Sized>(
         self, // one backward per forward pass: call `forward_train` again for another
         grad_output: &G,
@@ -356,12 +362,15 @@ impl<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize>
 /// gradient of another shape ("Mismatch in shape"): the layers' kernels zip rows, so a
 /// shorter gradient would leave rows out of the weight gradient without a word.
 fn same_rows<const IN: usize, const OUT: usize>(input: &BatchSlice<IN>, grad: &BatchSlice<OUT>) {
+    same_row_count(input.rows(), grad.rows());
+}
+
+/// [`same_rows`] on the counts: `fit`'s width-erased trace and `DataParallel` ask it too.
+pub(crate) fn same_row_count(forward: usize, grad: usize) {
     assert!(
-        grad.rows() == input.rows(),
-        "backward: the gradient has {} rows, the forward pass had {} rows (one gradient row \
-         per output row)",
-        grad.rows(),
-        input.rows()
+        grad == forward,
+        "backward: the gradient has {grad} rows, the forward pass had {forward} rows (one \
+         gradient row per output row)"
     );
 }
 

@@ -54,6 +54,23 @@ impl<T: Targets> DynDataset<'_, T> {
 }
 
 impl<'a, T: Targets> DynDataset<'a, T> {
+    /// Whether there are as many feature rows as targets: always, but for the view of a
+    /// [`Dataset`] written as a struct literal (`as_dyn`), which `fit_dyn` and
+    /// `evaluate_dyn` refuse, naming both counts.
+    pub fn check_rows(&self) -> Result<(), DataError> {
+        let rows = match self.width {
+            0 => self.targets.len(),
+            width => self.features.len() / width,
+        };
+        if rows != self.targets.len() || self.features.len() != rows * self.width {
+            return Err(DataError::Rows {
+                features: rows,
+                targets: self.targets.len(),
+            });
+        }
+        Ok(())
+    }
+
     /// Values per row.
     pub fn width(&self) -> usize {
         self.width

@@ -84,8 +84,10 @@ impl<'a, T: Targets> Cursor<'a, T> {
 }
 
 impl<'a, const W: usize, T: Targets> DataLoader<'a, W, T> {
-    /// Shuffled batches of `batch_size`, keeping a smaller last batch. A batch size of 0 is
-    /// an error, as PyTorch's `ValueError`.
+    /// Shuffled batches of `batch_size`, keeping a smaller last batch, each epoch from
+    /// `start_epoch(rng)` or `epoch(rng)` (the order needs the RNG): `next_batch` before the
+    /// first epoch gives the dataset once in order. A batch size of 0 is an error, as
+    /// PyTorch's `ValueError`, and so are other counts of feature rows and targets.
     pub fn new(data: &'a Dataset<W, T>, batch_size: usize) -> Result<Self, DataError> {
         if batch_size == 0 {
             return Err(DataError::BatchSize);

@@ -328,7 +328,11 @@ closed_form!(OneCycleLR, |s, _base, e| {
         cos_anneal(initial, s.max_lr, t / warm_end)
     } else {
         // At `total_steps`, the step PyTorch still allows, the fraction passes 1 as there.
-        cos_anneal(s.max_lr, min_lr, (t - warm_end) / (last - warm_end))
+        // With `pct_start = 1` the annealing phase is empty and PyTorch divides by zero at
+        // that step (ZeroDivisionError); here it ends at the minimum, not at NaN.
+        let span = last - warm_end;
+        let pct = if span > 0.0 { (t - warm_end) / span } else { 1.0 };
+        cos_anneal(s.max_lr, min_lr, pct)
     }
 }, last_epoch: |s| Some(s.total_steps));
 

@@ -208,6 +208,8 @@ where
         output.as_mut_slice()[lo * OUT..hi * OUT].copy_from_slice(m.last_output().as_slice());
     }
     let (value, grad) = loss.value_and_grad(output, target)?;
+    // A loss of the user's own could return other rows; `slice_rows` would cut them.
+    crate::module::same_row_count(rows, grad.rows());
     on_every_part(model, replicas, &|m: &mut M, part| {
         let (lo, hi) = bounds(part);
         m.backward_params_raw(x.slice_rows(lo, hi), grad.slice_rows(lo, hi), &key);

@@ -74,6 +74,7 @@ where
     L: Loss<O, Target = T::Slice>,
 {
     check_width(model.in_width(), data)?;
+    data.check_rows()?;
     Ok(evaluate_rows(
         model, loss, data, batch_size, metrics, custom,
     )?)
@@ -94,7 +95,7 @@ where
 {
     let mut loader = DynLoader::new(data, batch_size.max(1)).expect("a batch size of at least 1");
     loader.rewind();
-    let mut sums = MetricSums::new(loss.takes_probabilities() || model.ends_in_sigmoid());
+    let mut sums = MetricSums::new(loss.takes_probabilities() || model.outputs_probabilities());
     custom.iter_mut().for_each(|m| m.reset());
     let (mut total, mut rows) = (0.0f64, 0usize);
     while let Some((x, y)) = loader.next_batch() {

@@ -130,9 +130,9 @@ pub enum FitError {
     Data(#[from] DataError),
     /// A schedule with an end (OneCycleLR's `total_steps`) that the run would step past.
     #[error(
-        "the scheduler is defined for {left} more steps (OneCycleLR's total_steps), but this \
-         run steps it {planned} times ({epochs} epochs × {per_epoch} per epoch); PyTorch raises \
-         \"Tried to step {planned} times\" at the step past the end"
+        "the scheduler is defined for {left} more steps (OneCycleLR's total_steps), but the \
+         epochs to run step it {planned} times ({epochs} epochs × {per_epoch} per epoch); \
+         PyTorch raises \"Tried to step\" at the step past the end"
     )]
     SchedulerSteps {
         left: u64,
@@ -321,9 +321,6 @@ where
     O: Optimizer,
     T: Targets,
 {
-    // A dataset written as a struct literal may have other counts (`Dataset::check_rows`).
-    train.check_rows()?;
-    validation.map(Dataset::check_rows).transpose()?;
     let validation = validation.map(Dataset::as_dyn);
     fit_dyn(
         &mut ModelRef::<M, IN, OUT>(model),
@@ -353,6 +350,8 @@ where
 {
     for data in std::iter::once(train).chain(validation) {
         check_width(model.in_width(), data)?;
+        // A dataset written as a struct literal may have other counts.
+        data.check_rows()?;
     }
     check_settings(loss, optimizer, options)?;
     // The split has its own stream so that a resumed run splits the same way.
@@ -371,8 +370,12 @@ where
     let mut loader = DynLoader::new(train, options.batch_size)?;
     loader.shuffle = options.shuffle;
     loader.drop_last = options.drop_last;
-    check_single_row_batches(model.module(), train.len(), options)?;
-    check_scheduler_steps(options, loader.num_batches())?;
+    // A fresh run is checked before any callback starts; a resumed one once the checkpoint
+    // says where it starts (a failure then leaves the model as the checkpoint has it).
+    let batches = loader.num_batches();
+    if options.resume_from.is_none() {
+        check_epochs_ahead(model.module(), train.len(), batches, options, 1)?;
+    }
     check_metric_names(options)?;
     let builtin = options
         .metrics
@@ -396,6 +399,15 @@ where
             next_epoch: 1,
         },
     };
+    if options.resume_from.is_some() {
+        check_epochs_ahead(
+            model.module(),
+            train.len(),
+            batches,
+            options,
+            run.next_epoch,
+        )?;
+    }
     let mut best = BestCheckpoint::new(&monitor, higher, &run.history);
     let reporter = progress::Reporter::new(options.progress, options.epochs, loader.num_batches());
 
@@ -453,14 +465,32 @@ fn check_settings<L: Loss<OUT>, const OUT: usize>(
     Ok(())
 }
 
+/// What the epochs from `first` on would do wrong, refused before they start: see
+/// [`check_single_row_batches`] and [`check_scheduler_steps`].
+fn check_epochs_ahead(
+    model: &dyn Module,
+    samples: usize,
+    batches: usize,
+    options: &FitOptions,
+    first: usize,
+) -> Result<(), FitError> {
+    let epochs = (options.epochs + 1).saturating_sub(first);
+    if epochs == 0 {
+        return Ok(());
+    }
+    check_single_row_batches(model, samples, options, first)?;
+    check_scheduler_steps(options, batches, epochs)
+}
+
 /// A training batch of one row through a BatchNorm with one value per channel (on flat
-/// features) is refused before the first epoch, at the step that would have it, as PyTorch
+/// features) is refused before epoch `first`, at the step that would have it, as PyTorch
 /// refuses it at that step ("Expected more than 1 value per channel when training"): the
 /// batch's statistics would be its own values and the running variance would shrink.
 fn check_single_row_batches(
     model: &dyn Module,
     samples: usize,
     options: &FitOptions,
+    first: usize,
 ) -> Result<(), FitError> {
     let batch = options.batch_size;
     let (whole, rest) = (samples / batch, samples % batch);
@@ -476,7 +506,7 @@ fn check_single_row_batches(
     }
     let error = crate::module::InputError::OneValuePerChannel;
     Err(FitError::Input {
-        epoch: 1,
+        epoch: first,
         step,
         error,
     })
@@ -485,7 +515,11 @@ fn check_single_row_batches(
 /// A schedule defined for fewer steps than the run takes (OneCycleLR's `total_steps`, often
 /// given per epoch when it steps per batch) is refused before the first epoch, where it sat
 /// at its last rate for the rest of the run; PyTorch raises at the step past the total.
-fn check_scheduler_steps(options: &FitOptions, batches: usize) -> Result<(), FitError> {
+fn check_scheduler_steps(
+    options: &FitOptions,
+    batches: usize,
+    epochs: usize,
+) -> Result<(), FitError> {
     let Some((scheduler, every)) = &options.scheduler else {
         return Ok(());
     };
@@ -497,12 +531,12 @@ fn check_scheduler_steps(options: &FitOptions, batches: usize) -> Result<(), Fit
         Every::Epoch => 1,
         Every::Batch => batches.div_ceil(options.accumulate.max(1)) as u64,
     };
-    let planned = per_epoch.saturating_mul(options.epochs as u64);
+    let planned = per_epoch.saturating_mul(epochs as u64);
     if planned > left {
         return Err(FitError::SchedulerSteps {
             left,
             planned,
-            epochs: options.epochs,
+            epochs,
             per_epoch,
         });
     }
