@@ -401,6 +401,16 @@ model! {
     struct Pixels: [2, 2, 2] -> [1] { bn: BatchNorm2d, Flatten, out: Linear(1) }
 }
 
+/// `fit` with MSE and no validation data.
+fn mse<M: Forward<IN, 1>, const IN: usize>(
+    model: &mut M,
+    sgd: &mut SGD,
+    data: &Dataset<IN, Batch<1>>,
+    options: &mut FitOptions,
+) -> Result<History, FitError> {
+    fit(model, &mut MSELoss::new(), sgd, data, None, options)
+}
+
 /// PyTorch's BatchNorm refuses one value per channel in training ("Expected more than 1
 /// value per channel when training"), which a last batch of one row gives. Its statistics
 /// were that row's values and the running variance shrank 10 % toward 0 before every
@@ -414,15 +424,7 @@ fn a_batch_of_one_row_through_batchnorm1d_is_refused() {
     let mut model = Normed::new(&mut seeded_rng(3));
     let before = staticnn::state_dict(&model);
     let mut sgd = SGD::new(0.1).unwrap();
-    let err = fit(
-        &mut model,
-        &mut MSELoss::new(),
-        &mut sgd,
-        &data,
-        None,
-        &mut quiet(2, 2),
-    )
-    .unwrap_err();
+    let err = mse(&mut model, &mut sgd, &data, &mut quiet(2, 2)).unwrap_err();
     let text = err.to_string();
     assert!(
         matches!(
@@ -441,49 +443,18 @@ fn a_batch_of_one_row_through_batchnorm1d_is_refused() {
     );
     assert_eq!(staticnn::state_dict(&model), before, "nothing trained");
     // Every batch of one row.
-    let err = fit(
-        &mut model,
-        &mut MSELoss::new(),
-        &mut sgd,
-        &data,
-        None,
-        &mut quiet(1, 1),
-    );
+    let err = mse(&mut model, &mut sgd, &data, &mut quiet(1, 1));
     assert!(matches!(err, Err(FitError::Input { step: 1, .. })));
     // Without the single row, it trains.
     let mut options = quiet(1, 2).drop_last(true);
-    fit(
-        &mut model,
-        &mut MSELoss::new(),
-        &mut sgd,
-        &data,
-        None,
-        &mut options,
-    )
-    .unwrap();
-    fit(
-        &mut model,
-        &mut MSELoss::new(),
-        &mut sgd,
-        &data,
-        None,
-        &mut quiet(1, 5),
-    )
-    .unwrap();
+    mse(&mut model, &mut sgd, &data, &mut options).unwrap();
+    mse(&mut model, &mut sgd, &data, &mut quiet(1, 5)).unwrap();
     // BatchNorm2d has four values per channel in one row: PyTorch takes it, and so does fit.
     let x = Batch::<8>::from_vec((0..40).map(|i| (i % 7) as f32).collect()).unwrap();
     let images = Dataset::new(x, Batch::<1>::from_vec(vec![0.5; 5]).unwrap()).unwrap();
     let mut pixels = Pixels::new(&mut seeded_rng(3));
     let mut sgd = SGD::new(0.1).unwrap();
-    fit(
-        &mut pixels,
-        &mut MSELoss::new(),
-        &mut sgd,
-        &images,
-        None,
-        &mut quiet(1, 2),
-    )
-    .unwrap();
+    mse(&mut pixels, &mut sgd, &images, &mut quiet(1, 2)).unwrap();
     // By hand: a panic saying the same.
     let one = Batch::<3>::from_rows(&[[0.5, -1.0, 2.0]]);
     let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
