@@ -5,6 +5,10 @@ use staticnn::data::synthetic;
 use staticnn::prelude::*;
 use staticnn::train::{FitError, Phase};
 
+#[path = "support/panics.rs"]
+mod panics;
+use panics::panic_message;
+
 model! {
     pub struct MoonNet: [2] -> [1] {
         fc1: Linear(16),
@@ -401,7 +405,7 @@ model! {
     struct Pixels: [2, 2, 2] -> [1] { bn: BatchNorm2d, Flatten, out: Linear(1) }
 }
 
-/// `fit` with MSE and no validation data.
+/// `fit` with MSE and SGD, without validation data.
 fn mse<M: Forward<IN, 1>, const IN: usize>(
     model: &mut M,
     sgd: &mut SGD,
@@ -409,6 +413,23 @@ fn mse<M: Forward<IN, 1>, const IN: usize>(
     options: &mut FitOptions,
 ) -> Result<History, FitError> {
     fit(model, &mut MSELoss::new(), sgd, data, None, options)
+}
+
+/// `fit` with BCE on logits and SGD, without validation data.
+fn bce<M: Forward<IN, 1>, const IN: usize>(
+    model: &mut M,
+    sgd: &mut SGD,
+    data: &Dataset<IN, Batch<1>>,
+    options: &mut FitOptions,
+) -> Result<History, FitError> {
+    fit(
+        model,
+        &mut BCEWithLogitsLoss::new(),
+        sgd,
+        data,
+        None,
+        options,
+    )
 }
 
 /// PyTorch's BatchNorm refuses one value per channel in training ("Expected more than 1
@@ -457,12 +478,10 @@ fn a_batch_of_one_row_through_batchnorm1d_is_refused() {
     mse(&mut pixels, &mut sgd, &images, &mut quiet(1, 2)).unwrap();
     // By hand: a panic saying the same.
     let one = Batch::<3>::from_rows(&[[0.5, -1.0, 2.0]]);
-    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let text = panic_message(|| {
         model.train();
         let _ = model.forward_train(&one);
-    }))
-    .expect_err("refused");
-    let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    });
     assert!(text.contains("one value per channel"), "{text}");
     // In eval mode one row is inference.
     model.eval();
@@ -480,15 +499,7 @@ fn a_one_cycle_schedule_shorter_than_the_run_is_refused() {
     let mut sgd = SGD::new(0.1).unwrap();
     let schedule = OneCycleLR::new(&mut sgd, 0.5, 4);
     let mut options = quiet(4, 16).scheduler(schedule, Every::Batch);
-    let err = fit(
-        &mut model,
-        &mut BCEWithLogitsLoss::new(),
-        &mut sgd,
-        &data,
-        None,
-        &mut options,
-    )
-    .unwrap_err();
+    let err = bce(&mut model, &mut sgd, &data, &mut options).unwrap_err();
     assert!(
         matches!(
             err,
@@ -506,25 +517,13 @@ fn a_one_cycle_schedule_shorter_than_the_run_is_refused() {
     for (total, every) in [(16, Every::Batch), (4, Every::Epoch)] {
         let schedule = OneCycleLR::new(&mut sgd, 0.5, total);
         let mut options = quiet(4, 16).scheduler(schedule, every);
-        fit(
-            &mut model,
-            &mut BCEWithLogitsLoss::new(),
-            &mut sgd,
-            &data,
-            None,
-            &mut options,
-        )
-        .unwrap();
+        bce(&mut model, &mut sgd, &data, &mut options).unwrap();
     }
     // By hand: `total_steps` steps, as PyTorch allows, then a panic.
     let mut schedule = OneCycleLR::new(&mut sgd, 0.5, 4);
     for _ in 0..4 {
         schedule.step(&mut sgd);
     }
-    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        schedule.step(&mut sgd);
-    }))
-    .expect_err("refused");
-    let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    let text = panic_message(|| schedule.step(&mut sgd));
     assert!(text.contains("Tried to step 5 times"), "{text}");
 }

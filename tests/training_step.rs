@@ -8,6 +8,10 @@ use staticnn::data::synthetic;
 use staticnn::prelude::*;
 use staticnn::{NamedTensor, TensorData, state_dict};
 
+#[path = "support/panics.rs"]
+mod panics;
+use panics::panic_message;
+
 model! {
     struct Pair: [2] -> [1] { fc1: Linear(4), ReLU, out: Linear(1) }
 }
@@ -383,16 +387,14 @@ fn a_gradient_with_other_rows_than_the_forward_pass_is_refused() {
         let x = Batch::<2>::from_vec(vec![0.25; rows * 2]).unwrap();
         let grad = Batch::<1>::from_vec(vec![1.0; grad_rows]).unwrap();
         for params_only in [false, true] {
-            let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let text = panic_message(|| {
                 let out = model.forward_train(&x);
                 if params_only {
                     out.backward_params(&grad);
                 } else {
                     out.backward(&grad);
                 }
-            }))
-            .expect_err("refused");
-            let text = err.downcast_ref::<String>().cloned().unwrap_or_default();
+            });
             assert!(
                 text.contains(&format!("{grad_rows} rows"))
                     && text.contains(&format!("{rows} rows")),
@@ -438,10 +440,8 @@ fn fit_refuses_a_loss_gradient_with_other_rows() {
     let mut sgd = SGD::new(0.1).unwrap();
     let mut loss = ShortGradient(Batch::new());
     let mut options = FitOptions::new(1, 4).progress(Progress::Quiet);
-    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let text = panic_message(|| {
         let _ = fit(&mut model, &mut loss, &mut sgd, &data, None, &mut options);
-    }))
-    .expect_err("refused");
-    let text = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    });
     assert!(text.contains("3 rows") && text.contains("4 rows"), "{text}");
 }

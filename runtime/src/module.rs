@@ -338,7 +338,7 @@ impl<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize>
         grad_output: &G,
     ) -> &'m BatchSlice<IN> {
         let grad_output = grad_output.as_ref();
-        same_rows(self.input, grad_output);
+        same_row_count(self.input.rows(), grad_output.rows());
         self.module
             .backward_raw(self.input, grad_output, &TraceKey(()))
     }
@@ -352,7 +352,7 @@ impl<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize>
         grad_output: &G,
     ) {
         let grad_output = grad_output.as_ref();
-        same_rows(self.input, grad_output);
+        same_row_count(self.input.rows(), grad_output.rows());
         self.module
             .backward_params_raw(self.input, grad_output, &TraceKey(()))
     }
@@ -360,12 +360,8 @@ impl<'m, M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize>
 
 /// Panics unless the gradient has a row per row of the forward pass, as PyTorch refuses a
 /// gradient of another shape ("Mismatch in shape"): the layers' kernels zip rows, so a
-/// shorter gradient would leave rows out of the weight gradient without a word.
-fn same_rows<const IN: usize, const OUT: usize>(input: &BatchSlice<IN>, grad: &BatchSlice<OUT>) {
-    same_row_count(input.rows(), grad.rows());
-}
-
-/// [`same_rows`] on the counts: `fit`'s width-erased trace and `DataParallel` ask it too.
+/// shorter gradient would leave rows out of the weight gradient without a word. `Trace`,
+/// `fit`'s width-erased trace and `DataParallel` ask it.
 pub(crate) fn same_row_count(forward: usize, grad: usize) {
     assert!(
         grad == forward,
@@ -421,16 +417,15 @@ pub enum InputError {
         value: f32,
         num: usize,
     },
-    /// PyTorch's "Expected more than 1 value per channel when training".
-    #[error("{}", one_value_per_channel())]
+    /// PyTorch's "Expected more than 1 value per channel when training"; also BatchNorm's
+    /// panic in a hand-written loop.
+    #[error(
+        "BatchNorm got one value per channel in training mode (a batch of one row): its \
+         statistics would be that value and its running variance would shrink; PyTorch \
+         refuses it too. Drop the last batch (`drop_last`) or pick a batch size that leaves no \
+         single row"
+    )]
     OneValuePerChannel,
-}
-
-/// What [`InputError::OneValuePerChannel`] says, and BatchNorm's panic in a hand-written loop.
-pub(crate) fn one_value_per_channel() -> &'static str {
-    "BatchNorm got one value per channel in training mode (a batch of one row): its \
-     statistics would be that value and its running variance would shrink; PyTorch refuses \
-     it too. Drop the last batch (`drop_last`) or pick a batch size that leaves no single row"
 }
 
 /// The widths of a module whose type fixes them: `Linear<2, 16>` or a generated model.

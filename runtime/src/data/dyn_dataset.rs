@@ -34,30 +34,23 @@ impl<const W: usize, T: Targets> Dataset<W, T> {
 impl<T: Targets> DynDataset<'_, T> {
     /// Whole rows of `width` values, as many as there are targets.
     pub fn new(features: Vec<f32>, width: usize, targets: T) -> Result<Self, DataError> {
-        // A table without feature columns is width 0, its rows empty: as many as targets.
-        let rows = match whole_rows(features.len(), width)? {
-            _ if width == 0 => targets.len(),
-            rows => rows,
-        };
-        if rows != targets.len() {
-            return Err(DataError::Rows {
-                features: rows,
-                targets: targets.len(),
-            });
-        }
-        Ok(DynDataset {
+        whole_rows(features.len(), width)?;
+        let data = DynDataset {
             features: Cow::Owned(features),
             width,
             targets: Cow::Owned(targets),
-        })
+        };
+        data.check_rows()?;
+        Ok(data)
     }
 }
 
 impl<'a, T: Targets> DynDataset<'a, T> {
-    /// Whether there are as many feature rows as targets: always, but for the view of a
-    /// [`Dataset`] written as a struct literal (`as_dyn`), which `fit_dyn` and
+    /// Whether there are as many feature rows as targets: `new` makes sure, but the view of a
+    /// [`Dataset`] written as a struct literal (`as_dyn`) may differ, which `fit_dyn` and
     /// `evaluate_dyn` refuse, naming both counts.
     pub fn check_rows(&self) -> Result<(), DataError> {
+        // A table without feature columns is width 0, its rows empty: as many as targets.
         let rows = match self.width {
             0 => self.targets.len(),
             width => self.features.len() / width,

@@ -59,13 +59,7 @@ impl<const W: usize, T: Targets> Dataset<W, T> {
     /// `evaluate` ask this first and refuse it (PyTorch's `TensorDataset`: "Size mismatch
     /// between tensors"), where the batches would leave the rows without targets out.
     pub fn check_rows(&self) -> Result<(), DataError> {
-        if self.features.rows() != self.targets.len() {
-            return Err(DataError::Rows {
-                features: self.features.rows(),
-                targets: self.targets.len(),
-            });
-        }
-        Ok(())
+        self.as_dyn().check_rows()
     }
 
     /// Number of samples.

@@ -7,6 +7,12 @@ use crate::module::{
 };
 use crate::tensor::{Batch, BatchSlice, resize};
 
+/// Whether `values` (a batch's, all channels) leave one per channel of `channels`: what
+/// PyTorch refuses in training mode, and `validate`, `forward_train` and `fit` refuse here.
+pub(crate) fn one_value_per_channel(values: usize, channels: usize) -> bool {
+    values / channels == 1
+}
+
 /// PyTorch's `nn.BatchNorm1d(C)` and `nn.BatchNorm2d(C)` (affine, tracking running stats).
 #[derive(Clone, Debug)]
 pub struct BatchNorm<const C: usize> {
@@ -150,7 +156,7 @@ impl<const C: usize, const W: usize> Forward<W, W> for BatchNorm<C> {
 
     /// One value per channel in training mode is refused, as PyTorch does.
     fn validate(&self, x: &BatchSlice<W>) -> Result<(), InputError> {
-        if self.training && x.as_slice().len() / C == 1 {
+        if self.training && one_value_per_channel(x.as_slice().len(), C) {
             return Err(InputError::OneValuePerChannel);
         }
         Ok(())
@@ -170,11 +176,12 @@ impl<const C: usize, const W: usize> Forward<W, W> for BatchNorm<C> {
         let l = W / C;
         let x = x.as_slice();
         let count = x.len() / C;
-        // `fit` and `DataParallel` ask `validate` first and return the error.
+        // `fit` refuses such batches before its first epoch, `DataParallel` refuses
+        // BatchNorm: this is a hand-written loop's.
         assert!(
-            !self.training || count != 1,
+            !self.training || !one_value_per_channel(x.len(), C),
             "{}",
-            crate::module::one_value_per_channel()
+            InputError::OneValuePerChannel
         );
         self.batch_stats = self.training;
         resize(&mut self.xhat, x.len());

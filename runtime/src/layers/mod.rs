@@ -14,6 +14,7 @@ mod residual;
 mod softmax;
 mod swish;
 
+pub(crate) use batchnorm::one_value_per_channel;
 pub use batchnorm::{BatchNorm, BatchNorm1d, BatchNorm2d};
 pub use conv::Conv2d;
 pub use dropout::Dropout;

@@ -6,13 +6,15 @@ use std::collections::BTreeMap;
 use super::resume::RunState;
 use super::rollback::EpochStart;
 use super::{
-    Clip, DynTrain, Every, FitError, FitOptions, Phase, class_weight, evaluate::evaluate_rows,
-    group_rate_key, progress::Reporter,
+    Clip, DynTrain, Every, FitError, FitOptions, Phase, class_weight,
+    evaluate::{evaluate_rows, metric_sums},
+    group_rate_key,
+    progress::Reporter,
 };
 use crate::data::{DynDataset, DynLoader, Targets};
 use crate::history::EpochRecord;
 use crate::loss::Loss;
-use crate::metrics::{AnyTargets, MetricSums};
+use crate::metrics::AnyTargets;
 use crate::module::Module;
 use crate::optim::{DynOptimizer, OptimizerError, clip_grad_norm, clip_grad_value, scale_grad};
 
@@ -95,7 +97,7 @@ where
     T: Targets,
 {
     let failed = |e: FitError| (Phase::Training, e);
-    let mut sums = MetricSums::new(loss.takes_probabilities() || model.outputs_probabilities());
+    let mut sums = metric_sums(loss, model);
     let (mut total, mut rows, mut pending, mut step) = (0.0f64, 0usize, 0usize, 0usize);
     options.custom_metrics.iter_mut().for_each(|m| m.reset());
     // Each batch's class weights, in a buffer the epoch reuses.

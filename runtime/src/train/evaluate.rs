@@ -48,6 +48,7 @@ where
     T: Targets,
     L: Loss<O, Target = T::Slice>,
 {
+    let data = data.as_dyn();
     // A dataset written as a struct literal may have other counts (`Dataset::check_rows`).
     if let Err(DataError::Rows { features, targets }) = data.check_rows() {
         let (input, target) = (features, targets);
@@ -55,7 +56,7 @@ where
     }
     let model = ForwardRef::<M, I, O>(model);
     // The types make the widths equal.
-    evaluate_rows(&model, loss, &data.as_dyn(), batch_size, metrics, custom)
+    evaluate_rows(&model, loss, &data, batch_size, metrics, custom)
 }
 
 /// [`evaluate_with`] for a model and data whose input width is a value (see
@@ -80,6 +81,15 @@ where
     )?)
 }
 
+/// Metric sums deciding binary outputs as probabilities when the loss takes them or the
+/// model ends in Sigmoid or Softmax (`fit`'s epochs and every evaluation).
+pub(super) fn metric_sums<L: Loss<O>, const O: usize>(
+    loss: &L,
+    model: &dyn DynForward<O>,
+) -> MetricSums {
+    MetricSums::new(loss.takes_probabilities() || model.outputs_probabilities())
+}
+
 /// [`evaluate_dyn`] once the widths are known to be equal.
 pub(super) fn evaluate_rows<L, T, const O: usize>(
     model: &dyn DynForward<O>,
@@ -95,7 +105,7 @@ where
 {
     let mut loader = DynLoader::new(data, batch_size.max(1)).expect("a batch size of at least 1");
     loader.rewind();
-    let mut sums = MetricSums::new(loss.takes_probabilities() || model.outputs_probabilities());
+    let mut sums = metric_sums(loss, model);
     custom.iter_mut().for_each(|m| m.reset());
     let (mut total, mut rows) = (0.0f64, 0usize);
     while let Some((x, y)) = loader.next_batch() {

@@ -501,7 +501,7 @@ fn check_single_row_batches(
     } else {
         return Ok(());
     };
-    if !one_value_per_channel(&model.describe()) {
+    if !one_row_leaves_one_value_per_channel(&model.describe()) {
         return Ok(());
     }
     let error = crate::module::InputError::OneValuePerChannel;
@@ -543,14 +543,16 @@ fn check_scheduler_steps(
     Ok(())
 }
 
-/// Whether `node` holds a BatchNorm whose rows have one value per channel.
-fn one_value_per_channel(node: &Node<'_>) -> bool {
+/// Whether `node` holds a BatchNorm that a batch of one row gives one value per channel.
+fn one_row_leaves_one_value_per_channel(node: &Node<'_>) -> bool {
     match node {
         Node::Sequence { layers, .. } => layers.iter().any(|child| match &child.node {
-            Node::BatchNorm { channels, .. } => child.input == *channels,
-            other => one_value_per_channel(other),
+            Node::BatchNorm { channels, .. } => {
+                crate::layers::one_value_per_channel(child.input, *channels)
+            }
+            other => one_row_leaves_one_value_per_channel(other),
         }),
-        Node::Residual(body) => one_value_per_channel(body),
+        Node::Residual(body) => one_row_leaves_one_value_per_channel(body),
         _ => false,
     }
 }
