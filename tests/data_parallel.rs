@@ -5,6 +5,7 @@
 use staticnn::parallel::{DataParallel, DataParallelError};
 use staticnn::prelude::*;
 use staticnn::state::{Entry, visit_named};
+use std::time::Duration;
 
 model! {
     /// Large enough that a 64-row step splits (rows × parameters ≥ 2²⁰).
@@ -53,6 +54,11 @@ fn values(model: &impl Module) -> Vec<f32> {
 /// Five Adam steps of 64 rows on `threads` threads (0: the hand-written loop); the losses
 /// and the final weights.
 fn train(threads: usize) -> (Vec<f32>, Vec<f32>) {
+    train_pausing(threads, Duration::ZERO)
+}
+
+/// [`train`] with `pause` between the steps.
+fn train_pausing(threads: usize, pause: Duration) -> (Vec<f32>, Vec<f32>) {
     let mut model = Net::new(&mut seeded_rng(3));
     let (mut loss, mut optimizer) = (CrossEntropyLoss::new(), Adam::new(1e-2).unwrap());
     let (x, y) = data(64 * 5);
@@ -77,6 +83,7 @@ fn train(threads: usize) -> (Vec<f32>, Vec<f32>) {
             }
         };
         losses.push(value);
+        std::thread::sleep(pause);
     }
     (losses, values(&model))
 }
@@ -108,6 +115,16 @@ fn two_threads_give_one_threads_step_within_reassociation() {
 fn a_thread_count_gives_the_same_bits_every_run() {
     let (a_losses, a) = train(2);
     let (b_losses, b) = train(2);
+    assert_eq!(a_losses, b_losses);
+    assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+}
+
+/// Between steps the pool's threads spin, and park after a few idle milliseconds; a step
+/// after they parked wakes them (else it would hang) and computes the same bits.
+#[test]
+fn steps_after_the_threads_parked_give_the_same_bits() {
+    let (a_losses, a) = train(2);
+    let (b_losses, b) = train_pausing(2, Duration::from_millis(30));
     assert_eq!(a_losses, b_losses);
     assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
 }

@@ -11,6 +11,7 @@
 //! part by part), and the same for a fixed thread count from run to run. With one thread
 //! it is exactly the hand-written step.
 
+mod awake;
 mod error;
 mod pairs;
 mod settings;
@@ -41,6 +42,8 @@ pub struct DataParallel<M, const IN: usize, const OUT: usize> {
     params: usize,
     /// The whole batch's output, gathered from the parts for the loss.
     output: Batch<OUT>,
+    /// Keeps the pool's threads from sleeping between a step's parts.
+    awake: awake::Awake,
     /// Shared so that [`scope`](Self::scope) can run on it while lending `self` out.
     pool: std::sync::Arc<rayon::ThreadPool>,
 }
@@ -92,6 +95,7 @@ where
             replicas,
             params: model.num_params(),
             output: Batch::new(),
+            awake: awake::Awake::start(&pool),
             pool: std::sync::Arc::new(pool),
         })
     }
@@ -116,6 +120,7 @@ where
         M: Sync,
     {
         let pool = std::sync::Arc::clone(&self.pool);
+        self.awake.wake();
         pool.install(|| f(self))
     }
 
@@ -144,6 +149,7 @@ where
             optimizer.step(model)?;
             return Ok(value);
         }
+        self.awake.wake();
         let pool = &self.pool;
         let (replicas, output) = (&mut self.replicas, &mut self.output);
         pool.install(|| {
