@@ -120,7 +120,8 @@ fn a_thread_count_gives_the_same_bits_every_run() {
 }
 
 /// Between steps the pool's threads spin, and park after a few idle milliseconds; a step
-/// after they parked wakes them (else it would hang) and computes the same bits.
+/// after they parked runs (a parked thread is woken, or finds the step on its own look) and
+/// computes the same bits.
 #[test]
 fn steps_after_the_threads_parked_give_the_same_bits() {
     let (a_losses, a) = train(2);

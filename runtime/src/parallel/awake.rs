@@ -10,12 +10,19 @@
 //! each part as soon as it is posted, as OpenMP's threads spin between parallel regions
 //! under PyTorch or MKL (`KMP_BLOCKTIME`: 200 ms). After [`IDLE`] without work a spinner
 //! parks until the next step wakes it ([`Awake::wake`]), so a program that has stopped
-//! stepping does not keep a core busy; parking and waking allocate nothing.
+//! stepping does not keep a core busy; parking and waking allocate nothing (std's futex
+//! `Mutex` and `Condvar` on Linux).
+//!
+//! Past [`PURE_SPIN`] without work a spinner yields its core to the OS between looks, as
+//! rayon's idle loop does, so that it does not compete for long with a thread outside the
+//! pool (a loop calling `step` from the main thread, another program).
 //!
 //! A wake can cross a spinner that has just found no work and is about to park (the step
 //! posts its job after waking). So a parked spinner also looks for work on its own, after
-//! [`FIRST_LOOK`] and then at doubling intervals up to [`LAST_LOOK`]: such a step waits that
-//! long at worst, and nothing can wait forever.
+//! [`FIRST_LOOK`] and then at doubling intervals up to [`LAST_LOOK`]: a step's `install`
+//! waits that long at worst, and nothing can wait forever. A `join` half that no spinner
+//! takes (all parked, as after a stretch of more than [`IDLE`] on the calling thread within a
+//! step) is run by the thread that posted it: the rest of that step runs on one thread.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -25,6 +32,10 @@ use std::time::{Duration, Instant};
 /// stretches on one thread (tens of microseconds for T2's loss and short tensors), short
 /// enough that a loop that stops stepping frees its cores at once, for a person's eye.
 const IDLE: Duration = Duration::from_millis(5);
+
+/// How long a spinner without work spins without yielding its core: longer than a step's
+/// stretches on the calling thread, so a part posted after one is taken at once.
+const PURE_SPIN: Duration = Duration::from_micros(200);
 
 /// A parked spinner's first look for work on its own, and the longest interval between two.
 const FIRST_LOOK: Duration = Duration::from_millis(1);
@@ -90,7 +101,8 @@ fn spin(shared: &Shared) {
                 last_work = Instant::now();
                 look = FIRST_LOOK;
             }
-            Some(rayon::Yield::Idle) if last_work.elapsed() < IDLE => std::hint::spin_loop(),
+            Some(rayon::Yield::Idle) if last_work.elapsed() < PURE_SPIN => std::hint::spin_loop(),
+            Some(rayon::Yield::Idle) if last_work.elapsed() < IDLE => std::thread::yield_now(),
             Some(rayon::Yield::Idle) => {
                 if park(shared, look) {
                     last_work = Instant::now();

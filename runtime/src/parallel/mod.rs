@@ -113,8 +113,9 @@ where
         parts > 1 && rows >= parts && rows.saturating_mul(self.params) >= SPLIT_MIN_WORK
     }
 
-    /// Runs `f` on this step's threads, so that a loop of steps inside it hands each step
-    /// over to them without waking a sleeping thread first: for steps of a few microseconds.
+    /// Runs `f` on this step's threads, so that a loop of steps inside it is not posted to the
+    /// pool and handed back step by step: the calling thread of every step is one of the
+    /// pool's, and the others spin between steps instead of competing with a thread outside.
     pub fn scope<R: Send>(&mut self, f: impl FnOnce(&mut Self) -> R + Send) -> R
     where
         M: Sync,
