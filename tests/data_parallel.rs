@@ -47,6 +47,11 @@ fn flat(model: &impl Module, grad: bool) -> Vec<f32> {
     all
 }
 
+/// Every value of `a` is `b`'s, bit for bit.
+fn assert_same_bits(a: &[f32], b: &[f32]) {
+    assert!(a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()));
+}
+
 fn values(model: &impl Module) -> Vec<f32> {
     flat(model, false)
 }
@@ -116,7 +121,7 @@ fn a_thread_count_gives_the_same_bits_every_run() {
     let (a_losses, a) = train(2);
     let (b_losses, b) = train(2);
     assert_eq!(a_losses, b_losses);
-    assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+    assert_same_bits(&a, &b);
 }
 
 /// Between steps the pool's threads spin, and park after a few idle milliseconds; a step
@@ -127,7 +132,7 @@ fn steps_after_the_threads_parked_give_the_same_bits() {
     let (a_losses, a) = train(2);
     let (b_losses, b) = train_pausing(2, Duration::from_millis(30));
     assert_eq!(a_losses, b_losses);
-    assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+    assert_same_bits(&a, &b);
 }
 
 #[test]
@@ -135,12 +140,7 @@ fn one_thread_is_the_hand_written_step_bit_for_bit() {
     let (plain_losses, plain) = train(0);
     let (one_losses, one) = train(1);
     assert_eq!(plain_losses, one_losses);
-    assert!(
-        plain
-            .iter()
-            .zip(&one)
-            .all(|(x, y)| x.to_bits() == y.to_bits())
-    );
+    assert_same_bits(&plain, &one);
 }
 
 #[test]

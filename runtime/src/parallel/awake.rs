@@ -9,7 +9,7 @@
 //! thread. So every thread of the pool runs a [`spin`] job for the pool's life, which takes
 //! each part as soon as it is posted, as OpenMP's threads spin between parallel regions
 //! under PyTorch or MKL (`KMP_BLOCKTIME`: 200 ms). After [`IDLE`] without work a spinner
-//! parks until the next step wakes it ([`Awake::wake`]), so a program that has stopped
+//! parks until the next step wakes it ([`SpinningPool::install`]), so a program that has stopped
 //! stepping does not keep a core busy; parking and waking allocate nothing (std's futex
 //! `Mutex` and `Condvar` on Linux).
 //!
@@ -46,52 +46,56 @@ const LAST_LOOK: Duration = Duration::from_millis(64);
 struct Shared {
     /// Spinners parked now; a step wakes them only when there are some.
     parked: AtomicUsize,
-    /// Set when the `DataParallel` goes away: every spinner returns.
+    /// Set when the pool goes away: every spinner returns.
     stop: AtomicBool,
     /// Bumped by every wake, under the lock the parked spinners wait on.
     wakes: Mutex<u64>,
     woken: Condvar,
 }
 
-/// The spinners of one pool.
-pub(crate) struct Awake(Arc<Shared>);
+/// A rayon pool whose threads spin between the jobs a step posts; every job from outside
+/// goes through [`install`](Self::install), which wakes parked spinners first.
+pub(crate) struct SpinningPool {
+    shared: Arc<Shared>,
+    pool: rayon::ThreadPool,
+}
 
-impl Awake {
+impl SpinningPool {
     /// Starts a spinner on every thread of `pool` (none on a pool of one thread, which a
     /// step never splits over). The rayon jobs a step posts to the pool (its `install`, a
     /// `join`'s second half) are then run by the spinners.
-    pub(crate) fn start(pool: &rayon::ThreadPool) -> Self {
+    pub(crate) fn new(pool: rayon::ThreadPool) -> Self {
         let shared = Arc::new(Shared::default());
         if pool.current_num_threads() > 1 {
             let for_spinners = Arc::clone(&shared);
             pool.spawn_broadcast(move |_| spin(&for_spinners));
         }
-        Awake(shared)
+        SpinningPool { shared, pool }
     }
 
-    /// Wakes the parked spinners. Called before every job a step posts to the pool from
-    /// outside it: a parked spinner holds its thread, so rayon's own wake-up would not run
-    /// the job. An atomic load when none is parked.
-    pub(crate) fn wake(&self) {
-        if self.0.parked.load(Ordering::Acquire) == 0 {
-            return;
+    /// rayon's `install` on the pool, after waking the parked spinners: a parked spinner
+    /// holds its thread, so rayon's own wake-up would not run the job. An atomic load when
+    /// none is parked.
+    pub(crate) fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        if self.shared.parked.load(Ordering::Acquire) > 0 {
+            let mut wakes = self.shared.wakes.lock().unwrap_or_else(|e| e.into_inner());
+            *wakes += 1;
+            self.shared.woken.notify_all();
         }
-        let mut wakes = self.0.wakes.lock().unwrap_or_else(|e| e.into_inner());
-        *wakes += 1;
-        self.0.woken.notify_all();
+        self.pool.install(f)
     }
 }
 
-impl Drop for Awake {
+impl Drop for SpinningPool {
     fn drop(&mut self) {
-        self.0.stop.store(true, Ordering::Release);
-        let _wakes = self.0.wakes.lock().unwrap_or_else(|e| e.into_inner());
-        self.0.woken.notify_all();
+        self.shared.stop.store(true, Ordering::Release);
+        let _wakes = self.shared.wakes.lock().unwrap_or_else(|e| e.into_inner());
+        self.shared.woken.notify_all();
     }
 }
 
-/// Runs whatever is posted to the pool, parking after [`IDLE`] without any, until the pool's
-/// `DataParallel` goes away.
+/// Runs whatever is posted to the pool, yielding its core past [`PURE_SPIN`] and parking
+/// past [`IDLE`] without any, until the pool goes away.
 fn spin(shared: &Shared) {
     let mut last_work = Instant::now();
     let mut look = FIRST_LOOK;
@@ -101,10 +105,13 @@ fn spin(shared: &Shared) {
                 last_work = Instant::now();
                 look = FIRST_LOOK;
             }
-            Some(rayon::Yield::Idle) if last_work.elapsed() < PURE_SPIN => std::hint::spin_loop(),
-            Some(rayon::Yield::Idle) if last_work.elapsed() < IDLE => std::thread::yield_now(),
             Some(rayon::Yield::Idle) => {
-                if park(shared, look) {
+                let idle = last_work.elapsed();
+                if idle < PURE_SPIN {
+                    std::hint::spin_loop();
+                } else if idle < IDLE {
+                    std::thread::yield_now();
+                } else if park(shared, look) {
                     last_work = Instant::now();
                     look = FIRST_LOOK;
                 } else {
@@ -116,7 +123,7 @@ fn spin(shared: &Shared) {
     }
 }
 
-/// Waits for the next [`Awake::wake`] (or the stop) for at most `look`; whether it came.
+/// Waits for the next wake by [`SpinningPool::install`] (or the stop) for at most `look`; whether it came.
 fn park(shared: &Shared, look: Duration) -> bool {
     let wakes = shared.wakes.lock().unwrap_or_else(|e| e.into_inner());
     let seen = *wakes;

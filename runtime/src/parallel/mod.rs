@@ -42,10 +42,9 @@ pub struct DataParallel<M, const IN: usize, const OUT: usize> {
     params: usize,
     /// The whole batch's output, gathered from the parts for the loss.
     output: Batch<OUT>,
-    /// Keeps the pool's threads from sleeping between a step's parts.
-    awake: awake::Awake,
-    /// Shared so that [`scope`](Self::scope) can run on it while lending `self` out.
-    pool: std::sync::Arc<rayon::ThreadPool>,
+    /// The step's threads, spinning between its parts. Shared so that [`scope`](Self::scope)
+    /// can run on it while lending `self` out.
+    pool: std::sync::Arc<awake::SpinningPool>,
 }
 
 impl<M, const IN: usize, const OUT: usize> DataParallel<M, IN, OUT>
@@ -95,8 +94,7 @@ where
             replicas,
             params: model.num_params(),
             output: Batch::new(),
-            awake: awake::Awake::start(&pool),
-            pool: std::sync::Arc::new(pool),
+            pool: std::sync::Arc::new(awake::SpinningPool::new(pool)),
         })
     }
 
@@ -121,7 +119,6 @@ where
         M: Sync,
     {
         let pool = std::sync::Arc::clone(&self.pool);
-        self.awake.wake();
         pool.install(|| f(self))
     }
 
@@ -150,7 +147,6 @@ where
             optimizer.step(model)?;
             return Ok(value);
         }
-        self.awake.wake();
         let pool = &self.pool;
         let (replicas, output) = (&mut self.replicas, &mut self.output);
         pool.install(|| {
