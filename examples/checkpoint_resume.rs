@@ -43,13 +43,13 @@ fn run(dir: &Path) -> Result<bool, Box<dyn std::error::Error>> {
 
     let mut straight = Net::new(&mut seeded_rng(2));
     let mut adam = Adam::new(0.01)?;
-    let mut o = options(10).scheduler(StepLR::new(&mut adam, 4, 0.5), Every::Epoch);
+    let mut o = options(10).scheduler(StepLR::new(&mut adam, 4, 0.5)?, Every::Epoch);
     fit(&mut straight, &mut loss(), &mut adam, &data, None, &mut o)?;
 
     let mut first = Net::new(&mut seeded_rng(2));
     let mut adam = Adam::new(0.01)?;
     let mut o = options(5)
-        .scheduler(StepLR::new(&mut adam, 4, 0.5), Every::Epoch)
+        .scheduler(StepLR::new(&mut adam, 4, 0.5)?, Every::Epoch)
         .checkpoint_dir(dir);
     fit(&mut first, &mut loss(), &mut adam, &data, None, &mut o)?;
     println!("saved {} after 5 epochs", dir.join("last").display());
@@ -57,7 +57,7 @@ fn run(dir: &Path) -> Result<bool, Box<dyn std::error::Error>> {
     let mut resumed = Net::new(&mut seeded_rng(1234));
     let mut adam = Adam::new(0.01)?;
     let mut o = options(10)
-        .scheduler(StepLR::new(&mut adam, 4, 0.5), Every::Epoch)
+        .scheduler(StepLR::new(&mut adam, 4, 0.5)?, Every::Epoch)
         .checkpoint_dir(dir)
         .resume_from(dir.join("last"));
     let history = fit(&mut resumed, &mut loss(), &mut adam, &data, None, &mut o)?;

@@ -41,7 +41,7 @@ fn resume_is_exact<O: Optimizer>(make_optimizer: impl Fn() -> O, name: &str) {
     // Ten epochs straight.
     let mut model = Net::new(&mut seeded_rng(2));
     let mut opt = make_optimizer();
-    let mut o = options(10).scheduler(StepLR::new(&mut opt, 3, 0.5), Every::Epoch);
+    let mut o = options(10).scheduler(StepLR::new(&mut opt, 3, 0.5).unwrap(), Every::Epoch);
     let straight = fit(
         &mut model,
         &mut BCEWithLogitsLoss::new(),
@@ -57,7 +57,7 @@ fn resume_is_exact<O: Optimizer>(make_optimizer: impl Fn() -> O, name: &str) {
     let mut model = Net::new(&mut seeded_rng(2));
     let mut opt = make_optimizer();
     let mut o = options(5)
-        .scheduler(StepLR::new(&mut opt, 3, 0.5), Every::Epoch)
+        .scheduler(StepLR::new(&mut opt, 3, 0.5).unwrap(), Every::Epoch)
         .checkpoint_dir(dir.path());
     fit(
         &mut model,
@@ -73,7 +73,7 @@ fn resume_is_exact<O: Optimizer>(make_optimizer: impl Fn() -> O, name: &str) {
     let mut model = Net::new(&mut seeded_rng(99));
     let mut opt = make_optimizer();
     let mut o = options(10)
-        .scheduler(StepLR::new(&mut opt, 3, 0.5), Every::Epoch)
+        .scheduler(StepLR::new(&mut opt, 3, 0.5).unwrap(), Every::Epoch)
         .resume_from(dir.path().join("last"));
     let resumed = fit(
         &mut model,

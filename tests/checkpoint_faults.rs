@@ -457,7 +457,7 @@ fn a_scheduler_state_that_does_not_fit_fails_the_resume_before_anything_changes(
     let mut opt = Adam::new(0.05).unwrap();
     let mut options = FitOptions::new(1, 16)
         .progress(Progress::Quiet)
-        .scheduler(StepLR::new(&mut opt, 3, 0.5), Every::Epoch)
+        .scheduler(StepLR::new(&mut opt, 3, 0.5).unwrap(), Every::Epoch)
         .checkpoint_dir(dir.path());
     let mut loss = BCEWithLogitsLoss::new();
     fit(&mut model, &mut loss, &mut opt, &data, None, &mut options).unwrap();

@@ -209,7 +209,7 @@ fn scheduler_gradient_accumulation_and_clipping_run() {
     let mut optimizer = SGD::new(0.1).unwrap().momentum(0.9).unwrap();
     let mut options = quiet(6, 10)
         .metrics(&[Metric::Accuracy])
-        .scheduler(StepLR::new(&mut optimizer, 2, 0.5), Every::Epoch)
+        .scheduler(StepLR::new(&mut optimizer, 2, 0.5).unwrap(), Every::Epoch)
         .accumulate(3)
         .clip(Clip::Norm(1.0));
     let history = fit(
@@ -275,7 +275,7 @@ fn a_partial_accumulation_steps_the_per_batch_scheduler() {
     let mut model = MoonNet::new(&mut rng);
     let mut optimizer = SGD::new(0.1).unwrap();
     let mut options = quiet(2, 16)
-        .scheduler(StepLR::new(&mut optimizer, 1, 0.5), Every::Batch)
+        .scheduler(StepLR::new(&mut optimizer, 1, 0.5).unwrap(), Every::Batch)
         .accumulate(3);
     let history = fit(
         &mut model,
@@ -497,7 +497,7 @@ fn a_one_cycle_schedule_shorter_than_the_run_is_refused() {
     let mut model = MoonNet::new(&mut seeded_rng(3));
     let before = staticnn::state_dict(&model);
     let mut sgd = SGD::new(0.1).unwrap();
-    let schedule = OneCycleLR::new(&mut sgd, 0.5, 4);
+    let schedule = OneCycleLR::new(&mut sgd, 0.5, 4).unwrap();
     let mut options = quiet(4, 16).scheduler(schedule, Every::Batch);
     let err = bce(&mut model, &mut sgd, &data, &mut options).unwrap_err();
     assert!(
@@ -515,12 +515,30 @@ fn a_one_cycle_schedule_shorter_than_the_run_is_refused() {
     assert_eq!(staticnn::state_dict(&model), before, "nothing trained");
     // A total of every batch of every epoch trains; so does one step per epoch.
     for (total, every) in [(16, Every::Batch), (4, Every::Epoch)] {
-        let schedule = OneCycleLR::new(&mut sgd, 0.5, total);
+        let schedule = OneCycleLR::new(&mut sgd, 0.5, total).unwrap();
         let mut options = quiet(4, 16).scheduler(schedule, every);
         bce(&mut model, &mut sgd, &data, &mut options).unwrap();
     }
+    // Inside a SequentialLR, the cycle's end bounds the run as well.
+    let warmup = LinearLR::new(&mut sgd, 0.5, 1.0, 2).unwrap();
+    let cycle = OneCycleLR::new(&mut sgd, 0.5, 4).unwrap();
+    let schedule =
+        SequentialLR::new(&mut sgd, vec![Box::new(warmup), Box::new(cycle)], vec![2]).unwrap();
+    let mut options = quiet(4, 16).scheduler(schedule, Every::Batch);
+    let err = bce(&mut model, &mut sgd, &data, &mut options).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            FitError::SchedulerSteps {
+                left: 6,
+                planned: 16,
+                ..
+            }
+        ),
+        "{err}"
+    );
     // By hand: `total_steps` steps, as PyTorch allows, then a panic.
-    let mut schedule = OneCycleLR::new(&mut sgd, 0.5, 4);
+    let mut schedule = OneCycleLR::new(&mut sgd, 0.5, 4).unwrap();
     for _ in 0..4 {
         schedule.step(&mut sgd);
     }

@@ -694,7 +694,7 @@ fn every_parameter_groups_rate_is_recorded() {
     let mut optimizer = SGD::new(0.1)
         .unwrap()
         .param_group(ParamGroup::new("out").lr(0.01));
-    let schedule = StepLR::new(&mut optimizer, 1, 0.5);
+    let schedule = StepLR::new(&mut optimizer, 1, 0.5).unwrap();
     let history = fit(
         &mut model,
         &mut BCEWithLogitsLoss::new(),

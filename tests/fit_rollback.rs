@@ -128,7 +128,7 @@ fn run(epochs: usize, loss: &mut Failing) -> (Option<FitError>, Snapshot) {
     let mut optimizer = Adam::new(0.01)
         .unwrap()
         .param_group(ParamGroup::new("out").lr(0.02));
-    let schedule = StepLR::new(&mut optimizer, 2, 0.9);
+    let schedule = StepLR::new(&mut optimizer, 2, 0.9).unwrap();
     let mut options = FitOptions::new(epochs, 10)
         .progress(Progress::Quiet)
         .metrics(&[Metric::Accuracy])

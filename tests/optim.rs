@@ -42,6 +42,7 @@ fn multistep_and_plateau() {
     let mut p = ReduceLROnPlateau::new(&mut opt)
         .patience(2)
         .factor(0.5)
+        .unwrap()
         .cooldown(1);
     let losses = [1.0, 0.9, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95];
     let lrs: Vec<f64> = losses
@@ -56,6 +57,7 @@ fn multistep_and_plateau() {
     let mut q = ReduceLROnPlateau::new(&mut Lr(9.0))
         .patience(2)
         .factor(0.5)
+        .unwrap()
         .cooldown(1);
     q.load_state(&saved).unwrap();
     assert_eq!(q.lr(), 0.25);
@@ -105,6 +107,7 @@ fn keras_plateau_counts_as_keras_does() {
     let mut p = ReduceLROnPlateau::keras(&mut opt)
         .patience(2)
         .factor(0.5)
+        .unwrap()
         .min_delta(0.0)
         .cooldown(1);
     let mut seen = Vec::new();
@@ -118,6 +121,7 @@ fn keras_plateau_counts_as_keras_does() {
     let mut torch = ReduceLROnPlateau::new(&mut opt)
         .patience(2)
         .factor(0.5)
+        .unwrap()
         .threshold(0.0, ThresholdMode::Abs)
         .cooldown(1);
     let mut first_cut = None;
@@ -157,14 +161,12 @@ fn one_cycle_matches_pytorch_through_the_last_step() {
         let f = |k: &str| c[k].as_f64().unwrap();
         let total = c["total_steps"].as_u64().unwrap();
         let mut opt = Lr(0.01);
-        let mut s = OneCycleLR::with_factors(
-            &mut opt,
-            f("max_lr"),
-            total,
-            f("div_factor"),
-            f("final_div_factor"),
-        )
-        .pct_start(f("pct_start"));
+        let options = OneCycleOptions {
+            pct_start: f("pct_start"),
+            div_factor: f("div_factor"),
+            final_div_factor: f("final_div_factor"),
+        };
+        let mut s = OneCycleLR::with_options(&mut opt, f("max_lr"), total, options).unwrap();
         let expected: Vec<f64> = case["lr_after_steps"]
             .as_array()
             .unwrap()
@@ -192,10 +194,83 @@ fn one_cycle_matches_pytorch_through_the_last_step() {
 #[test]
 fn one_cycle_without_an_annealing_phase_ends_at_its_minimum() {
     let mut opt = Lr(0.01);
-    let mut s = OneCycleLR::new(&mut opt, 0.1, 5).pct_start(1.0);
+    let options = OneCycleOptions {
+        pct_start: 1.0,
+        ..Default::default()
+    };
+    let mut s = OneCycleLR::with_options(&mut opt, 0.1, 5, options).unwrap();
     for _ in 0..5 {
         s.step(&mut opt);
         assert!(opt.lr().is_finite(), "{}", opt.lr());
     }
     assert_eq!(opt.lr(), 0.1 / 25.0 / 1e4);
+}
+
+/// The refusals PyTorch has no case for (the parity suite's `schedule_edges.json` checks those
+/// it raises on): each names the schedule, the argument and its value, and leaves the
+/// optimizer's rate as it was.
+#[test]
+fn a_refused_schedule_names_its_argument_and_changes_no_rate() {
+    let mut opt = Lr(0.01);
+    let refusals = [
+        OneCycleLR::new(&mut opt, -0.1, 10).unwrap_err(),
+        OneCycleLR::new(&mut opt, f64::NAN, 10).unwrap_err(),
+        OneCycleLR::with_options(
+            &mut opt,
+            0.1,
+            10,
+            OneCycleOptions {
+                div_factor: f64::INFINITY,
+                ..Default::default()
+            },
+        )
+        .unwrap_err(),
+        ReduceLROnPlateau::new(&mut opt).factor(1.0).unwrap_err(),
+        ReduceLROnPlateau::new(&mut opt)
+            .factor(f64::NAN)
+            .unwrap_err(),
+        StepLR::new(&mut opt, 0, 0.5).unwrap_err(),
+    ];
+    let named: Vec<_> = refusals.iter().map(|e| (e.schedule, e.argument)).collect();
+    assert_eq!(
+        named,
+        [
+            ("OneCycleLR", "max_lr"),
+            ("OneCycleLR", "max_lr"),
+            ("OneCycleLR", "div_factor"),
+            ("ReduceLROnPlateau", "factor"),
+            ("ReduceLROnPlateau", "factor"),
+            ("StepLR", "step_size"),
+        ]
+    );
+    let text = refusals[5].to_string();
+    assert!(text.contains("StepLR: step_size = 0"), "{text}");
+    assert_eq!(opt.lr(), 0.01, "a refused schedule writes no rate");
+}
+
+/// A OneCycleLR inside a SequentialLR bounds the sequence where its cycle ends before the
+/// milestone that would replace it, and not where the milestone comes first.
+#[test]
+fn a_sequence_is_defined_until_a_cycle_inside_it_ends() {
+    let mut opt = Lr(0.1);
+    let sequence = |opt: &mut SGD, first_total: u64, second_total: u64| {
+        let first = OneCycleLR::new(opt, 0.1, first_total).unwrap();
+        let second = OneCycleLR::new(opt, 0.1, second_total).unwrap();
+        SequentialLR::new(opt, vec![Box::new(first), Box::new(second)], vec![5]).unwrap()
+    };
+    // The first cycle steps to its epoch 4 before the milestone: a total of 4 is enough.
+    let mut s = sequence(&mut opt, 4, 10);
+    assert_eq!(s.steps_left(), Some(15));
+    assert_eq!(s.steps_from_start(), Some(15));
+    for left in (0..15).rev() {
+        s.step(&mut opt);
+        assert_eq!(s.steps_left(), Some(left));
+    }
+    // A total of 3 ends the sequence at epoch 3, inside the first cycle.
+    assert_eq!(sequence(&mut opt, 3, 10).steps_left(), Some(3));
+    // A schedule without an end after the milestone: the sequence goes on.
+    let first = OneCycleLR::new(&mut opt, 0.1, 4).unwrap();
+    let decay = ExponentialLR::new(&mut opt, 0.9);
+    let s = SequentialLR::new(&mut opt, vec![Box::new(first), Box::new(decay)], vec![5]).unwrap();
+    assert_eq!(s.steps_left(), None);
 }

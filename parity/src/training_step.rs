@@ -108,7 +108,8 @@ pub fn replay_groups<M: Forward<I, O> + Init, const I: usize, const O: usize>(ca
             s.f64("start_factor"),
             s.f64("end_factor"),
             s.f64("total_iters") as u64,
-        );
+        )
+        .unwrap();
         s.done();
         linear
     });
@@ -193,22 +194,28 @@ fn schedule(config: &Config<'_>, optimizer: &mut dyn LearningRate) -> Box<dyn Sc
             c.f64("end_factor"),
             c.f64("total_iters") as u64,
         )
+        .unwrap()
     };
     let sub = |key: &str| Config::new(key, config.get(key).expect(key));
     match config.str_or("kind", "") {
         "LinearLR" => Box::new(linear(config, optimizer)),
         "OneCycleLR" => Box::new(
-            OneCycleLR::new(
+            OneCycleLR::with_options(
                 optimizer,
                 config.f64("max_lr"),
                 config.f64("total_steps") as u64,
+                OneCycleOptions {
+                    pct_start: config.f64("pct_start"),
+                    ..Default::default()
+                },
             )
-            .pct_start(config.f64("pct_start")),
+            .unwrap(),
         ),
         "SequentialLR" => {
             let (w, c) = (sub("warmup"), sub("cosine"));
             let warmup = linear(&w, optimizer);
-            let cosine = CosineAnnealingLR::new(optimizer, c.f64("T_max") as u64, c.f64("eta_min"));
+            let cosine =
+                CosineAnnealingLR::new(optimizer, c.f64("T_max") as u64, c.f64("eta_min")).unwrap();
             w.done();
             c.done();
             let milestones = config

@@ -27,8 +27,9 @@ pub use dyn_optimizer::{DynOptimizer, OptimizerRef};
 pub use params::{KeyPattern, ParamGroup};
 pub use rmsprop::RMSprop;
 pub use schedule::{
-    CosineAnnealingLR, ExponentialLR, LinearLR, MultiStepLR, OneCycleLR, PlateauMode, PlateauRule,
-    ReduceLROnPlateau, Scheduler, SequentialError, SequentialLR, StepLR, ThresholdMode,
+    CosineAnnealingLR, ExponentialLR, LinearLR, MultiStepLR, OneCycleLR, OneCycleOptions,
+    PlateauMode, PlateauRule, ReduceLROnPlateau, ScheduleError, Scheduler, SequentialError,
+    SequentialLR, StepLR, ThresholdMode,
 };
 pub use sgd::SGD;
 
