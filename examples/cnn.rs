@@ -170,8 +170,8 @@ fn lenet_throughput(threads: usize, samples: usize) -> f64 {
     let mut optimizer = Adam::new(1e-3).expect("a rate PyTorch accepts");
     let mut loader = DataLoader::new(&data, 64).expect("a batch size above 0");
     let mut epoch = || {
-        loader.start_epoch(&mut rng);
-        while let Some((x, y)) = loader.next_batch() {
+        let mut batches = loader.start_epoch(&mut rng);
+        while let Some((x, y)) = batches.next_batch() {
             model.zero_grad();
             let out = model.forward_train(x);
             let (_, grad) = criterion.value_and_grad(&out, y).expect("labels below 10");

@@ -24,8 +24,8 @@ type Loader<'a> = DataLoader<'a, 2, Vec<usize>>;
 /// The PyTorch tutorial's `validate(model, loader, criterion)`: mean loss and accuracy.
 fn validate(model: &Classifier, loader: &mut Loader, criterion: &CrossEntropyLoss) -> Scores {
     let (mut total, mut correct, mut n) = (0.0, 0, 0);
-    loader.rewind();
-    while let Some((x, y)) = loader.next_batch() {
+    let mut batches = loader.rewind();
+    while let Some((x, y)) = batches.next_batch() {
         let out = model.forward(x); // eval semantics, nothing kept: torch.no_grad()
         total += f64::from(criterion.value(&out, y)?) * y.len() as f64;
         correct += out.argmax().iter().zip(y).filter(|(p, y)| p == y).count();

@@ -149,17 +149,19 @@ fn a_dataset_whose_counts_disagree_is_refused() {
     assert!(err.to_string().contains("3 rows") && err.to_string().contains('2'));
 }
 
-/// A fresh loader's `next_batch` gives the dataset in order, as a fresh PyTorch loader
-/// yields batches; it gave none until an epoch was started.
+/// Every epoch a loop starts gives the whole dataset again; `rewind` gives it in order.
 #[test]
-fn a_fresh_loader_yields_the_dataset_once() {
+fn every_started_epoch_yields_the_dataset() {
     let data = signs();
     let mut loader = DataLoader::new(&data, 3).unwrap();
-    let mut rows = Vec::new();
-    while let Some((x, _)) = loader.next_batch() {
-        rows.extend_from_slice(x.as_slice());
+    for _ in 0..2 {
+        let mut rows = Vec::new();
+        let mut batches = loader.rewind();
+        while let Some((x, _)) = batches.next_batch() {
+            rows.extend_from_slice(x.as_slice());
+        }
+        assert_eq!(rows, [-2.0, -1.0, 0.5, 3.0]);
     }
-    assert_eq!(rows, [-2.0, -1.0, 0.5, 3.0]);
 }
 
 /// Class-index targets with two or more outputs (CrossEntropy's logits, NLLLoss's

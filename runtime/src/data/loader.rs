@@ -8,7 +8,11 @@ use rand::seq::SliceRandom;
 use super::{DataError, Dataset, DynDataset, Targets};
 use crate::tensor::BatchSlice;
 
-/// Batches over a dataset; `next_batch` reuses its buffers, `epoch` yields owned batches.
+/// Batches over a dataset, an epoch at a time: `epoch` yields owned batches (PyTorch's
+/// `for x, y in loader`); `start_epoch` and `rewind` give an [`EpochBatches`] whose
+/// `next_batch` reuses the loader's buffers. Every batch comes from an epoch the caller
+/// started, so a loop that forgets to start one does not compile, where it once trained its
+/// second and later epochs on no batch at all.
 pub struct DataLoader<'a, const W: usize, T: Targets> {
     pub batch_size: usize,
     pub shuffle: bool,
@@ -33,8 +37,6 @@ impl<'a, T: Targets> Cursor<'a, T> {
             features,
             width,
             targets,
-            // Rewound: a loop of `next_batch` that never starts an epoch gets the dataset
-            // in order once, as iterating a fresh PyTorch loader yields batches (it got none).
             order: (0..targets.len()).collect(),
             next: 0,
             x: Vec::new(),
@@ -85,9 +87,8 @@ impl<'a, T: Targets> Cursor<'a, T> {
 
 impl<'a, const W: usize, T: Targets> DataLoader<'a, W, T> {
     /// Shuffled batches of `batch_size`, keeping a smaller last batch, each epoch from
-    /// `start_epoch(rng)` or `epoch(rng)` (the order needs the RNG): `next_batch` before the
-    /// first epoch gives the dataset once in order. A batch size of 0 is an error, as
-    /// PyTorch's `ValueError`, and so are other counts of feature rows and targets.
+    /// `epoch(rng)` or `start_epoch(rng)` (the order needs the RNG). A batch size of 0 is an
+    /// error, as PyTorch's `ValueError`, and so are other counts of feature rows and targets.
     pub fn new(data: &'a Dataset<W, T>, batch_size: usize) -> Result<Self, DataError> {
         if batch_size == 0 {
             return Err(DataError::BatchSize);
@@ -116,42 +117,70 @@ impl<'a, const W: usize, T: Targets> DataLoader<'a, W, T> {
         self.cursor.num_batches(self.batch_size, self.drop_last)
     }
 
-    /// Starts an epoch: a new order when shuffling.
-    pub fn start_epoch(&mut self, rng: &mut (impl Rng + ?Sized)) {
+    /// Starts an epoch (a new order when shuffling), whose batches come in buffers reused
+    /// from batch to batch: `let mut batches = loader.start_epoch(&mut rng); while let
+    /// Some((x, y)) = batches.next_batch() { .. }`.
+    pub fn start_epoch(&mut self, rng: &mut (impl Rng + ?Sized)) -> EpochBatches<'_, 'a, W, T> {
         self.cursor.start_epoch(self.shuffle, rng);
+        EpochBatches { loader: self }
     }
 
-    /// Starts an epoch in the dataset's own order.
-    pub fn rewind(&mut self) {
+    /// Starts an epoch in the dataset's own order (a validation pass).
+    pub fn rewind(&mut self) -> EpochBatches<'_, 'a, W, T> {
         self.cursor.rewind();
+        EpochBatches { loader: self }
     }
 
-    /// The next batch of this epoch, in buffers reused from batch to batch.
-    pub fn next_batch(&mut self) -> Option<(&BatchSlice<W>, &T::Slice)> {
-        let (x, y) = self.cursor.next_batch(self.batch_size, self.drop_last)?;
-        Some((BatchSlice::try_from_slice(x).expect("whole rows"), y))
+    /// Not callable: batches belong to the epoch that `start_epoch` or `rewind` starts.
+    /// Present only so that `loader.next_batch()` says what to write instead.
+    #[doc(hidden)]
+    pub fn next_batch(&mut self) -> Option<(&BatchSlice<W>, &T::Slice)>
+    where
+        Self: NextBatchNeedsEpoch,
+    {
+        None
     }
 
     /// The batches of one epoch as owned values, for a hand-written loop:
     /// `for (x, y) in loader.epoch(&mut rng) { .. }`. Batches are made one at a time.
     pub fn epoch(&mut self, rng: &mut (impl Rng + ?Sized)) -> Epoch<'_, 'a, W, T> {
-        self.start_epoch(rng);
-        Epoch { loader: self }
+        self.cursor.start_epoch(self.shuffle, rng);
+        Epoch {
+            batches: EpochBatches { loader: self },
+        }
+    }
+}
+
+/// The batches of an epoch the caller started, lent one at a time from the loader's reused
+/// buffers (no allocation once they have grown to a batch).
+pub struct EpochBatches<'l, 'a, const W: usize, T: Targets> {
+    loader: &'l mut DataLoader<'a, W, T>,
+}
+
+impl<const W: usize, T: Targets> EpochBatches<'_, '_, W, T> {
+    /// The epoch's next batch; `None` once the epoch is over.
+    pub fn next_batch(&mut self) -> Option<(&BatchSlice<W>, &T::Slice)> {
+        let loader = &mut *self.loader;
+        let (x, y) = loader
+            .cursor
+            .next_batch(loader.batch_size, loader.drop_last)?;
+        Some((BatchSlice::try_from_slice(x).expect("whole rows"), y))
     }
 }
 
 /// The batches of one epoch, each an owned `(features, targets)` pair.
 pub struct Epoch<'l, 'a, const W: usize, T: Targets> {
-    loader: &'l mut DataLoader<'a, W, T>,
+    batches: EpochBatches<'l, 'a, W, T>,
 }
 
 impl<const W: usize, T: Targets> Iterator for Epoch<'_, '_, W, T> {
     type Item = (crate::tensor::Batch<W>, T);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let (x, _) = self.loader.next_batch()?;
+        let (x, _) = self.batches.next_batch()?;
         let x = x.to_batch();
-        Some((x, T::from_owned(std::mem::take(&mut self.loader.cursor.y))))
+        let y = std::mem::take(&mut self.batches.loader.cursor.y);
+        Some((x, T::from_owned(y)))
     }
 }
 
@@ -191,3 +220,16 @@ impl<'a, T: Targets> DynLoader<'a, T> {
         self.cursor.next_batch(self.batch_size, self.drop_last)
     }
 }
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Implemented by nothing: the bound that makes `loader.next_batch()` a compile error that
+/// says what to call instead.
+#[diagnostic::on_unimplemented(
+    message = "next_batch is called on the epoch `start_epoch` or `rewind` returns, not on `{Self}`",
+    label = "no epoch was started",
+    note = "write `let mut batches = loader.start_epoch(&mut rng);` then `while let Some((x, y)) = batches.next_batch() {{ .. }}` (or `for (x, y) in loader.epoch(&mut rng)`): each epoch is started by the loop, so none trains on an exhausted loader"
+)]
+pub trait NextBatchNeedsEpoch: sealed::Sealed {}

@@ -13,7 +13,7 @@ pub use csv_file::{Column, CsvError, CsvTable, read_csv};
 pub use dyn_dataset::DynDataset;
 pub use idx::{IdxError, read_idx_images, read_idx_labels};
 pub(crate) use loader::DynLoader;
-pub use loader::{DataLoader, Epoch};
+pub use loader::{DataLoader, Epoch, EpochBatches, NextBatchNeedsEpoch};
 pub use standardize::Standardizer;
 pub use targets::{TargetSlice, Targets};
 
