@@ -95,6 +95,18 @@ macro_rules! closed_form {
 }
 pub(super) use closed_form;
 
+/// A count the formula divides by, which PyTorch's first step divides by as well
+/// (ZeroDivisionError there): at least 1.
+fn divisor_count(
+    schedule: &'static str,
+    argument: &'static str,
+    count: u64,
+) -> Result<(), ScheduleError> {
+    let expected =
+        "it must be at least 1 (PyTorch divides by it: ZeroDivisionError at the first step)";
+    check(count >= 1, schedule, argument, count as f64, expected)
+}
+
 /// Multiplies the rate by `gamma` every `step_size` epochs.
 #[derive(Clone, Debug)]
 pub struct StepLR {
@@ -110,13 +122,7 @@ impl StepLR {
         step_size: u64,
         gamma: f64,
     ) -> Result<Self, ScheduleError> {
-        check(
-            step_size >= 1,
-            "StepLR",
-            "step_size",
-            step_size as f64,
-            "it must be at least 1 (PyTorch divides by it: ZeroDivisionError at the first step)",
-        )?;
+        divisor_count("StepLR", "step_size", step_size)?;
         let schedule = StepLR {
             step_size,
             gamma,
@@ -189,13 +195,7 @@ impl CosineAnnealingLR {
         t_max: u64,
         eta_min: f64,
     ) -> Result<Self, ScheduleError> {
-        check(
-            t_max >= 1,
-            "CosineAnnealingLR",
-            "T_max",
-            t_max as f64,
-            "it must be at least 1 (PyTorch divides by it: ZeroDivisionError at the first step)",
-        )?;
+        divisor_count("CosineAnnealingLR", "T_max", t_max)?;
         let schedule = CosineAnnealingLR {
             t_max,
             eta_min,
