@@ -79,6 +79,28 @@ fn splits_shuffle_and_stratify() {
     );
 }
 
+/// A stratified split holds out the fraction of the whole dataset, shared among the classes
+/// by size (scikit-learn's count): rounded class by class, ten classes of five held out one
+/// each at 0.1, twice the fraction.
+#[test]
+fn a_stratified_split_holds_out_the_fraction_of_the_whole() {
+    let data = synthetic::spirals(5, 10, 0.1, &mut seeded_rng(2));
+    let (train, val) = data.split(0.1, true, &mut seeded_rng(3)).unwrap();
+    assert_eq!((train.len(), val.len()), (45, 5));
+    let mut per_class = [0; 10];
+    val.targets.iter().for_each(|&c| per_class[c] += 1);
+    assert!(per_class.iter().all(|&n| n <= 1), "{per_class:?}");
+    // Unequal classes, 50, 45 and 5: 10 held out as 5, 4.5 and 0.5 round to 5, 5 and 0.
+    let classes: Vec<usize> = (0..100)
+        .map(|i| usize::from(i >= 50) + usize::from(i >= 95))
+        .collect();
+    let features = Batch::<1>::from_vec((0..100).map(|i| i as f32).collect()).unwrap();
+    let data = Dataset::new(features, classes).unwrap();
+    let (_, val) = data.split(0.1, true, &mut seeded_rng(4)).unwrap();
+    let count = |class| val.targets.iter().filter(|&&c| c == class).count();
+    assert_eq!((val.len(), count(0), count(1), count(2)), (10, 5, 5, 0));
+}
+
 #[test]
 fn the_standardizer_learns_from_the_training_part_only() {
     let train = Batch::<2>::from_rows(&[[1.0, 10.0], [3.0, 10.0], [5.0, 10.0]]);

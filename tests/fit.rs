@@ -1,7 +1,7 @@
 //! `fit` end to end: moons, noisy regression at the noise floor, early stopping with restored
 //! weights, reproducibility, and the non-finite-loss stop.
 
-use staticnn::data::synthetic;
+use staticnn::data::{DataError, synthetic};
 use staticnn::prelude::*;
 use staticnn::train::{FitError, Phase};
 
@@ -121,7 +121,8 @@ fn early_stopping_stops_and_restores_the_best_weights() {
         5,
         "stops `patience` epochs after the best"
     );
-    let now = evaluate(&model, &BCEWithLogitsLoss::new(), &val, 256, &[])
+    // Validated in batches of the training batch size, as `fit` does.
+    let now = evaluate(&model, &BCEWithLogitsLoss::new(), &val, 8, &[])
         .unwrap()
         .loss;
     assert_eq!(now, best, "the best epoch's weights are restored");
@@ -544,4 +545,133 @@ fn a_one_cycle_schedule_shorter_than_the_run_is_refused() {
     }
     let text = panic_message(|| schedule.step(&mut sgd));
     assert!(text.contains("Tried to step 5 times"), "{text}");
+}
+
+/// An epoch without a batch (`drop_last` on fewer rows than a batch, an empty validation
+/// set) is refused before anything trains: its loss, a mean over nothing, came out as 0,
+/// a perfect score to EarlyStopping and the best checkpoint. `evaluate` on no rows gives
+/// NaN, as PyTorch's losses do.
+#[test]
+fn an_epoch_without_a_batch_is_refused() {
+    let data = synthetic::moons(10, 0.1, &mut seeded_rng(1));
+    let mut model = MoonNet::new(&mut seeded_rng(1));
+    let before = staticnn::state_dict(&model);
+    let mut options = quiet(2, 16).drop_last(true);
+    let err = bce(&mut model, &mut SGD::new(0.1).unwrap(), &data, &mut options).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            FitError::Data(DataError::NoBatches {
+                which: "training",
+                rows: 10,
+                batch_size: 16,
+                drop_last: true
+            })
+        ),
+        "{err}"
+    );
+    let empty = Dataset::new(Batch::<2>::new(), Batch::<1>::new()).unwrap();
+    let err = fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut SGD::new(0.1).unwrap(),
+        &data,
+        Some(&empty),
+        &mut quiet(2, 4),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            FitError::Data(DataError::NoBatches {
+                which: "validation",
+                rows: 0,
+                ..
+            })
+        ),
+        "{err}"
+    );
+    assert_eq!(staticnn::state_dict(&model), before, "nothing trained");
+    let eval = evaluate(&model, &BCEWithLogitsLoss::new(), &empty, 4, &[]).unwrap();
+    assert!(eval.loss.is_nan(), "{}", eval.loss);
+}
+
+/// The epoch's last, partial accumulation is divided by `accumulate` as the others are
+/// (Lightning divides every loss by `accumulate_grad_batches`), not by the batches it holds:
+/// `fit` gives the hand-written loop's weights bit for bit.
+#[test]
+fn a_partial_accumulation_is_divided_by_the_accumulation_count() {
+    let data = synthetic::moons(40, 0.1, &mut seeded_rng(5));
+    let (accumulate, batch) = (4, 4); // 10 batches: steps after 4, 8 and the last 2
+    let mut by_fit = MoonNet::new(&mut seeded_rng(6));
+    let mut by_hand = MoonNet::new(&mut seeded_rng(6));
+    let mut options = quiet(1, batch).shuffle(false).accumulate(accumulate);
+    bce(
+        &mut by_fit,
+        &mut SGD::new(0.5).unwrap(),
+        &data,
+        &mut options,
+    )
+    .unwrap();
+
+    let (mut loss, mut sgd) = (BCEWithLogitsLoss::new(), SGD::new(0.5).unwrap());
+    let step = |model: &mut MoonNet, sgd: &mut SGD| {
+        staticnn::optim::scale_grad(model, 1.0 / accumulate as f32);
+        sgd.step(model).unwrap();
+        model.zero_grad();
+    };
+    by_hand.train();
+    by_hand.zero_grad();
+    let rows = data.len();
+    for (i, start) in (0..rows).step_by(batch).enumerate() {
+        let end = (start + batch).min(rows);
+        let out = by_hand.forward_train(data.features.slice_rows(start, end));
+        let (_, grad) = loss
+            .value_and_grad(&out, data.targets.slice_rows(start, end))
+            .unwrap();
+        out.backward_params(grad);
+        if (i + 1) % accumulate == 0 {
+            step(&mut by_hand, &mut sgd);
+        }
+    }
+    step(&mut by_hand, &mut sgd);
+    assert_eq!(
+        staticnn::state_dict(&by_fit),
+        staticnn::state_dict(&by_hand)
+    );
+}
+
+/// Validation runs in batches of the training batch size (Keras's `validation_batch_size`
+/// default), so a summed loss is on one scale in `loss` and `val_loss`; it ran in batches of
+/// at least 256.
+#[test]
+fn validation_uses_the_training_batch_size() {
+    let data = synthetic::moons(300, 0.1, &mut seeded_rng(7));
+    let (train, val) = data.split(0.5, false, &mut seeded_rng(8)).unwrap();
+    let mut model = MoonNet::new(&mut seeded_rng(9));
+    let mut loss = BCEWithLogitsLoss::new().reduction(Reduction::Sum);
+    let mut options = quiet(1, 32);
+    let history = fit(
+        &mut model,
+        &mut loss,
+        &mut SGD::new(0.001).unwrap(),
+        &train,
+        Some(&val),
+        &mut options,
+    )
+    .unwrap();
+    let expected = evaluate(&model, &loss, &val, 32, &[]).unwrap().loss;
+    assert_eq!(history.epochs[0].val_loss, Some(expected));
+    let mut options = quiet(1, 32).validation_batch_size(150);
+    let history = fit(
+        &mut model,
+        &mut loss,
+        &mut SGD::new(0.0).unwrap(),
+        &train,
+        Some(&val),
+        &mut options,
+    )
+    .unwrap();
+    let expected = evaluate(&model, &loss, &val, 150, &[]).unwrap().loss;
+    assert_eq!(history.epochs[0].val_loss, Some(expected));
 }

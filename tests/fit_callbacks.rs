@@ -20,8 +20,12 @@ model! {
     }
 }
 
+/// Batches of 16; the validation set (32 rows) in one batch, so that a scripted validation
+/// loss is read once per epoch.
 fn quiet(epochs: usize) -> FitOptions {
-    FitOptions::new(epochs, 16).progress(Progress::Quiet)
+    FitOptions::new(epochs, 16)
+        .validation_batch_size(32)
+        .progress(Progress::Quiet)
 }
 
 /// BCEWithLogits for training; its validation value is read from a script, one per epoch, so
@@ -45,7 +49,7 @@ impl Loss<1> for ScriptedValidation {
     fn elementwise(&self, x: &BatchSlice<1>, y: &BatchSlice<1>) -> Result<Vec<f32>, LossError> {
         self.inner.elementwise(x, y)
     }
-    /// Validation (fit validates through `value`, in one batch of at least 256 rows).
+    /// Validation (fit validates through `value`, in one batch with `quiet`'s options).
     fn value(&self, _: &BatchSlice<1>, _: &BatchSlice<1>) -> Result<f32, LossError> {
         Ok(self
             .script

@@ -129,7 +129,9 @@ fn run(epochs: usize, loss: &mut Failing) -> (Option<FitError>, Snapshot) {
         .unwrap()
         .param_group(ParamGroup::new("out").lr(0.02));
     let schedule = StepLR::new(&mut optimizer, 2, 0.9).unwrap();
+    // The validation set in one batch: one `value` call per epoch.
     let mut options = FitOptions::new(epochs, 10)
+        .validation_batch_size(30)
         .progress(Progress::Quiet)
         .metrics(&[Metric::Accuracy])
         .scheduler(schedule, Every::Batch)

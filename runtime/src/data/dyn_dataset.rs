@@ -123,8 +123,38 @@ pub(super) fn select_targets<T: Targets>(targets: &T, indices: &[usize]) -> T {
     T::from_owned(owned)
 }
 
-/// The training and validation indices of a split: shuffled, `fraction` held out (of each
-/// class with `stratify`). One function for both dataset types, so they split alike.
+/// How many samples each group holds out: `round(fraction · total)` in all, shared by the
+/// largest remainder in proportion to the groups' sizes (scikit-learn's stratified split
+/// shares its count so; ties go to the earlier group). Rounded group by group, ten classes of
+/// five with a fraction of 0.1 held out one each, ten in all, twice the fraction.
+fn held_out_per_group(sizes: &[usize], fraction: f32) -> Vec<usize> {
+    let total: usize = sizes.iter().sum();
+    let n_val = (total as f64 * f64::from(fraction)).round() as usize;
+    let quotas: Vec<f64> = sizes
+        .iter()
+        .map(|&n| n as f64 * n_val as f64 / total.max(1) as f64)
+        .collect();
+    let mut held: Vec<usize> = quotas.iter().map(|q| q.floor() as usize).collect();
+    let mut by_remainder: Vec<usize> = (0..sizes.len()).collect();
+    by_remainder.sort_by(|&a, &b| {
+        let (ra, rb) = (quotas[a] - quotas[a].floor(), quotas[b] - quotas[b].floor());
+        rb.total_cmp(&ra).then(a.cmp(&b))
+    });
+    let mut left = n_val.saturating_sub(held.iter().sum());
+    for g in by_remainder {
+        if left == 0 {
+            break;
+        }
+        if held[g] < sizes[g] {
+            held[g] += 1;
+            left -= 1;
+        }
+    }
+    held
+}
+
+/// The training and validation indices of a split: shuffled, `fraction` held out (shared
+/// among the classes in proportion with `stratify`). One function for both dataset types, so they split alike.
 pub(super) fn split_indices<T: Targets>(
     targets: &T,
     fraction: f32,
@@ -147,10 +177,11 @@ pub(super) fn split_indices<T: Targets>(
     } else {
         vec![(0..len).collect()]
     };
+    let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
+    let held_out = held_out_per_group(&sizes, fraction);
     let (mut train, mut val) = (Vec::new(), Vec::new());
-    for group in &mut groups {
+    for (group, n_val) in groups.iter_mut().zip(held_out) {
         group.shuffle(rng);
-        let n_val = ((group.len() as f64) * f64::from(fraction)).round() as usize;
         val.extend_from_slice(&group[..n_val]);
         train.extend_from_slice(&group[n_val..]);
     }

@@ -44,6 +44,18 @@ pub enum DataError {
     Shape(#[from] ShapeError),
     #[error("batch_size is 0; a batch holds at least one sample")]
     BatchSize,
+    /// A pass that would see no batch, whose loss would be a mean over nothing: PyTorch's
+    /// losses give NaN there and Keras refuses the epoch.
+    #[error(
+        "the {which} data gives no batch: {rows} rows in batches of {batch_size}{}",
+        if *drop_last { " with drop_last, which drops a last batch smaller than batch_size" } else { "" }
+    )]
+    NoBatches {
+        which: &'static str,
+        rows: usize,
+        batch_size: usize,
+        drop_last: bool,
+    },
 }
 
 impl<const W: usize, T: Targets> Dataset<W, T> {

@@ -139,8 +139,7 @@ where
         out.backward_params(grad);
         pending += 1;
         if pending == options.accumulate {
-            apply_step(model.module_mut(), optimizer, options, pending)
-                .map_err(|e| failed(e.into()))?;
+            apply_step(model.module_mut(), optimizer, options).map_err(|e| failed(e.into()))?;
             pending = 0;
             *global_step += 1;
         }
@@ -148,8 +147,7 @@ where
     }
     // The epoch's last, partial accumulation is a step like the others (scheduler included).
     if pending > 0 {
-        apply_step(model.module_mut(), optimizer, options, pending)
-            .map_err(|e| failed(e.into()))?;
+        apply_step(model.module_mut(), optimizer, options).map_err(|e| failed(e.into()))?;
         *global_step += 1;
     }
     let mut metrics: BTreeMap<String, f64> = options
@@ -187,7 +185,7 @@ where
     L: Loss<OUT, Target = T::Slice>,
     T: Targets,
 {
-    let batch = options.batch_size.max(256);
+    let batch = super::validation_batch_size(options);
     // fit checked the widths before the first epoch.
     let eval = evaluate_rows(
         model,
@@ -205,15 +203,17 @@ where
     Ok(())
 }
 
-/// Averages accumulated gradients, clips, steps the optimizer (and a per-batch scheduler).
+/// Divides accumulated gradients by `accumulate`, clips, steps the optimizer (and a
+/// per-batch scheduler).
 fn apply_step(
     model: &mut dyn Module,
     optimizer: &mut dyn DynOptimizer,
     options: &mut FitOptions,
-    batches: usize,
 ) -> Result<(), OptimizerError> {
-    if batches > 1 {
-        scale_grad(model, 1.0 / batches as f32);
+    // Lightning divides each loss by `accumulate_grad_batches`, the epoch's last, partial
+    // accumulation too: its step is as many batches' worth as it holds.
+    if options.accumulate > 1 {
+        scale_grad(model, 1.0 / options.accumulate as f32);
     }
     match options.clip {
         Some(Clip::Norm(max)) => {

@@ -126,7 +126,13 @@ where
         .collect();
     values.extend(custom.iter().map(|m| (m.name().to_string(), m.result())));
     Ok(Evaluation {
-        loss: total / rows.max(1) as f64,
+        // No rows: a mean over nothing, NaN as PyTorch's losses give it (not 0, a perfect
+        // score).
+        loss: if rows == 0 {
+            f64::NAN
+        } else {
+            total / rows as f64
+        },
         metrics: values,
     })
 }

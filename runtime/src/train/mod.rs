@@ -181,9 +181,13 @@ pub struct FitOptions {
     /// direction: the scheduler does not say which it has, so this cannot be checked.
     pub monitor: Option<String>,
     pub clip: Option<Clip>,
-    /// Optimizer step every this many batches, gradients averaged over them (Lightning's
-    /// `accumulate_grad_batches`).
+    /// Optimizer step every this many batches, the gradients summed and divided by this
+    /// count, as Lightning's `accumulate_grad_batches` divides each loss; the epoch's last,
+    /// partial accumulation is a step too, divided by the same count.
     pub accumulate: usize,
+    /// The batch size of the validation pass; the training batch size when `None`
+    /// (Keras's `validation_batch_size`).
+    pub validation_batch_size: Option<usize>,
     /// Keras's `class_weight`: the training loss of a sample of class `c` is weighted by
     /// `class_weight[c]`; validation is not weighted.
     pub class_weight: Option<Vec<f32>>,
@@ -218,6 +222,7 @@ impl FitOptions {
             monitor: None,
             clip: None,
             accumulate: 1,
+            validation_batch_size: None,
             class_weight: None,
             callbacks: Vec::new(),
             progress: Progress::Auto,
@@ -267,6 +272,11 @@ impl FitOptions {
     }
     pub fn accumulate(mut self, batches: usize) -> Self {
         self.accumulate = batches.max(1);
+        self
+    }
+    /// Keras's `validation_batch_size` (a batch size of 0 is refused by `fit`).
+    pub fn validation_batch_size(mut self, batch_size: usize) -> Self {
+        self.validation_batch_size = Some(batch_size);
         self
     }
     /// Keras's `class_weight`, one weight per class in class-index order (classes 0 and 1
@@ -373,6 +383,15 @@ where
     // A fresh run is checked before any callback starts; a resumed one once the checkpoint
     // says where it starts (a failure then leaves the model as the checkpoint has it).
     let batches = loader.num_batches();
+    check_some_batches(
+        "training",
+        train.len(),
+        options.batch_size,
+        options.drop_last,
+    )?;
+    if let Some(v) = validation {
+        check_some_batches("validation", v.len(), validation_batch_size(options), false)?;
+    }
     if options.resume_from.is_none() {
         check_epochs_ahead(model.module(), train.len(), batches, options, 1)?;
     }
@@ -463,6 +482,42 @@ fn check_settings<L: Loss<OUT>, const OUT: usize>(
         class_weight::check(weights, OUT)?;
     }
     Ok(())
+}
+
+/// A training or validation set that would give an epoch no batch, refused before the first
+/// epoch: its loss would be a mean over nothing, reported as 0 (a perfect score to a
+/// monitor) where PyTorch's losses give NaN and Keras refuses the epoch.
+fn check_some_batches(
+    which: &'static str,
+    rows: usize,
+    batch_size: usize,
+    drop_last: bool,
+) -> Result<(), FitError> {
+    if batch_size == 0 {
+        return Err(DataError::BatchSize.into());
+    }
+    let batches = if drop_last {
+        rows / batch_size
+    } else {
+        rows.div_ceil(batch_size)
+    };
+    if batches == 0 {
+        return Err(DataError::NoBatches {
+            which,
+            rows,
+            batch_size,
+            drop_last,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// The batch size of the validation pass: Keras's `validation_batch_size`, which defaults to
+/// the training batch size (so a loss with `Reduction::Sum` is on the same scale in `loss`
+/// and `val_loss`).
+pub(super) fn validation_batch_size(options: &FitOptions) -> usize {
+    options.validation_batch_size.unwrap_or(options.batch_size)
 }
 
 /// What the epochs from `first` on would do wrong, refused before they start: see
