@@ -233,6 +233,18 @@ fn image_layers() {
     }
     let g = PoolGeometry::new(2, 4, 5, 3).stride(1, 2);
     gradcheck("AvgPool2d", &mut AvgPool2d::<40, 8>::new(g).unwrap());
+    // PyTorch's AvgPool2d has no dilation: a dilated geometry is refused, not averaged by a
+    // divisor that matches nothing.
+    let dilated = PoolGeometry {
+        dilation: (2, 1),
+        ..PoolGeometry::new(2, 5, 5, 2).stride(1, 1)
+    };
+    assert!(MaxPool2d::<50, 24>::new(dilated).is_ok());
+    let err = AvgPool2d::<50, 24>::new(dilated).unwrap_err();
+    assert!(
+        err.to_string().contains("AvgPool2d has no dilation"),
+        "{err}"
+    );
     gradcheck::<_, 24, 2>("AdaptiveAvgPool2d", &mut AdaptiveAvgPool2d::new());
     gradcheck::<_, 24, 24>("Flatten", &mut Flatten::new());
     let mut bn = BatchNorm2d::<2>::default();

@@ -12,6 +12,11 @@ model! {
 }
 
 model! {
+    /// [`Probability`] with a Dropout after its Sigmoid (the identity in eval mode).
+    struct DroppedProbability: [1] -> [1] { fc: Linear(1), Sigmoid, Dropout(0.5) }
+}
+
+model! {
     /// `x` once the weight is 1 and the bias 0: a logit.
     struct Logit: [1] -> [1] { fc: Linear(1) }
 }
@@ -46,6 +51,12 @@ fn accuracy_of_probabilities_decides_at_one_half() {
     assert_eq!(accuracy_of(&model, &BCELoss::new()), 1.0);
     // The model's Sigmoid says so whatever the loss.
     assert_eq!(accuracy_of(&model, &MSELoss::new()), 1.0);
+    // So does a Sigmoid followed by layers that pass values through: it was decided at 0,
+    // from the last layer alone.
+    let mut dropped = DroppedProbability::new(&mut seeded_rng(0));
+    unit(&mut dropped.fc);
+    dropped.eval();
+    assert_eq!(accuracy_of(&dropped, &MSELoss::new()), 1.0);
     // Logits are decided at 0.
     let mut logit = Logit::new(&mut seeded_rng(0));
     unit(&mut logit.fc);

@@ -15,6 +15,11 @@ pub enum GeometryError {
     Size(#[from] SizeError),
     #[error("a channel count is zero")]
     Zero,
+    #[error("{layer} has no dilation (PyTorch's takes none), got {dilation:?}")]
+    Dilation {
+        layer: &'static str,
+        dilation: (usize, usize),
+    },
 }
 
 /// `out = (in + 2·padding − dilation·(kernel − 1) − 1) / stride + 1`, PyTorch's formula;

@@ -46,7 +46,7 @@ fn cells(width: usize, plane: usize, rows: Taps, cols: Taps) -> impl Iterator<It
 }
 
 macro_rules! pool_layer {
-    ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident: $ty:ty),* }, $node:path) => {
+    ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident: $ty:ty),* }, $node:path, $dilated:expr) => {
         $(#[$doc])*
         #[derive(Clone, Debug)]
         pub struct $name<const IN: usize, const OUT: usize> {
@@ -59,6 +59,10 @@ macro_rules! pool_layer {
         impl<const IN: usize, const OUT: usize> $name<IN, OUT> {
             pub fn new(geometry: PoolGeometry) -> Result<Self, GeometryError> {
                 geometry.check(IN, OUT)?;
+                if !$dilated && geometry.dilation != (1, 1) {
+                    let dilation = geometry.dilation;
+                    return Err(GeometryError::Dilation { layer: stringify!($name), dilation });
+                }
                 Ok($name { geometry, $($field: Default::default(),)* output: Vec::new(), grad_input: Vec::new() })
             }
         }
@@ -85,12 +89,15 @@ pool_layer!(
         /// The input index of each output's maximum.
         argmax: Vec<usize>
     },
-    crate::export::Node::MaxPool2d
+    crate::export::Node::MaxPool2d,
+    true
 );
 pool_layer!(
     /// PyTorch's `nn.AvgPool2d(kernel_size, stride, padding, ceil_mode, count_include_pad)`.
     AvgPool2d {},
-    crate::export::Node::AvgPool2d
+    crate::export::Node::AvgPool2d,
+    // PyTorch's AvgPool2d has no dilation; a dilated window's divisor would match nothing.
+    false
 );
 
 impl<const IN: usize, const OUT: usize> MaxPool2d<IN, OUT> {

@@ -146,12 +146,16 @@ impl<M: Forward<IN, OUT>, const IN: usize, const OUT: usize> DynForward<OUT>
     }
 }
 
-/// Whether `node`'s last layer, into nested models, is a Sigmoid or a Softmax.
+/// Whether `node`'s last layer, into nested models and past the layers that pass values
+/// through (Dropout, Flatten), is a Sigmoid or a Softmax. (Read at the last layer alone, a
+/// Sigmoid then a Dropout was decided at 0 and every row counted positive.)
 fn outputs_probabilities(node: &Node<'_>) -> bool {
     match node {
         Node::Activation(Activation::Sigmoid) | Node::Softmax => true,
         Node::Sequence { layers, .. } => layers
-            .last()
+            .iter()
+            .rev()
+            .find(|l| !matches!(l.node, Node::Identity))
             .is_some_and(|l| outputs_probabilities(&l.node)),
         _ => false,
     }
