@@ -311,6 +311,17 @@ pub fn resolve(
                     continue;
                 };
                 position += 1;
+                if let Some(theirs) = p.pytorch_at_position {
+                    cx.error_spanned(
+                        &arg.value,
+                        format!(
+                            "`{}` takes `{}` by keyword only (`{} = ..`): PyTorch's argument at \
+                             this position is `{theirs}`, which staticnn does not take",
+                            kind.name, p.name, p.name
+                        ),
+                    );
+                    continue;
+                }
                 *p
             }
         };

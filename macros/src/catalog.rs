@@ -59,6 +59,10 @@ pub struct Param {
     pub name: &'static str,
     pub ty: ParamType,
     pub default: Fallback,
+    /// Given by keyword only, because PyTorch's constructor has another parameter at this
+    /// position (named here), which staticnn does not take: read by position, the value
+    /// would silently mean something else than in the PyTorch line it was ported from.
+    pub pytorch_at_position: Option<&'static str>,
 }
 
 impl Param {
@@ -79,8 +83,88 @@ pub fn alias(name: &str) -> &str {
 }
 
 const fn param(name: &'static str, ty: ParamType, default: Fallback) -> Param {
-    Param { name, ty, default }
+    Param {
+        name,
+        ty,
+        default,
+        pytorch_at_position: None,
+    }
 }
+
+/// A parameter given by keyword only: PyTorch's constructor has `pytorch` at its position.
+const fn keyword_only(
+    name: &'static str,
+    ty: ParamType,
+    default: Fallback,
+    pytorch: &'static str,
+) -> Param {
+    Param {
+        pytorch_at_position: Some(pytorch),
+        ..param(name, ty, default)
+    }
+}
+
+/// Layers of `torch.nn` that staticnn has no kind for, named as unsupported rather than
+/// answered with the nearest kind's name (`ELU` is not `GELU`, nor `ReLU6` `ReLU`).
+pub const PYTORCH_ONLY: &[&str] = &[
+    "ELU",
+    "SELU",
+    "CELU",
+    "PReLU",
+    "RReLU",
+    "ReLU6",
+    "Softplus",
+    "Softsign",
+    "Softshrink",
+    "Hardshrink",
+    "Tanhshrink",
+    "Hardtanh",
+    "Hardsigmoid",
+    "Mish",
+    "LogSigmoid",
+    "Threshold",
+    "GLU",
+    "Softmin",
+    "Softmax2d",
+    "BatchNorm3d",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "GroupNorm",
+    "LocalResponseNorm",
+    "RMSNorm",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "AlphaDropout",
+    "Conv1d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
+    "MaxPool1d",
+    "MaxPool3d",
+    "AvgPool1d",
+    "AvgPool3d",
+    "LPPool2d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "Upsample",
+    "Unflatten",
+    "Bilinear",
+    "EmbeddingBag",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "Transformer",
+    "MultiheadAttention",
+    "ZeroPad2d",
+    "ConstantPad2d",
+    "ReflectionPad2d",
+    "ReplicationPad2d",
+];
 
 const PROBABILITY: ParamType = ParamType::Float {
     min: 0.0,
@@ -238,7 +322,7 @@ pub static KINDS: &[Kind] = &[
             param("stride", PAIR, Fallback::Pair(1)),
             param("padding", PAIR_OR_ZERO, Fallback::Pair(0)),
             param("dilation", PAIR, Fallback::Pair(1)),
-            param("bias", Bool, Fallback::Bool(true)),
+            keyword_only("bias", Bool, Fallback::Bool(true), "groups"),
         ],
         build: conv2d,
         derivable: false,
@@ -251,7 +335,7 @@ pub static KINDS: &[Kind] = &[
             param("stride", PAIR, Inferred),
             param("padding", PAIR_OR_ZERO, Fallback::Pair(0)),
             param("dilation", PAIR, Fallback::Pair(1)),
-            param("ceil_mode", Bool, Fallback::Bool(false)),
+            keyword_only("ceil_mode", Bool, Fallback::Bool(false), "return_indices"),
         ],
         build: |l| pool(l, "MaxPool2d"),
         derivable: false,

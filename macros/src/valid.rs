@@ -12,7 +12,7 @@ use syn::{Ident, parse_quote};
 
 use crate::args::{self, Value, call_text};
 use crate::ast::{LayerDecl, LayerSource, Network, ShapeDecl};
-use crate::catalog::Kind;
+use crate::catalog::{KINDS, Kind, PYTORCH_ONLY};
 use crate::ctxt::Ctxt;
 use crate::derive::{FieldKind, classify_field};
 use crate::dims::{Dim, Dims};
@@ -295,7 +295,23 @@ fn check_chain(
                     }
                     None => {
                         let written = path.to_token_stream().to_string().replace(' ', "");
-                        if let Some(near) = ident.as_deref().and_then(Kind::nearest) {
+                        let near = ident.as_deref().and_then(Kind::nearest);
+                        // A name of torch.nn's that staticnn lacks, where the nearest kind
+                        // would be offered (`ELU` is not `GELU`) or arguments show it is no
+                        // model type of the user's.
+                        let pytorch_only = PYTORCH_ONLY.contains(&written.as_str())
+                            && (near.is_some() || args.is_some());
+                        if pytorch_only {
+                            let kinds: Vec<_> = KINDS.iter().map(|k| k.name).collect();
+                            ck.cx.error_spanned(
+                                path,
+                                format!(
+                                    "`{written}` is PyTorch's `nn.{written}`, which staticnn has no layer for; its layers are {}",
+                                    kinds.join(", ")
+                                ),
+                            );
+                            None
+                        } else if let Some(near) = near {
                             ck.cx.error_spanned(
                                 path,
                                 format!("unknown layer `{written}`; did you mean `{}`?", near.name),
