@@ -186,6 +186,10 @@ const PAIR_OR_ZERO: ParamType = ParamType::Pair { zero_ok: true };
 use Fallback::{Inferred, Required};
 use ParamType::{Bool, Choice, Size, Width};
 
+/// PyTorch's `inplace` flag, taken so that a ported line compiles, and without effect: in
+/// place or not the values are the same, and each layer keeps what its backward needs.
+const INPLACE: Param = param("inplace", Bool, Fallback::Bool(false));
+
 /// A kind without parameters that keeps the shape; `build` names its runtime type.
 const fn activation(name: &'static str, build: fn(&mut Layer<'_>) -> Option<Built>) -> Kind {
     Kind {
@@ -194,6 +198,17 @@ const fn activation(name: &'static str, build: fn(&mut Layer<'_>) -> Option<Buil
         build,
         derivable: true,
         example: "",
+    }
+}
+
+/// [`activation`] for a PyTorch activation with an `inplace` flag ([`INPLACE`]).
+const fn activation_inplace(
+    name: &'static str,
+    build: fn(&mut Layer<'_>) -> Option<Built>,
+) -> Kind {
+    Kind {
+        params: &[INPLACE],
+        ..activation(name, build)
     }
 }
 
@@ -209,10 +224,13 @@ pub static KINDS: &[Kind] = &[
         derivable: true,
         example: " (for example `Linear(16)`)",
     },
-    activation("ReLU", |l| Some(l.activation("ReLU"))),
+    activation_inplace("ReLU", |l| Some(l.activation("ReLU"))),
     Kind {
         name: "LeakyReLU",
-        params: &[param("negative_slope", ANY_FLOAT, Fallback::Float(0.01))],
+        params: &[
+            param("negative_slope", ANY_FLOAT, Fallback::Float(0.01)),
+            INPLACE,
+        ],
         build: |l| {
             let slope = l.values.float("negative_slope");
             Some(l.same(
@@ -245,8 +263,8 @@ pub static KINDS: &[Kind] = &[
         derivable: true,
         example: "",
     },
-    activation("SiLU", |l| Some(l.activation("SiLU"))),
-    activation("Hardswish", |l| Some(l.activation("Hardswish"))),
+    activation_inplace("SiLU", |l| Some(l.activation("SiLU"))),
+    activation_inplace("Hardswish", |l| Some(l.activation("Hardswish"))),
     activation("Softmax", |l| {
         l.flat()?;
         Some(l.activation("Softmax"))
@@ -257,7 +275,7 @@ pub static KINDS: &[Kind] = &[
     }),
     Kind {
         name: "Dropout",
-        params: &[param("p", PROBABILITY, Fallback::Float(0.5))],
+        params: &[param("p", PROBABILITY, Fallback::Float(0.5)), INPLACE],
         build: |l| {
             let p = l.values.float("p");
             Some(l.same(

@@ -3,7 +3,7 @@ use staticnn::prelude::*;
 model! {
     struct Net: [2] -> [1] {
         fc1: Linear(16),
-        ReLU(1),
+        Sigmoid(1),
         out: Linear(1),
     }
 }

@@ -21,6 +21,17 @@ model! {
     }
 }
 
+// PyTorch's `inplace` flags, as a ported line writes them: accepted, without effect.
+model! {
+    struct InPlace: [4] -> [4] {
+        ReLU(inplace = true),
+        LeakyReLU(0.1, true),
+        Dropout(0.2, inplace = true),
+        SiLU(true),
+        Hardswish(inplace = false),
+    }
+}
+
 model! {
     struct Images: [2, 3, 3] -> [18] {
         BatchNorm2d(2),
@@ -31,6 +42,7 @@ model! {
 fn main() {
     let m = EveryLayer::new(&mut seeded_rng(3));
     assert_eq!(m.summary().rows.len(), 16);
+    assert_eq!(InPlace::new(&mut seeded_rng(3)).summary().rows.len(), 5);
     let i = Images::new(&mut seeded_rng(3));
     assert_eq!(i.summary().rows[1].output_shape, "[18]");
 }
