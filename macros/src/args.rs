@@ -130,6 +130,8 @@ fn check_value(
         }
         (ParamType::Bool, Value::Bool(_)) => true,
         (ParamType::Choice(options), Value::Str(s)) => options.contains(&s.as_str()),
+        (ParamType::FeatureDim, Value::Int(1)) => true,
+        (ParamType::FeatureDim, Value::Float(v)) => *v == -1.0,
         (ParamType::Pair { zero_ok }, Value::Int(v)) => match usize::try_from(*v) {
             Ok(v) if v > 0 || *zero_ok => return Some(Value::Pair(v, v)),
             _ => false,
@@ -151,6 +153,10 @@ fn check_value(
         ParamType::Float { .. } => "a number".to_string(),
         ParamType::Bool => "`true` or `false`".to_string(),
         ParamType::Choice(options) => format!("one of {options:?}"),
+        ParamType::FeatureDim => {
+            "`1` or `-1`, the features of a `[N, C]` batch (the only dimension it runs over)"
+                .to_string()
+        }
         ParamType::Pair { zero_ok: false } => {
             "a positive integer or a pair `(h, w)` of them".to_string()
         }

@@ -36,6 +36,9 @@ pub enum ParamType {
     },
     Bool,
     Choice(&'static [&'static str]),
+    /// The dimension of a `[N, C]` batch a softmax runs over: `1` or `-1`, PyTorch's `dim`
+    /// for the features (staticnn's Softmax runs over each row's values).
+    FeatureDim,
     /// An integer or an `(h, w)` pair, positive unless `zero_ok`.
     Pair {
         zero_ok: bool,
@@ -190,6 +193,10 @@ use ParamType::{Bool, Choice, Size, Width};
 /// place or not the values are the same, and each layer keeps what its backward needs.
 const INPLACE: Param = param("inplace", Bool, Fallback::Bool(false));
 
+/// Softmax's and LogSoftmax's `dim`, which ported code writes (PyTorch warns without it):
+/// the features, the only dimension they run over here; omitted, the same.
+const SOFTMAX_DIM: Param = param("dim", ParamType::FeatureDim, Inferred);
+
 /// A kind without parameters that keeps the shape; `build` names its runtime type.
 const fn activation(name: &'static str, build: fn(&mut Layer<'_>) -> Option<Built>) -> Kind {
     Kind {
@@ -265,14 +272,20 @@ pub static KINDS: &[Kind] = &[
     },
     activation_inplace("SiLU", |l| Some(l.activation("SiLU"))),
     activation_inplace("Hardswish", |l| Some(l.activation("Hardswish"))),
-    activation("Softmax", |l| {
-        l.flat()?;
-        Some(l.activation("Softmax"))
-    }),
-    activation("LogSoftmax", |l| {
-        l.flat()?;
-        Some(l.activation("LogSoftmax"))
-    }),
+    Kind {
+        params: &[SOFTMAX_DIM],
+        ..activation("Softmax", |l| {
+            l.flat()?;
+            Some(l.activation("Softmax"))
+        })
+    },
+    Kind {
+        params: &[SOFTMAX_DIM],
+        ..activation("LogSoftmax", |l| {
+            l.flat()?;
+            Some(l.activation("LogSoftmax"))
+        })
+    },
     Kind {
         name: "Dropout",
         params: &[param("p", PROBABILITY, Fallback::Float(0.5)), INPLACE],

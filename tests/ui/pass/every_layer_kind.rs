@@ -21,7 +21,8 @@ model! {
     }
 }
 
-// PyTorch's `inplace` flags, as a ported line writes them: accepted, without effect.
+// PyTorch's `inplace` flags and softmax `dim`, as a ported line writes them: accepted,
+// without effect (the features are the only dimension a softmax runs over here).
 model! {
     struct InPlace: [4] -> [4] {
         ReLU(inplace = true),
@@ -29,6 +30,8 @@ model! {
         Dropout(0.2, inplace = true),
         SiLU(true),
         Hardswish(inplace = false),
+        Softmax(dim = 1),
+        LogSoftmax(-1),
     }
 }
 
@@ -42,7 +45,7 @@ model! {
 fn main() {
     let m = EveryLayer::new(&mut seeded_rng(3));
     assert_eq!(m.summary().rows.len(), 16);
-    assert_eq!(InPlace::new(&mut seeded_rng(3)).summary().rows.len(), 5);
+    assert_eq!(InPlace::new(&mut seeded_rng(3)).summary().rows.len(), 7);
     let i = Images::new(&mut seeded_rng(3));
     assert_eq!(i.summary().rows[1].output_shape, "[18]");
 }
