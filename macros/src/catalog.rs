@@ -387,13 +387,14 @@ pub static KINDS: &[Kind] = &[
     },
     Kind {
         name: "AdaptiveAvgPool2d",
-        params: &[param("output_size", Size, Required)],
+        // `1` or PyTorch's `(1, 1)`.
+        params: &[param("output_size", PAIR, Required)],
         build: |l| {
             let (c, _, _) = l.image()?;
-            if l.values.int("output_size") != Some(1) {
+            if l.values.pair("output_size") != Some((1, 1)) {
                 let this = l.this;
                 l.error(format!(
-                    "{this}: only `output_size = 1` (global average pooling) is supported"
+                    "{this}: only `output_size = 1` or `(1, 1)` (global average pooling) is supported"
                 ));
                 return None;
             }

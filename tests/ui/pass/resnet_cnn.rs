@@ -23,7 +23,7 @@ model! {
             BatchNorm2d,
         },
         ReLU,
-        gap: AdaptiveAvgPool2d(1),
+        gap: AdaptiveAvgPool2d((1, 1)),
         Flatten,
         head: Residual { Linear(8), ReLU, inner: Residual { Linear(8), Tanh } },
         fc: Linear(10),
