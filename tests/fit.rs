@@ -650,28 +650,23 @@ fn validation_uses_the_training_batch_size() {
     let (train, val) = data.split(0.5, false, &mut seeded_rng(8)).unwrap();
     let mut model = MoonNet::new(&mut seeded_rng(9));
     let mut loss = BCEWithLogitsLoss::new().reduction(Reduction::Sum);
-    let mut options = quiet(1, 32);
-    let history = fit(
-        &mut model,
-        &mut loss,
-        &mut SGD::new(0.001).unwrap(),
-        &train,
-        Some(&val),
-        &mut options,
-    )
-    .unwrap();
-    let expected = evaluate(&model, &loss, &val, 32, &[]).unwrap().loss;
-    assert_eq!(history.epochs[0].val_loss, Some(expected));
-    let mut options = quiet(1, 32).validation_batch_size(150);
-    let history = fit(
-        &mut model,
-        &mut loss,
-        &mut SGD::new(0.0).unwrap(),
-        &train,
-        Some(&val),
-        &mut options,
-    )
-    .unwrap();
-    let expected = evaluate(&model, &loss, &val, 150, &[]).unwrap().loss;
-    assert_eq!(history.epochs[0].val_loss, Some(expected));
+    // The default, then Keras's option; the second run does not train (rate 0).
+    for (validation_batch, lr, mut options) in [
+        (32, 0.001, quiet(1, 32)),
+        (150, 0.0, quiet(1, 32).validation_batch_size(150)),
+    ] {
+        let mut sgd = SGD::new(lr).unwrap();
+        let history = fit(
+            &mut model,
+            &mut loss,
+            &mut sgd,
+            &train,
+            Some(&val),
+            &mut options,
+        );
+        let expected = evaluate(&model, &loss, &val, validation_batch, &[])
+            .unwrap()
+            .loss;
+        assert_eq!(history.unwrap().epochs[0].val_loss, Some(expected));
+    }
 }
