@@ -99,6 +99,14 @@ fn a_stratified_split_holds_out_the_fraction_of_the_whole() {
     let (_, val) = data.split(0.1, true, &mut seeded_rng(4)).unwrap();
     let count = |class| val.targets.iter().filter(|&&c| c == class).count();
     assert_eq!((val.len(), count(0), count(1), count(2)), (10, 5, 5, 0));
+    // The fraction at the decimal value written: 0.7 of 5 is 3.5, held out as 4 (the f32's
+    // 0.69999999 gave 3.4999999, held out as 3).
+    let five = Batch::<1>::from_vec((0..5).map(|i| i as f32).collect()).unwrap();
+    let data = Dataset::new(five, vec![0usize; 5]).unwrap();
+    for stratify in [false, true] {
+        let (train, val) = data.split(0.7, stratify, &mut seeded_rng(5)).unwrap();
+        assert_eq!((train.len(), val.len()), (1, 4), "stratify {stratify}");
+    }
 }
 
 #[test]

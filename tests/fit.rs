@@ -591,6 +591,19 @@ fn an_epoch_without_a_batch_is_refused() {
         ),
         "{err}"
     );
+    let err = fit(
+        &mut model,
+        &mut BCEWithLogitsLoss::new(),
+        &mut SGD::new(0.1).unwrap(),
+        &data,
+        Some(&data),
+        &mut quiet(2, 4).validation_batch_size(0),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, FitError::Data(DataError::ValidationBatchSize)),
+        "{err}"
+    );
     assert_eq!(staticnn::state_dict(&model), before, "nothing trained");
     let eval = evaluate(&model, &BCEWithLogitsLoss::new(), &empty, 4, &[]).unwrap();
     assert!(eval.loss.is_nan(), "{}", eval.loss);

@@ -26,7 +26,7 @@ fn Lr(lr: f64) -> SGD {
 #[test]
 fn multistep_and_plateau() {
     let mut opt = Lr(1.0);
-    let mut s = MultiStepLR::new(&mut opt, vec![2, 4], 0.1);
+    let mut s = MultiStepLR::new(&mut opt, vec![2, 4], 0.1).unwrap();
     let mut seen = vec![s.lr()];
     for _ in 0..5 {
         s.step(&mut opt);
@@ -189,23 +189,6 @@ fn one_cycle_matches_pytorch_through_the_last_step() {
     }
 }
 
-/// `pct_start = 1` leaves the annealing phase empty: PyTorch divides by zero at the last step
-/// it allows; the rate here ends at the minimum, not at NaN.
-#[test]
-fn one_cycle_without_an_annealing_phase_ends_at_its_minimum() {
-    let mut opt = Lr(0.01);
-    let options = OneCycleOptions {
-        pct_start: 1.0,
-        ..Default::default()
-    };
-    let mut s = OneCycleLR::with_options(&mut opt, 0.1, 5, options).unwrap();
-    for _ in 0..5 {
-        s.step(&mut opt);
-        assert!(opt.lr().is_finite(), "{}", opt.lr());
-    }
-    assert_eq!(opt.lr(), 0.1 / 25.0 / 1e4);
-}
-
 /// The refusals PyTorch has no case for (the parity suite's `schedule_edges.json` checks those
 /// it raises on): each names the schedule, the argument and its value, and leaves the
 /// optimizer's rate as it was.
@@ -230,6 +213,17 @@ fn a_refused_schedule_names_its_argument_and_changes_no_rate() {
             .factor(f64::NAN)
             .unwrap_err(),
         StepLR::new(&mut opt, 0, 0.5).unwrap_err(),
+        ExponentialLR::new(&mut opt, f64::NAN).unwrap_err(),
+        OneCycleLR::with_options(
+            &mut opt,
+            0.1,
+            10,
+            OneCycleOptions {
+                final_div_factor: 1e-320,
+                ..Default::default()
+            },
+        )
+        .unwrap_err(),
     ];
     let named: Vec<_> = refusals.iter().map(|e| (e.schedule, e.argument)).collect();
     assert_eq!(
@@ -241,6 +235,8 @@ fn a_refused_schedule_names_its_argument_and_changes_no_rate() {
             ("ReduceLROnPlateau", "factor"),
             ("ReduceLROnPlateau", "factor"),
             ("StepLR", "step_size"),
+            ("ExponentialLR", "gamma"),
+            ("OneCycleLR", "final_div_factor"),
         ]
     );
     let text = refusals[5].to_string();
@@ -270,7 +266,29 @@ fn a_sequence_is_defined_until_a_cycle_inside_it_ends() {
     assert_eq!(sequence(&mut opt, 3, 10).steps_left(), Some(3));
     // A schedule without an end after the milestone: the sequence goes on.
     let first = OneCycleLR::new(&mut opt, 0.1, 4).unwrap();
-    let decay = ExponentialLR::new(&mut opt, 0.9);
+    let decay = ExponentialLR::new(&mut opt, 0.9).unwrap();
     let s = SequentialLR::new(&mut opt, vec![Box::new(first), Box::new(decay)], vec![5]).unwrap();
     assert_eq!(s.steps_left(), None);
+}
+
+/// A milestone of 0 puts the second schedule in effect from the first epoch, as PyTorch's
+/// SequentialLR does (torch 2.15, base 0.1: 0.1, 0.05, 0.025, 0.0125); the first schedule's
+/// first rate was written instead.
+#[test]
+fn a_milestone_of_zero_starts_with_the_second_schedule() {
+    let mut opt = Lr(0.1);
+    let warmup = LinearLR::new(&mut opt, 0.1, 1.0, 5).unwrap();
+    let decay = ExponentialLR::new(&mut opt, 0.5).unwrap();
+    let mut s =
+        SequentialLR::new(&mut opt, vec![Box::new(warmup), Box::new(decay)], vec![0]).unwrap();
+    let mut rates = Vec::new();
+    for _ in 0..4 {
+        rates.push(opt.lr());
+        assert_eq!(opt.lr(), s.lr());
+        s.step(&mut opt);
+    }
+    let pytorch = [0.1, 0.05, 0.025, 0.0125];
+    for (ours, theirs) in rates.iter().zip(pytorch) {
+        assert!((ours - theirs).abs() < 1e-12, "{rates:?}");
+    }
 }

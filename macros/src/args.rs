@@ -54,6 +54,17 @@ pub fn literal(expr: &Expr) -> Option<Value> {
     }
 }
 
+/// Whether `expr` is an integer literal, negated or not (`-1`, not `-1.0`).
+fn integer_literal(expr: &Expr) -> bool {
+    match expr {
+        Expr::Lit(l) => matches!(l.lit, Lit::Int(_)),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => integer_literal(&u.expr),
+        Expr::Group(g) => integer_literal(&g.expr),
+        Expr::Paren(p) => integer_literal(&p.expr),
+        _ => false,
+    }
+}
+
 /// A width written as a const expression. A generic parameter must stand alone: stable Rust
 /// cannot compute with one in a type (`Linear<{ 2 * N }, 8>` needs `generic_const_exprs`).
 pub fn symbol(cx: &mut Ctxt, expr: &Expr, generics: &[Ident]) -> Option<Dim> {
@@ -130,8 +141,10 @@ fn check_value(
         }
         (ParamType::Bool, Value::Bool(_)) => true,
         (ParamType::Choice(options), Value::Str(s)) => options.contains(&s.as_str()),
+        // `-1` reads as the float -1.0 (`literal` negates into a float), so the written
+        // literal must be an integer: PyTorch refuses `dim = -1.0` (a TypeError).
         (ParamType::FeatureDim, Value::Int(1)) => true,
-        (ParamType::FeatureDim, Value::Float(v)) => *v == -1.0,
+        (ParamType::FeatureDim, Value::Float(v)) => *v == -1.0 && integer_literal(expr),
         (ParamType::Pair { zero_ok }, Value::Int(v)) => match usize::try_from(*v) {
             Ok(v) if v > 0 || *zero_ok => return Some(Value::Pair(v, v)),
             _ => false,

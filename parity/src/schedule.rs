@@ -35,16 +35,13 @@ pub fn check(file: &Value, case: &Value) {
                 .and_then(Value::as_array)
                 .map(|m| m.iter().map(|v| v.as_u64().unwrap()).collect())
                 .expect("milestones");
-            Ok(Box::new(MultiStepLR::new(
+            boxed(MultiStepLR::new(
                 &mut optimizer,
                 milestones,
                 config.f64_or("gamma", 0.1),
-            )))
+            ))
         }
-        "ExponentialLR" => Ok(Box::new(ExponentialLR::new(
-            &mut optimizer,
-            config.f64("gamma"),
-        ))),
+        "ExponentialLR" => boxed(ExponentialLR::new(&mut optimizer, config.f64("gamma"))),
         "CosineAnnealingLR" => boxed(CosineAnnealingLR::new(
             &mut optimizer,
             int("T_max"),

@@ -123,13 +123,20 @@ pub(super) fn select_targets<T: Targets>(targets: &T, indices: &[usize]) -> T {
     T::from_owned(owned)
 }
 
+/// `fraction` at the decimal value it is written as (`0.7`, not f32's 0.69999999): `0.7 × 5`
+/// is 3.5, held out as 4, where the f32's 3.4999999 rounded to 3.
+fn decimal(fraction: f32) -> f64 {
+    // Display prints the shortest decimal that reads back as the same f32.
+    fraction.to_string().parse().unwrap_or(f64::from(fraction))
+}
+
 /// How many samples each group holds out: `round(fraction · total)` in all, shared by the
 /// largest remainder in proportion to the groups' sizes (scikit-learn's stratified split
 /// shares its count so; ties go to the earlier group). Rounded group by group, ten classes of
 /// five with a fraction of 0.1 held out one each, ten in all, twice the fraction.
 fn held_out_per_group(sizes: &[usize], fraction: f32) -> Vec<usize> {
     let total: usize = sizes.iter().sum();
-    let n_val = (total as f64 * f64::from(fraction)).round() as usize;
+    let n_val = (total as f64 * decimal(fraction)).round() as usize;
     let quotas: Vec<f64> = sizes
         .iter()
         .map(|&n| n as f64 * n_val as f64 / total.max(1) as f64)

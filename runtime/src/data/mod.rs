@@ -44,6 +44,8 @@ pub enum DataError {
     Shape(#[from] ShapeError),
     #[error("batch_size is 0; a batch holds at least one sample")]
     BatchSize,
+    #[error("validation_batch_size is 0; a batch holds at least one sample")]
+    ValidationBatchSize,
     /// A pass that would see no batch, whose loss would be a mean over nothing: PyTorch's
     /// losses give NaN there and Keras refuses the epoch.
     #[error(

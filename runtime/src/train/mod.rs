@@ -494,7 +494,11 @@ fn check_some_batches(
     drop_last: bool,
 ) -> Result<(), FitError> {
     if batch_size == 0 {
-        return Err(DataError::BatchSize.into());
+        return Err(match which {
+            "validation" => DataError::ValidationBatchSize,
+            _ => DataError::BatchSize,
+        }
+        .into());
     }
     let batches = if drop_last {
         rows / batch_size

@@ -8,4 +8,11 @@ model! {
     }
 }
 
+// `-1` must be the integer PyTorch takes (`dim = -1.0` is its TypeError).
+model! {
+    struct Float: [4] -> [4] {
+        LogSoftmax(dim = -1.0),
+    }
+}
+
 fn main() {}

@@ -107,6 +107,18 @@ fn divisor_count(
     check(count >= 1, schedule, argument, count as f64, expected)
 }
 
+/// A factor or rate of a schedule's formula: finite, so that every rate it gives is (PyTorch
+/// takes a NaN or infinite `gamma` and trains on NaN).
+fn finite(schedule: &'static str, argument: &'static str, value: f64) -> Result<(), ScheduleError> {
+    check(
+        value.is_finite(),
+        schedule,
+        argument,
+        value,
+        "it must be finite",
+    )
+}
+
 /// Multiplies the rate by `gamma` every `step_size` epochs.
 #[derive(Clone, Debug)]
 pub struct StepLR {
@@ -123,6 +135,7 @@ impl StepLR {
         gamma: f64,
     ) -> Result<Self, ScheduleError> {
         divisor_count("StepLR", "step_size", step_size)?;
+        finite("StepLR", "gamma", gamma)?;
         let schedule = StepLR {
             step_size,
             gamma,
@@ -145,14 +158,19 @@ pub struct MultiStepLR {
     epoch: u64,
 }
 impl MultiStepLR {
-    pub fn new(optimizer: &mut dyn LearningRate, milestones: Vec<u64>, gamma: f64) -> Self {
+    pub fn new(
+        optimizer: &mut dyn LearningRate,
+        milestones: Vec<u64>,
+        gamma: f64,
+    ) -> Result<Self, ScheduleError> {
+        finite("MultiStepLR", "gamma", gamma)?;
         let schedule = MultiStepLR {
             milestones,
             gamma,
             base_lrs: initial_lrs(optimizer),
             epoch: 0,
         };
-        attach(schedule, optimizer)
+        Ok(attach(schedule, optimizer))
     }
 }
 closed_form!(MultiStepLR, |s, base, e| {
@@ -169,13 +187,14 @@ pub struct ExponentialLR {
     epoch: u64,
 }
 impl ExponentialLR {
-    pub fn new(optimizer: &mut dyn LearningRate, gamma: f64) -> Self {
+    pub fn new(optimizer: &mut dyn LearningRate, gamma: f64) -> Result<Self, ScheduleError> {
+        finite("ExponentialLR", "gamma", gamma)?;
         let schedule = ExponentialLR {
             gamma,
             base_lrs: initial_lrs(optimizer),
             epoch: 0,
         };
-        attach(schedule, optimizer)
+        Ok(attach(schedule, optimizer))
     }
 }
 closed_form!(ExponentialLR, |s, base, e| base * s.gamma.powi(e as i32));
@@ -196,6 +215,7 @@ impl CosineAnnealingLR {
         eta_min: f64,
     ) -> Result<Self, ScheduleError> {
         divisor_count("CosineAnnealingLR", "T_max", t_max)?;
+        finite("CosineAnnealingLR", "eta_min", eta_min)?;
         let schedule = CosineAnnealingLR {
             t_max,
             eta_min,

@@ -3,9 +3,10 @@
 //! `scheduler.step()` does in PyTorch.
 //!
 //! A constructor or builder refuses, with a [`ScheduleError`], every argument PyTorch's own
-//! refuses and every one its formula divides by zero at (where PyTorch raises
-//! `ZeroDivisionError`, at construction or at a later step): a schedule that is accepted has
-//! a finite rate at every step it allows.
+//! refuses, every one its formula divides by zero at (where PyTorch raises
+//! `ZeroDivisionError`, at construction or at a later step), and a factor or rate that is not
+//! finite (PyTorch trains on the NaN it gives). A `gamma` above 1 can still grow the rate
+//! past any bound over enough epochs, as in PyTorch.
 
 use std::collections::BTreeMap;
 

@@ -48,8 +48,9 @@ impl OneCycleLR {
     /// Every argument at once, because attaching writes the first rate, which depends on
     /// all of them. Refuses what PyTorch refuses (`total_steps` of 0, `pct_start` outside
     /// [0, 1]), what its formula divides by zero at (a `div_factor` or `final_div_factor` of
-    /// 0; a warm-up that ends at step 0, `pct_start * total_steps == 1`), and a rate no
-    /// optimizer accepts (a negative or non-finite `max_lr`, factors not positive and finite).
+    /// 0; a warm-up that ends at step 0, `pct_start * total_steps == 1`; an empty annealing
+    /// phase, `pct_start = 1`), and a rate no optimizer accepts (a negative or non-finite
+    /// `max_lr`, factors not positive and finite, a last rate that is not finite).
     pub fn with_options(
         optimizer: &mut dyn LearningRate,
         max_lr: f64,
@@ -84,6 +85,14 @@ impl OneCycleLR {
             "it must be between 0 and 1 (PyTorch's ValueError)",
         )?;
         check(
+            pct_start < 1.0,
+            NAME,
+            "pct_start",
+            pct_start,
+            "1 leaves the annealing phase empty: PyTorch divides by zero at the last step it \
+             allows (ZeroDivisionError)",
+        )?;
+        check(
             warm_up_end(pct_start, total_steps) != 0.0,
             NAME,
             "pct_start",
@@ -103,6 +112,14 @@ impl OneCycleLR {
                 "it must be positive and finite (PyTorch divides by it)",
             )?;
         }
+        let min_lr = max_lr / div_factor / final_div_factor;
+        check(
+            min_lr.is_finite(),
+            NAME,
+            "final_div_factor",
+            final_div_factor,
+            "the last rate, max_lr / div_factor / final_div_factor, must be finite",
+        )?;
         let schedule = OneCycleLR {
             max_lr,
             total_steps,
@@ -132,10 +149,8 @@ closed_form!(OneCycleLR, |s, _base, e| {
         cos_anneal(initial, s.max_lr, t / warm_end)
     } else {
         // At `total_steps`, the step PyTorch still allows, the fraction passes 1 as there.
-        // With `pct_start = 1` the annealing phase is empty and PyTorch divides by zero at
-        // that step (ZeroDivisionError); here it ends at the minimum, not at NaN.
-        let span = last - warm_end;
-        let pct = if span > 0.0 { (t - warm_end) / span } else { 1.0 };
+        // The span is positive: `pct_start < 1` (checked at construction).
+        let pct = (t - warm_end) / (last - warm_end);
         cos_anneal(s.max_lr, min_lr, pct)
     }
 }, last_epoch: |s| Some(s.total_steps));

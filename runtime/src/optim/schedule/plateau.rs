@@ -37,7 +37,8 @@ pub enum PlateauRule {
 pub struct ReduceLROnPlateau {
     pub rule: PlateauRule,
     pub mode: PlateauMode,
-    pub factor: f64,
+    /// Private, as checked by [`ReduceLROnPlateau::factor`]: 1 or more would never cut.
+    factor: f64,
     pub patience: u64,
     pub threshold: f64,
     pub threshold_mode: ThresholdMode,

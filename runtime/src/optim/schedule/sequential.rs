@@ -33,7 +33,7 @@ pub struct SequentialError {
 impl SequentialLR {
     pub fn new(
         optimizer: &mut dyn LearningRate,
-        mut schedulers: Vec<Box<dyn Scheduler>>,
+        schedulers: Vec<Box<dyn Scheduler>>,
         milestones: Vec<u64>,
     ) -> Result<Self, SequentialError> {
         if schedulers.is_empty()
@@ -45,12 +45,13 @@ impl SequentialLR {
                 milestones,
             });
         }
-        schedulers[0].restart(optimizer);
-        Ok(SequentialLR {
+        let mut sequence = SequentialLR {
             schedulers,
             milestones,
             epoch: 0,
-        })
+        };
+        sequence.restart(optimizer);
+        Ok(sequence)
     }
 
     fn current(&self) -> usize {
@@ -99,7 +100,10 @@ impl Scheduler for SequentialLR {
     }
     fn restart(&mut self, optimizer: &mut dyn LearningRate) {
         self.epoch = 0;
-        self.schedulers[0].restart(optimizer);
+        // The schedule in effect at epoch 0: the second already, after a milestone of 0, as
+        // in PyTorch (whose first rate is then the second schedule's).
+        let first = self.current();
+        self.schedulers[first].restart(optimizer);
     }
     fn state(&self) -> SchedulerState {
         let mut state = SchedulerState::from([("epoch".to_string(), self.epoch as f64)]);
