@@ -16,6 +16,9 @@ use crate::dims::Dim;
 #[derive(Clone, Debug)]
 pub enum Value {
     Int(u64),
+    /// A negated integer literal (`-1`), kept apart from a float (`-1.0`) for the parameters
+    /// that take integers only (Softmax's `dim`); a float parameter takes it as its value.
+    NegInt(u64),
     Float(f64),
     Bool(bool),
     Str(String),
@@ -35,7 +38,8 @@ pub fn literal(expr: &Expr) -> Option<Value> {
             _ => None,
         },
         Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => match literal(&u.expr)? {
-            Value::Int(v) => Some(Value::Float(-(v as f64))),
+            Value::Int(v) => Some(Value::NegInt(v)),
+            Value::NegInt(v) => Some(Value::Int(v)),
             Value::Float(v) => Some(Value::Float(-v)),
             _ => None,
         },
@@ -51,17 +55,6 @@ pub fn literal(expr: &Expr) -> Option<Value> {
             }
         }
         _ => None,
-    }
-}
-
-/// Whether `expr` is an integer literal, negated or not (`-1`, not `-1.0`).
-fn integer_literal(expr: &Expr) -> bool {
-    match expr {
-        Expr::Lit(l) => matches!(l.lit, Lit::Int(_)),
-        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => integer_literal(&u.expr),
-        Expr::Group(g) => integer_literal(&g.expr),
-        Expr::Paren(p) => integer_literal(&p.expr),
-        _ => false,
     }
 }
 
@@ -131,9 +124,13 @@ fn check_value(
     };
     let ok = match (&p.ty, &value) {
         (ParamType::Size, Value::Int(v)) => *v > 0 && usize::try_from(*v).is_ok(),
-        (ParamType::Float { min, max, open_min }, Value::Int(_) | Value::Float(_)) => {
+        (
+            ParamType::Float { min, max, open_min },
+            Value::Int(_) | Value::NegInt(_) | Value::Float(_),
+        ) => {
             let v = match value {
                 Value::Int(i) => i as f64,
+                Value::NegInt(i) => -(i as f64),
                 Value::Float(f) => f,
                 _ => unreachable!("matched above"),
             };
@@ -141,10 +138,8 @@ fn check_value(
         }
         (ParamType::Bool, Value::Bool(_)) => true,
         (ParamType::Choice(options), Value::Str(s)) => options.contains(&s.as_str()),
-        // `-1` reads as the float -1.0 (`literal` negates into a float), so the written
-        // literal must be an integer: PyTorch refuses `dim = -1.0` (a TypeError).
-        (ParamType::FeatureDim, Value::Int(1)) => true,
-        (ParamType::FeatureDim, Value::Float(v)) => *v == -1.0 && integer_literal(expr),
+        // Integers only: PyTorch refuses `dim = -1.0` (a TypeError).
+        (ParamType::FeatureDim, Value::Int(1) | Value::NegInt(1)) => true,
         (ParamType::Pair { zero_ok }, Value::Int(v)) => match usize::try_from(*v) {
             Ok(v) if v > 0 || *zero_ok => return Some(Value::Pair(v, v)),
             _ => false,
@@ -206,6 +201,7 @@ impl Values {
     pub fn float(&self, name: &str) -> f32 {
         match self.get(name) {
             Some(Value::Int(v)) => v as f32,
+            Some(Value::NegInt(v)) => -(v as f32),
             Some(Value::Float(v)) => v as f32,
             _ => 0.0,
         }

@@ -386,7 +386,9 @@ impl<M: Forward<IN, OUT> + ?Sized, const IN: usize, const OUT: usize> std::ops::
     }
 }
 
-mod sealed {
+/// The supertrait of the traits implemented by nothing (`BackwardNeedsTrace`, the data
+/// loader's `NextBatchNeedsEpoch`): no type outside the crate can implement them either.
+pub(crate) mod sealed {
     pub trait Sealed {}
 }
 

@@ -142,11 +142,9 @@ fn held_out_per_group(sizes: &[usize], fraction: f32) -> Vec<usize> {
         .map(|&n| n as f64 * n_val as f64 / total.max(1) as f64)
         .collect();
     let mut held: Vec<usize> = quotas.iter().map(|q| q.floor() as usize).collect();
+    let remainder = |g: usize| quotas[g] - held[g] as f64;
     let mut by_remainder: Vec<usize> = (0..sizes.len()).collect();
-    by_remainder.sort_by(|&a, &b| {
-        let (ra, rb) = (quotas[a] - quotas[a].floor(), quotas[b] - quotas[b].floor());
-        rb.total_cmp(&ra).then(a.cmp(&b))
-    });
+    by_remainder.sort_by(|&a, &b| remainder(b).total_cmp(&remainder(a)).then(a.cmp(&b)));
     let mut left = n_val.saturating_sub(held.iter().sum());
     for g in by_remainder {
         if left == 0 {

@@ -144,9 +144,8 @@ impl<'a, const W: usize, T: Targets> DataLoader<'a, W, T> {
     /// The batches of one epoch as owned values, for a hand-written loop:
     /// `for (x, y) in loader.epoch(&mut rng) { .. }`. Batches are made one at a time.
     pub fn epoch(&mut self, rng: &mut (impl Rng + ?Sized)) -> Epoch<'_, 'a, W, T> {
-        self.cursor.start_epoch(self.shuffle, rng);
         Epoch {
-            batches: EpochBatches { loader: self },
+            batches: self.start_epoch(rng),
         }
     }
 }
@@ -221,10 +220,6 @@ impl<'a, T: Targets> DynLoader<'a, T> {
     }
 }
 
-mod sealed {
-    pub trait Sealed {}
-}
-
 /// Implemented by nothing: the bound that makes `loader.next_batch()` a compile error that
 /// says what to call instead.
 #[diagnostic::on_unimplemented(
@@ -232,4 +227,4 @@ mod sealed {
     label = "no epoch was started",
     note = "write `let mut batches = loader.start_epoch(&mut rng);` then `while let Some((x, y)) = batches.next_batch() {{ .. }}` (or `for (x, y) in loader.epoch(&mut rng)`): each epoch is started by the loop, so none trains on an exhausted loader"
 )]
-pub trait NextBatchNeedsEpoch: sealed::Sealed {}
+pub trait NextBatchNeedsEpoch: crate::module::sealed::Sealed {}

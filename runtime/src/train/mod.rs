@@ -383,15 +383,7 @@ where
     // A fresh run is checked before any callback starts; a resumed one once the checkpoint
     // says where it starts (a failure then leaves the model as the checkpoint has it).
     let batches = loader.num_batches();
-    check_some_batches(
-        "training",
-        train.len(),
-        options.batch_size,
-        options.drop_last,
-    )?;
-    if let Some(v) = validation {
-        check_some_batches("validation", v.len(), validation_batch_size(options), false)?;
-    }
+    check_some_batches(train.len(), batches, validation, options)?;
     if options.resume_from.is_none() {
         check_epochs_ahead(model.module(), train.len(), batches, options, 1)?;
     }
@@ -484,33 +476,38 @@ fn check_settings<L: Loss<OUT>, const OUT: usize>(
     Ok(())
 }
 
-/// A training or validation set that would give an epoch no batch, refused before the first
-/// epoch: its loss would be a mean over nothing, reported as 0 (a perfect score to a
-/// monitor) where PyTorch's losses give NaN and Keras refuses the epoch.
-fn check_some_batches(
-    which: &'static str,
+/// A training set whose loader gives no batch (`batches`), or an empty validation set,
+/// refused before the first epoch: its loss would be a mean over nothing, reported as 0 (a
+/// perfect score to a monitor) where PyTorch's losses give NaN and Keras refuses the epoch.
+fn check_some_batches<T: Targets>(
     rows: usize,
-    batch_size: usize,
-    drop_last: bool,
+    batches: usize,
+    validation: Option<&DynDataset<'_, T>>,
+    options: &FitOptions,
 ) -> Result<(), FitError> {
-    if batch_size == 0 {
-        return Err(match which {
-            "validation" => DataError::ValidationBatchSize,
-            _ => DataError::BatchSize,
+    if batches == 0 {
+        return Err(DataError::NoBatches {
+            which: "training",
+            rows,
+            batch_size: options.batch_size,
+            drop_last: options.drop_last,
         }
         .into());
     }
-    let batches = if drop_last {
-        rows / batch_size
-    } else {
-        rows.div_ceil(batch_size)
+    let Some(validation) = validation else {
+        return Ok(());
     };
-    if batches == 0 {
+    let batch_size = validation_batch_size(options);
+    if batch_size == 0 {
+        return Err(DataError::ValidationBatchSize.into());
+    }
+    // Validation keeps its last, smaller batch: only no rows gives no batch.
+    if validation.is_empty() {
         return Err(DataError::NoBatches {
-            which,
-            rows,
+            which: "validation",
+            rows: 0,
             batch_size,
-            drop_last,
+            drop_last: false,
         }
         .into());
     }

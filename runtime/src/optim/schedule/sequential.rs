@@ -58,13 +58,13 @@ impl SequentialLR {
         self.milestones.partition_point(|&m| m <= self.epoch)
     }
 
-    /// The last epoch the sequence is defined for: the first schedule, from schedule `first`
-    /// on, whose own end comes before the milestone that would replace it. Schedule `i`
-    /// runs from epoch `start` (its milestone) and allows its own epoch up to `T`, so the
-    /// sequence up to `start + T`; its last epoch before the next milestone is that
-    /// milestone less one.
-    fn last_epoch(&self, first: usize) -> Option<u64> {
-        (first..self.schedulers.len()).find_map(|i| {
+    /// The last epoch the sequence is defined for: that of the first schedule whose own end
+    /// comes before the milestone that would replace it. Schedule `i` runs from epoch
+    /// `start` (its milestone) and allows its own epoch up to `T`, so the sequence up to
+    /// `start + T`; its last epoch before the next milestone is that milestone less one.
+    /// (A schedule already passed cannot have ended earlier: its step would have panicked.)
+    fn last_epoch(&self) -> Option<u64> {
+        (0..self.schedulers.len()).find_map(|i| {
             let start = if i == 0 { 0 } else { self.milestones[i - 1] };
             let end = start + self.schedulers[i].steps_from_start()?;
             match self.milestones.get(i) {
@@ -89,11 +89,11 @@ impl Scheduler for SequentialLR {
         }
     }
     fn steps_left(&self) -> Option<u64> {
-        self.last_epoch(self.current())
+        self.last_epoch()
             .map(|last| last.saturating_sub(self.epoch))
     }
     fn steps_from_start(&self) -> Option<u64> {
-        self.last_epoch(0)
+        self.last_epoch()
     }
     fn apply(&self, optimizer: &mut dyn LearningRate) {
         self.schedulers[self.current()].apply(optimizer);
