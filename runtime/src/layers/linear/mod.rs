@@ -3,7 +3,8 @@
 //! Small products (the tiny networks users train most) run as plain loops, vectorised at run
 //! time; faer's call overhead would cost more than their arithmetic. Larger ones go to faer,
 //! except a one-output layer's, which `one_output` computes in faer's own order of operations
-//! (the same bits) without that overhead.
+//! (the same bits) without that overhead, and, on AVX-512, the small products `chains`
+//! computes in private-gemm's order.
 //! The typed layer hands its widths to the kernels below as values, so they are compiled
 //! once, not once per width; only the forward's dispatch and its small-batch kernel take them
 //! as constants (the latency of a batch-1 call is mostly loop bookkeeping, which constant
@@ -19,6 +20,7 @@ use crate::module::{Forward, Module, Parameter, Shaped, TraceKey, Visitor, Visit
 use crate::simd::{vectorize, vectorize_op};
 use crate::tensor::{Batch, BatchSlice};
 
+mod chains;
 mod one_output;
 mod small_batch;
 
@@ -39,6 +41,9 @@ pub struct Linear<const IN: usize, const OUT: usize> {
     pub bias: Option<Parameter>,
     output: Batch<OUT>,
     grad_input: Batch<IN>,
+    /// The weight transposed, `[IN, OUT]`, where a training forward's product runs in
+    /// `chains` (which reads its right operand a row at a time); remade every forward.
+    transposed_weight: Vec<f32>,
 }
 
 /// `y += a·x`.
@@ -75,13 +80,22 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
             bias,
             output: Batch::new(),
             grad_input: Batch::new(),
+            transposed_weight: Vec::new(),
         }
     }
 
-    /// `out = x · Wᵀ + b` over rows of `IN` values in `x` and of `OUT` in `out`.
-    fn affine(&self, x: &[f32], out: &mut [f32]) {
+    /// `out = x · Wᵀ + b` over rows of `IN` values in `x` and of `OUT` in `out`; with
+    /// room for the transposed weight, the product may run in `chains`.
+    fn affine(&self, x: &[f32], out: &mut [f32], transposed: Option<&mut Vec<f32>>) {
         let bias = self.bias.as_ref().map(|b| &b.value[..]);
-        affine(x, out, &self.weight.value, bias, Fixed::<IN, OUT>);
+        affine(
+            x,
+            out,
+            &self.weight.value,
+            bias,
+            Fixed::<IN, OUT>,
+            transposed,
+        );
     }
 
     /// dW += gᵀ·x and db += Σ g, from the forward pass's input `x`; a parameter that
@@ -152,7 +166,17 @@ fn parameter_grads(
 /// The widths come as a typed layer's constants: the small-batch kernel is then compiled
 /// for them (35 % fewer instructions per I1 call, 804 → 520, the same operations in the same
 /// order), while the kernels past it take them as values and stay compiled once.
-fn affine(x: &[f32], out: &mut [f32], w: &[f32], bias: Option<&[f32]>, widths: impl LayerWidths) {
+///
+/// With `transposed` (a buffer the layer keeps, so that a training step allocates nothing
+/// after its first), a product `chains` takes runs there; without, in faer (the same bits).
+fn affine(
+    x: &[f32],
+    out: &mut [f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    widths: impl LayerWidths,
+    transposed: Option<&mut Vec<f32>>,
+) {
     let (inw, outw) = (widths.inw(), widths.outw());
     let rows = x.len() / inw;
     if small(rows) {
@@ -162,6 +186,11 @@ fn affine(x: &[f32], out: &mut [f32], w: &[f32], bias: Option<&[f32]>, widths: i
     if let Some(kernels) = one_output(rows, inw, outw) {
         assert!(bias.is_none_or(|b| b.len() == 1), "a bias per output");
         kernels.affine(x, out, w, bias.map(|b| b[0]), inw);
+        return;
+    }
+    let chains = || chains::for_shape(rows, outw, inw, par_for(rows, outw, inw));
+    if let Some((chains, transposed)) = transposed.and_then(|t| Some((chains()?, t))) {
+        chains.affine(x, out, w, bias, (inw, outw), transposed);
         return;
     }
     let accum = match bias {
@@ -210,6 +239,14 @@ fn weight_grad(g: &[f32], x: &[f32], dw: &mut [f32], inw: usize, outw: usize) {
         });
     } else if let Some(kernels) = one_output(rows, inw, outw) {
         kernels.weight_grad(g, x, dw, inw);
+    } else if let Some(chains) = chains::for_shape(outw, inw, rows, par_for(outw, inw, rows)) {
+        // gᵀ: value (o, r) at g[r · outw + o].
+        let lhs = chains::Lhs {
+            data: g,
+            row_stride: 1,
+            col_stride: outw,
+        };
+        chains.product(dw, (outw, inw, rows), chains::Finish::Add, lhs, x);
     } else {
         let dw = MatMut::from_row_major_slice_mut(dw, outw, inw);
         let g = MatRef::from_row_major_slice(g, rows, outw);
@@ -297,6 +334,13 @@ fn input_grad(g: &[f32], dx: &mut [f32], w: &[f32], inw: usize, outw: usize) {
         });
     } else if let Some(kernels) = one_output(rows, inw, outw) {
         kernels.input_grad(g, dx, w, inw);
+    } else if let Some(chains) = chains::for_shape(rows, inw, outw, par_for(rows, inw, outw)) {
+        let lhs = chains::Lhs {
+            data: g,
+            row_stride: outw,
+            col_stride: 1,
+        };
+        chains.product(dx, (rows, inw, outw), chains::Finish::Replace, lhs, w);
     } else {
         let w = MatRef::from_row_major_slice(w, outw, inw);
         let g = MatRef::from_row_major_slice(g, rows, outw);
@@ -337,7 +381,7 @@ impl<const IN: usize, const OUT: usize> Module for Linear<IN, OUT> {
 impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
     fn forward(&self, x: &BatchSlice<IN>) -> Batch<OUT> {
         let mut out = Batch::zeros(x.rows());
-        self.affine(x.as_slice(), out.as_mut_slice());
+        self.affine(x.as_slice(), out.as_mut_slice(), None);
         out
     }
 
@@ -349,7 +393,7 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
         if !small(x.rows()) || OUT > IN_PLACE_WIDTH {
             return self.forward(&x);
         }
-        x.map_rows_in_place(|x, out| self.affine(x, out))
+        x.map_rows_in_place(|x, out| self.affine(x, out, None))
     }
 
     fn last_output(&self) -> &BatchSlice<OUT> {
@@ -358,9 +402,11 @@ impl<const IN: usize, const OUT: usize> Forward<IN, OUT> for Linear<IN, OUT> {
 
     fn forward_train_raw(&mut self, x: &BatchSlice<IN>) -> &BatchSlice<OUT> {
         let mut output = std::mem::take(&mut self.output);
+        let mut transposed = std::mem::take(&mut self.transposed_weight);
         output.resize_rows(x.rows());
-        self.affine(x.as_slice(), output.as_mut_slice());
+        self.affine(x.as_slice(), output.as_mut_slice(), Some(&mut transposed));
         self.output = output;
+        self.transposed_weight = transposed;
         &self.output
     }
 
@@ -440,7 +486,8 @@ mod tests {
                     let what = format!("{rows} rows, {inw} -> {outw}");
                     for bias in [None, Some(&b[..])] {
                         let mut ours = vec![7.0; rows * outw];
-                        affine(&x, &mut ours, &w, bias, Widths { inw, outw });
+                        let widths = Widths { inw, outw };
+                        affine(&x, &mut ours, &w, bias, widths, Some(&mut Vec::new()));
                         let mut theirs = vec![0.0; rows * outw];
                         let accum = match bias {
                             Some(b) => {
