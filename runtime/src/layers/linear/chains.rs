@@ -13,7 +13,7 @@
 //! flight where an FMA's latency needs eight. Measured on an Intel Xeon (AVX-512): faer's
 //! microkernels were 45 % of T4's step; T4's weight gradient (10 × 20 values, chains of
 //! 100) ran five microkernels one after the other, each waiting on its chains' latency.
-//! Here every tile keeps up to 24 vectors of chains in the 32 registers AVX-512 has.
+//! Here every tile keeps 12 to 16 vectors of chains in AVX-512's 32 registers.
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::{
@@ -22,6 +22,8 @@ use std::arch::x86_64::{
 };
 
 use faer::Par;
+
+use crate::linalg::par_for;
 
 /// The inner dimensions faer sums as one chain (its `kc`, a constant in private-gemm-x86).
 const MAX_CHAIN: usize = 512;
@@ -59,14 +61,19 @@ pub(super) struct Lhs<'a> {
 #[derive(Clone, Copy)]
 pub(super) struct Chains(());
 
-/// The kernel for an `m × k` by `k × n` product run with `par`, if faer would send it to
+/// The kernel for an `m × k` by `k × n` product (run with `linalg::par_for`'s split), if faer would send it to
 /// private-gemm and compute it there as chains (every dimension past 1, past nano-gemm's
 /// size, the inner dimension within a block, no parallel split), it is small enough to win,
 /// and the CPU has AVX-512F.
-pub(super) fn for_shape(m: usize, n: usize, k: usize, par: Par) -> Option<Chains> {
+pub(super) fn for_shape(m: usize, n: usize, k: usize) -> Option<Chains> {
+    accepts(m, n, k, par_for(m, n, k)).then_some(Chains(()))
+}
+
+/// [`for_shape`]'s rule, for a product run with `par`.
+fn accepts(m: usize, n: usize, k: usize, par: Par) -> bool {
     let work = m.saturating_mul(n).saturating_mul(k);
     let shape = m >= 2 && n >= 2 && (2..=MAX_CHAIN).contains(&k) && matches!(par, Par::Seq);
-    (shape && work > NANO_GEMM_MAX && work <= MAX_WORK && available()).then_some(Chains(()))
+    shape && work > NANO_GEMM_MAX && work <= MAX_WORK && available()
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -284,39 +291,16 @@ unsafe fn tile<const R: usize, const V: usize>(t: Tile<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use faer::{Accum, MatMut, MatRef, Par};
+    use faer::{Accum, MatRef, Par};
 
-    use super::{Chains, Finish, Lhs, MAX_CHAIN, MAX_WORK, NANO_GEMM_MAX, for_shape};
-
-    /// Zeros of both signs, small values whose products round to zero's neighbourhood, and
-    /// mixed magnitudes whose products round.
-    fn value(i: usize) -> f32 {
-        let h = (i as u32 ^ 0x9e37_79b9).wrapping_mul(2_654_435_761);
-        match h % 13 {
-            0 => 0.0,
-            1 => -0.0,
-            2 => (h % 97) as f32 * 1e-3,
-            _ => (h % 20_001) as f32 / 7_777.0 - 1.3,
-        }
-    }
+    use super::super::tests::{faer_product as faer, value};
+    use super::{Chains, Finish, Lhs, MAX_CHAIN, MAX_WORK, NANO_GEMM_MAX, accepts, for_shape};
 
     fn bits(v: &[f32]) -> Vec<u32> {
         // Any NaN matches any NaN: Rust leaves a NaN's sign and payload open.
         v.iter()
             .map(|x| if x.is_nan() { u32::MAX } else { x.to_bits() })
             .collect()
-    }
-
-    /// faer's `dst (accum)= lhs · rhs` on row-major `dst`.
-    fn faer(
-        dst: &mut [f32],
-        (m, n): (usize, usize),
-        accum: Accum,
-        lhs: MatRef<'_, f32>,
-        rhs: MatRef<'_, f32>,
-    ) {
-        let dst = MatMut::from_row_major_slice_mut(dst, m, n);
-        faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0f32, Par::Seq);
     }
 
     /// Each value one chain of fused multiply-adds from +0.0 over `p` in order, then
@@ -353,7 +337,7 @@ mod tests {
     /// bits are faer's and the scalar chains'. Elsewhere the kernel is never chosen.
     #[test]
     fn the_kernel_gives_faers_bits_on_every_shape_it_takes() {
-        if for_shape(64, 64, 64, Par::Seq).is_none() {
+        if for_shape(64, 64, 64).is_none() {
             assert!(!std::arch::is_x86_feature_detected!("avx512f"));
             eprintln!("no AVX-512F here: the kernel is never chosen, faer runs every product");
             return;
@@ -362,7 +346,7 @@ mod tests {
         for m in SIDES {
             for n in SIDES {
                 for k in DEPTHS {
-                    let Some(kernel) = for_shape(m, n, k, Par::Seq) else {
+                    let Some(kernel) = for_shape(m, n, k) else {
                         let work = m * n * k;
                         let outside = work <= NANO_GEMM_MAX || work > MAX_WORK;
                         assert!(outside, "{m}×{k}·{k}×{n} refused");
@@ -432,7 +416,7 @@ mod tests {
             (7, 33, 65),
         ];
         for (rows, inw, outw) in shapes {
-            let Some(kernel) = for_shape(rows, outw, inw, Par::Seq) else {
+            let Some(kernel) = for_shape(rows, outw, inw) else {
                 assert!(!std::arch::is_x86_feature_detected!("avx512f"));
                 continue;
             };
@@ -468,7 +452,7 @@ mod tests {
             (16, 16, 16, Par::Seq),
             (64, 64, 64, Par::rayon(2)),
         ] {
-            assert!(for_shape(m, n, k, par).is_none(), "{m}×{k}·{k}×{n}");
+            assert!(!accepts(m, n, k, par), "{m}×{k}·{k}×{n}");
         }
     }
 }
