@@ -218,55 +218,70 @@ fn report(s: &Settings, results: &[(String, f64)]) {
     }
 }
 
+/// How `--limits` stores the operands of its products.
+#[derive(Clone, Copy, Debug)]
+enum Layout {
+    /// As the step does: row-major batches, weights `out × in` row-major as `Linear` keeps them.
+    RowMajor,
+    /// Column-major matrices, as the limits first quoted in the speed issue were measured.
+    ColumnMajor,
+}
+
+fn view(layout: Layout, data: &[f32], rows: usize, cols: usize) -> faer::MatRef<'_, f32> {
+    match layout {
+        Layout::RowMajor => faer::MatRef::from_row_major_slice(data, rows, cols),
+        Layout::ColumnMajor => faer::MatRef::from_column_major_slice(data, rows, cols),
+    }
+}
+
+fn view_mut(layout: Layout, data: &mut [f32], rows: usize, cols: usize) -> faer::MatMut<'_, f32> {
+    match layout {
+        Layout::RowMajor => faer::MatMut::from_row_major_slice_mut(data, rows, cols),
+        Layout::ColumnMajor => faer::MatMut::from_column_major_slice_mut(data, rows, cols),
+    }
+}
+
 /// The faer-products-alone limit of a training task: per step, every product its network's
-/// forward and backward need (no input gradient for the first layer), nothing else.
-fn matmul_limit(widths: &[usize], batch: usize, samples: usize, timed: usize) -> f64 {
-    use faer::{Accum, Mat, Par};
-    let mat =
-        |r: usize, c: usize| Mat::<f32>::from_fn(r, c, |i, j| ((i * 7 + j * 3) % 11) as f32 / 11.0);
-    let weights: Vec<Mat<f32>> = widths.windows(2).map(|w| mat(w[1], w[0])).collect();
-    let mut grads: Vec<Mat<f32>> = widths.windows(2).map(|w| Mat::zeros(w[1], w[0])).collect();
-    let acts: Vec<Mat<f32>> = widths.iter().map(|&w| mat(batch, w)).collect();
-    let mut outs: Vec<Mat<f32>> = widths.iter().map(|&w| Mat::zeros(batch, w)).collect();
+/// forward and backward need (no input gradient for the first layer), nothing else, through
+/// faer (where the step runs some small products in its own kernels instead: `Linear`'s
+/// AVX-512 chains, its small-batch and one-output paths).
+fn matmul_limit(layout: Layout, widths: &[usize], batch: usize, samples: usize) -> f64 {
+    use faer::Accum;
+    let timed = 5;
+    let values =
+        |len: usize| -> Vec<f32> { (0..len).map(|i| ((i * 7) % 11) as f32 / 11.0).collect() };
+    let layers: Vec<(usize, usize)> = widths.windows(2).map(|w| (w[0], w[1])).collect();
+    let weights: Vec<Vec<f32>> = layers.iter().map(|&(i, o)| values(o * i)).collect();
+    let mut grads: Vec<Vec<f32>> = layers.iter().map(|&(i, o)| vec![0.0; o * i]).collect();
+    let acts: Vec<Vec<f32>> = widths.iter().map(|&w| values(batch * w)).collect();
+    let mut outs: Vec<Vec<f32>> = widths.iter().map(|&w| vec![0.0; batch * w]).collect();
     let steps = samples.div_ceil(batch);
     let t = median_seconds(timed, || {
         for _ in 0..steps {
-            for l in 0..weights.len() {
-                let par = staticnn::linalg::par_for(batch, widths[l + 1], widths[l]);
-                faer::linalg::matmul::matmul(
-                    outs[l + 1].as_mut(),
-                    Accum::Replace,
-                    acts[l].as_ref(),
-                    weights[l].transpose(),
-                    1.0,
-                    par,
-                );
+            for (l, &(inw, outw)) in layers.iter().enumerate() {
+                let w = view(layout, &weights[l], outw, inw);
+                let x = view(layout, &acts[l], batch, inw);
+                let out = view_mut(layout, &mut outs[l + 1], batch, outw);
+                let par = staticnn::linalg::par_for(batch, outw, inw);
+                faer::linalg::matmul::matmul(out, Accum::Replace, x, w.transpose(), 1.0, par);
             }
-            for l in (0..weights.len()).rev() {
-                let par = staticnn::linalg::par_for(widths[l + 1], widths[l], batch);
-                faer::linalg::matmul::matmul(
-                    grads[l].as_mut(),
-                    Accum::Add,
-                    acts[l + 1].transpose(),
-                    acts[l].as_ref(),
-                    1.0,
-                    par,
-                );
+            for (l, &(inw, outw)) in layers.iter().enumerate().rev() {
+                // The gradient at the layer's output stands in as the next activation.
+                let g = view(layout, &acts[l + 1], batch, outw);
+                let x = view(layout, &acts[l], batch, inw);
+                let dw = view_mut(layout, &mut grads[l], outw, inw);
+                let par = staticnn::linalg::par_for(outw, inw, batch);
+                faer::linalg::matmul::matmul(dw, Accum::Add, g.transpose(), x, 1.0, par);
                 if l > 0 {
-                    let par = staticnn::linalg::par_for(batch, widths[l], widths[l + 1]);
-                    faer::linalg::matmul::matmul(
-                        outs[l].as_mut(),
-                        Accum::Replace,
-                        acts[l + 1].as_ref(),
-                        weights[l].as_ref(),
-                        1.0,
-                        par,
-                    );
+                    let w = view(layout, &weights[l], outw, inw);
+                    let dx = view_mut(layout, &mut outs[l], batch, inw);
+                    let par = staticnn::linalg::par_for(batch, inw, outw);
+                    faer::linalg::matmul::matmul(dx, Accum::Replace, g, w, 1.0, par);
                 }
             }
         }
         std::hint::black_box(&outs);
-        let _ = Par::Seq;
+        std::hint::black_box(&grads);
     });
     (steps * batch) as f64 / t
 }
@@ -275,14 +290,16 @@ fn main() {
     let s = settings();
     if std::env::args().any(|a| a == "--limits") {
         staticnn::set_num_threads(s.threads);
-        println!(
-            "faer products alone, {} thread(s): T1 {:.0}, T2 {:.0}, T3 {:.0}, T4 {:.0} samples/s",
-            s.threads,
-            matmul_limit(&[2, 16, 16, 1], 32, 8192, 5),
-            matmul_limit(&[784, 256, 128, 10], 64, 8192, 5),
-            matmul_limit(&[784, 1024, 1024, 10], 256, 4096, 5),
-            matmul_limit(&[20, 10, 1], 100, 200_000, 5)
-        );
+        for layout in [Layout::RowMajor, Layout::ColumnMajor] {
+            println!(
+                "faer products alone, {} thread(s), {layout:?} operands: T1 {:.0}, T2 {:.0}, T3 {:.0}, T4 {:.0} samples/s",
+                s.threads,
+                matmul_limit(layout, &[2, 16, 16, 1], 32, 8192),
+                matmul_limit(layout, &[784, 256, 128, 10], 64, 8192),
+                matmul_limit(layout, &[784, 1024, 1024, 10], 256, 4096),
+                matmul_limit(layout, &[20, 10, 1], 100, 200_000)
+            );
+        }
         return;
     }
     if s.only.is_none() && !s.quick {
