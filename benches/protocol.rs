@@ -243,11 +243,12 @@ fn view_mut(layout: Layout, data: &mut [f32], rows: usize, cols: usize) -> faer:
 
 /// The faer-products-alone limit of a training task: per step, every product its network's
 /// forward and backward need (no input gradient for the first layer), nothing else, through
-/// faer (where the step runs some small products in its own kernels instead: `Linear`'s
-/// AVX-512 chains, its small-batch and one-output paths).
+/// faer as the step calls it (`staticnn::linalg::matmul`: the same split over threads), where
+/// the step runs some small products in its own kernels instead (`Linear`'s AVX-512 chains,
+/// its small-batch and one-output paths).
 fn matmul_limit(layout: Layout, widths: &[usize], batch: usize, samples: usize) -> f64 {
     use faer::Accum;
-    let timed = 5;
+    use staticnn::linalg::matmul;
     let values =
         |len: usize| -> Vec<f32> { (0..len).map(|i| ((i * 7) % 11) as f32 / 11.0).collect() };
     let layers: Vec<(usize, usize)> = widths.windows(2).map(|w| (w[0], w[1])).collect();
@@ -256,27 +257,24 @@ fn matmul_limit(layout: Layout, widths: &[usize], batch: usize, samples: usize) 
     let acts: Vec<Vec<f32>> = widths.iter().map(|&w| values(batch * w)).collect();
     let mut outs: Vec<Vec<f32>> = widths.iter().map(|&w| vec![0.0; batch * w]).collect();
     let steps = samples.div_ceil(batch);
-    let t = median_seconds(timed, || {
+    let t = median_seconds(5, || {
         for _ in 0..steps {
             for (l, &(inw, outw)) in layers.iter().enumerate() {
                 let w = view(layout, &weights[l], outw, inw);
                 let x = view(layout, &acts[l], batch, inw);
                 let out = view_mut(layout, &mut outs[l + 1], batch, outw);
-                let par = staticnn::linalg::par_for(batch, outw, inw);
-                faer::linalg::matmul::matmul(out, Accum::Replace, x, w.transpose(), 1.0, par);
+                matmul(out, Accum::Replace, x, w.transpose());
             }
             for (l, &(inw, outw)) in layers.iter().enumerate().rev() {
                 // The gradient at the layer's output stands in as the next activation.
                 let g = view(layout, &acts[l + 1], batch, outw);
                 let x = view(layout, &acts[l], batch, inw);
                 let dw = view_mut(layout, &mut grads[l], outw, inw);
-                let par = staticnn::linalg::par_for(outw, inw, batch);
-                faer::linalg::matmul::matmul(dw, Accum::Add, g.transpose(), x, 1.0, par);
+                matmul(dw, Accum::Add, g.transpose(), x);
                 if l > 0 {
                     let w = view(layout, &weights[l], outw, inw);
                     let dx = view_mut(layout, &mut outs[l], batch, inw);
-                    let par = staticnn::linalg::par_for(batch, inw, outw);
-                    faer::linalg::matmul::matmul(dx, Accum::Replace, g, w, 1.0, par);
+                    matmul(dx, Accum::Replace, g, w);
                 }
             }
         }
