@@ -1,6 +1,7 @@
 //! Losses that compare the input and the target value by value: MSE, L1, SmoothL1, Huber,
 //! BCE and BCE with logits. Each function returns the loss and its derivative together.
 
+use super::log1p;
 use super::{Loss, LossError, Reduction, check_rows, check_sample_weight, check_setting};
 use crate::tensor::{BatchSlice, resize};
 
@@ -23,6 +24,19 @@ pub trait PointwiseFn: Clone + std::fmt::Debug {
     fn check_settings(&self) -> Result<(), LossError> {
         Ok(())
     }
+    /// Per-value terms made for the whole batch in one pass, where `point` alone would
+    /// call libm value by value (BCE with logits' `e^−|z|` and `log(1 + e^−|z|)`): fills
+    /// `terms` with two values per input (every input's first, then every input's second)
+    /// and returns true; or returns false (the default), and `point` runs alone.
+    fn prepare(&self, x: &[f32], terms: &mut Vec<f32>) -> bool {
+        let _ = (x, terms);
+        false
+    }
+    /// `point`, given the two terms `prepare` made for this value: the same bits.
+    fn point_prepared(&self, x: f32, y: f32, column: usize, terms: (f32, f32)) -> (f32, f32) {
+        let _ = terms;
+        self.point(x, y, column)
+    }
 }
 
 /// A loss made of a [`PointwiseFn`] and a reduction.
@@ -31,6 +45,8 @@ pub struct Pointwise<F> {
     pub function: F,
     pub reduction: Reduction,
     grad: Vec<f32>,
+    /// What `PointwiseFn::prepare` makes, kept so that it is allocated once.
+    terms: Vec<f32>,
 }
 
 impl<F: PointwiseFn> Pointwise<F> {
@@ -39,6 +55,7 @@ impl<F: PointwiseFn> Pointwise<F> {
             function,
             reduction: Reduction::Mean,
             grad: Vec::new(),
+            terms: Vec::new(),
         }
     }
 
@@ -149,9 +166,16 @@ impl<F: PointwiseFn> Pointwise<F> {
         let x = x.as_slice();
         let scale = self.scale(x.len());
         resize(&mut self.grad, x.len());
+        let (n, terms) = (x.len(), &mut self.terms);
+        let prepared = self.function.prepare(x, terms);
         let mut sum = 0.0f64;
         for (i, ((g, &x), &y)) in self.grad.iter_mut().zip(x).zip(y.as_slice()).enumerate() {
-            let (l, d) = self.function.point(x, y, i % W);
+            let (l, d) = if prepared {
+                let terms = (terms[i], terms[n + i]);
+                self.function.point_prepared(x, y, i % W, terms)
+            } else {
+                self.function.point(x, y, i % W)
+            };
             let s = f64::from(row_weight(i / W));
             sum += s * f64::from(l);
             *g = (s * f64::from(d) * scale) as f32;
@@ -266,14 +290,31 @@ impl PointwiseFn for BceWithLogits {
         }
     }
     fn point(&self, z: f32, y: f32, column: usize) -> (f32, f32) {
+        let e = exp_neg_abs(z);
+        self.point_prepared(z, y, column, (e, log1p::ln_1p(e)))
+    }
+    /// `e^−|z|` of every value, then `log(1 + e^−|z|)` of them all in one vectorised pass.
+    fn prepare(&self, z: &[f32], terms: &mut Vec<f32>) -> bool {
+        resize(terms, 2 * z.len());
+        let (e, log1p_e) = terms.split_at_mut(z.len());
+        for ((e, log1p_e), &z) in e.iter_mut().zip(log1p_e.iter_mut()).zip(z) {
+            *e = exp_neg_abs(z);
+            *log1p_e = *e;
+        }
+        log1p::ln_1p_in_place(log1p_e);
+        true
+    }
+    fn point_prepared(
+        &self,
+        z: f32,
+        y: f32,
+        column: usize,
+        (e, log1p_e): (f32, f32),
+    ) -> (f32, f32) {
         let p = self.pos_weight.as_ref().map_or(1.0, |w| w[column]);
         // loss = (1 − y) z + k · softplus(−z), k = 1 + (p − 1) y
         let k = 1.0 + (p - 1.0) * y;
-        // exp(−|z|) is also the exp each side of the sigmoid needs (exp(−z) for z ≥ 0, exp(z)
-        // below): one libm call where there were two, the same values (a NaN `z` still gives
-        // NaN, its sign bit now always set: Rust leaves a NaN's sign open).
-        let e = (-z.abs()).exp();
-        let softplus_neg = (-z).max(0.0) + e.ln_1p();
+        let softplus_neg = (-z).max(0.0) + log1p_e;
         let loss = (1.0 - y) * z + k * softplus_neg;
         let sigmoid = if z >= 0.0 {
             1.0 / (1.0 + e)
@@ -282,6 +323,13 @@ impl PointwiseFn for BceWithLogits {
         };
         (loss, k * sigmoid - p * y)
     }
+}
+
+/// `e^−|z|`: also the exp each side of the sigmoid needs (`e^−z` for z ≥ 0, `e^z` below), one
+/// libm call where there were two, the same values (a NaN `z` still gives NaN, its sign bit
+/// now always set: Rust leaves a NaN's sign open).
+fn exp_neg_abs(z: f32) -> f32 {
+    (-z.abs()).exp()
 }
 
 /// PyTorch's `nn.MSELoss()`.
