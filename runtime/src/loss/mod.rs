@@ -2,6 +2,7 @@
 //! gradient with respect to its input, in a buffer it owns and reuses.
 
 mod classes;
+mod exp;
 mod log1p;
 mod pointwise;
 

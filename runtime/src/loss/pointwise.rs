@@ -1,8 +1,8 @@
 //! Losses that compare the input and the target value by value: MSE, L1, SmoothL1, Huber,
 //! BCE and BCE with logits. Each function returns the loss and its derivative together.
 
-use super::log1p;
 use super::{Loss, LossError, Reduction, check_rows, check_sample_weight, check_setting};
+use super::{exp, log1p};
 use crate::tensor::{BatchSlice, resize};
 
 /// One element's loss and d loss / d input.
@@ -293,14 +293,15 @@ impl PointwiseFn for BceWithLogits {
         let e = exp_neg_abs(z);
         self.point_prepared(z, y, column, (e, log1p::ln_1p(e)))
     }
-    /// `e^−|z|` of every value, then `log(1 + e^−|z|)` of them all in one vectorised pass.
+    /// `e^−|z|` of every value in one vectorised pass, then `log(1 + e^−|z|)` of them all.
     fn prepare(&self, z: &[f32], terms: &mut Vec<f32>) -> bool {
         resize(terms, 2 * z.len());
         let (e, log1p_e) = terms.split_at_mut(z.len());
-        for ((e, log1p_e), &z) in e.iter_mut().zip(log1p_e.iter_mut()).zip(z) {
-            *e = exp_neg_abs(z);
-            *log1p_e = *e;
+        for (e, &z) in e.iter_mut().zip(z) {
+            *e = -z.abs();
         }
+        exp::exp_in_place(e);
+        log1p_e.copy_from_slice(e);
         log1p::ln_1p_in_place(log1p_e);
         true
     }
@@ -329,7 +330,7 @@ impl PointwiseFn for BceWithLogits {
 /// libm call where there were two, the same values (a NaN `z` still gives NaN, its sign bit
 /// now always set: Rust leaves a NaN's sign open).
 fn exp_neg_abs(z: f32) -> f32 {
-    (-z.abs()).exp()
+    exp::exp(-z.abs())
 }
 
 /// PyTorch's `nn.MSELoss()`.
