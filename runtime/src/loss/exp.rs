@@ -1,4 +1,4 @@
-//! `e^x` for `x ≤ 0`, the `e^−|z|` `BCEWithLogitsLoss` takes of every value, eight values at
+//! `e^x` for `x ≤ 0`, the `e^−|z|` `BCEWithLogitsLoss` takes of every value, four values at
 //! a time on AVX2 with FMA.
 //!
 //! Its bits are glibc's `expf` on a CPU with AVX2 and FMA, where glibc (2.27 and later)
@@ -58,7 +58,7 @@ const TABLE: [u64; 32] = [
     0x3fefd0765b6e4540,
 ];
 /// The top 12 bits of `|x|` (exponent and three mantissa bits) above which glibc leaves the
-/// main path (|x| ≥ 80, where `e^x` may overflow or underflow; also infinities and NaN).
+/// main path (|x| ≥ 88, where `e^x` may overflow or underflow; also infinities and NaN).
 const MAIN_TOP12: u32 = 0x42a;
 
 /// `e^x`, with glibc `__expf_fma`'s bits; off its main path, libm itself.
