@@ -168,6 +168,10 @@ impl<F: PointwiseFn> Pointwise<F> {
         resize(&mut self.grad, x.len());
         let (n, terms) = (x.len(), &mut self.terms);
         let prepared = self.function.prepare(x, terms);
+        assert!(
+            !prepared || terms.len() == 2 * n,
+            "`prepare` makes two terms per value"
+        );
         let mut sum = 0.0f64;
         for (i, ((g, &x), &y)) in self.grad.iter_mut().zip(x).zip(y.as_slice()).enumerate() {
             let (l, d) = if prepared {
@@ -291,18 +295,19 @@ impl PointwiseFn for BceWithLogits {
     }
     fn point(&self, z: f32, y: f32, column: usize) -> (f32, f32) {
         let e = exp_neg_abs(z);
-        self.point_prepared(z, y, column, (e, log1p::ln_1p(e)))
+        self.point_prepared(z, y, column, (e, e.ln_1p()))
     }
-    /// `e^−|z|` of every value in one vectorised pass, then `log(1 + e^−|z|)` of them all.
-    fn prepare(&self, z: &[f32], terms: &mut Vec<f32>) -> bool {
-        resize(terms, 2 * z.len());
-        let (e, log1p_e) = terms.split_at_mut(z.len());
-        for (e, &z) in e.iter_mut().zip(z) {
+    /// `e^−|z|` of every value in one vectorised pass, then `log(1 + e^−|z|)` of them all:
+    /// the bits of `point`'s libm calls.
+    fn prepare(&self, logits: &[f32], terms: &mut Vec<f32>) -> bool {
+        resize(terms, 2 * logits.len());
+        let (exps, log1p_exps) = terms.split_at_mut(logits.len());
+        for (e, &z) in exps.iter_mut().zip(logits) {
             *e = -z.abs();
         }
-        exp::exp_in_place(e);
-        log1p_e.copy_from_slice(e);
-        log1p::ln_1p_in_place(log1p_e);
+        exp::exp_in_place(exps);
+        log1p_exps.copy_from_slice(exps);
+        log1p::ln_1p_in_place(log1p_exps);
         true
     }
     fn point_prepared(
@@ -328,9 +333,9 @@ impl PointwiseFn for BceWithLogits {
 
 /// `e^−|z|`: also the exp each side of the sigmoid needs (`e^−z` for z ≥ 0, `e^z` below), one
 /// libm call where there were two, the same values (a NaN `z` still gives NaN, its sign bit
-/// now always set: Rust leaves a NaN's sign open).
+/// now always set: Rust leaves a NaN's sign open). `prepare` computes it for a whole batch.
 fn exp_neg_abs(z: f32) -> f32 {
-    exp::exp(-z.abs())
+    (-z.abs()).exp()
 }
 
 /// PyTorch's `nn.MSELoss()`.
@@ -455,6 +460,78 @@ mod tests {
                     same(grad, grad2),
                     "grad at z = {z:e}, y = {y}: {grad:e} for {grad2:e}"
                 );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::{BceWithLogits, Pointwise, PointwiseFn};
+    use crate::loss::Loss;
+    use crate::tensor::Batch;
+
+    /// Through a whole batch, `value_and_grad` (whose exps and logarithms `prepare` makes in
+    /// vector passes) gives the bits of `point` value by value, as `value` does: with a
+    /// `pos_weight`, sample weights, logits of every kind, and a count off the lanes (21).
+    #[test]
+    fn bce_with_logits_batch_passes_give_points_bits() {
+        let specials = [
+            0.0,
+            -0.0,
+            1e-30,
+            -1e-8,
+            0.5,
+            -3.0,
+            17.0,
+            -87.9,
+            88.5,
+            -104.0,
+            f32::NAN,
+        ];
+        let logits: Vec<f32> = (0..21)
+            .map(|i| {
+                specials
+                    .get(i)
+                    .copied()
+                    .unwrap_or((i as f32 * 1.37).sin() * 9.0)
+            })
+            .collect();
+        let targets: Vec<f32> = (0..21).map(|i| (i % 5) as f32 / 4.0).collect();
+        let rows = |v: &[f32]| {
+            Batch::<3>::from_rows(&v.chunks(3).map(|r| [r[0], r[1], r[2]]).collect::<Vec<_>>())
+        };
+        let (x, y) = (rows(&logits), rows(&targets));
+        let function = BceWithLogits {
+            pos_weight: Some(vec![1.0, 2.5, 0.25]),
+        };
+        let mut loss = Pointwise::with(function.clone());
+        let weights: Vec<f32> = (0..7).map(|r| 0.5 + r as f32).collect();
+        let bits = |v: f32| if v.is_nan() { u32::MAX } else { v.to_bits() };
+        for weighted in [false, true] {
+            let row_weight = |r: usize| if weighted { f64::from(weights[r]) } else { 1.0 };
+            let scale = 1.0 / 21.0f64;
+            let (mut sum, mut grads) = (0.0f64, Vec::new());
+            for (i, (&z, &t)) in logits.iter().zip(&targets).enumerate() {
+                let (l, d) = function.point(z, t, i % 3);
+                sum += row_weight(i / 3) * f64::from(l);
+                grads.push((row_weight(i / 3) * f64::from(d) * scale) as f32);
+            }
+            let (value, grad) = if weighted {
+                loss.value_and_grad_weighted(&x, &y, &weights).unwrap()
+            } else {
+                loss.value_and_grad(&x, &y).unwrap()
+            };
+            assert_eq!(
+                bits(value),
+                bits((sum * scale) as f32),
+                "value, weighted: {weighted}"
+            );
+            let got: Vec<u32> = grad.as_slice().iter().map(|&g| bits(g)).collect();
+            let expected: Vec<u32> = grads.iter().map(|&g| bits(g)).collect();
+            assert_eq!(got, expected, "gradient, weighted: {weighted}");
+            if !weighted {
+                assert_eq!(bits(value), bits(loss.value(&x, &y).unwrap()), "value()");
             }
         }
     }
